@@ -1,0 +1,8 @@
+"""The shared core: written once, used by all four API hooks.
+
+- :mod:`.client`: session, timeouts, retries with backoff and ``Retry-After``, error parsing.
+- :mod:`.ratelimit`: sliding windows per credential, header pacing, key blocks.
+- :mod:`.pagination`: the three paging styles as generators of pages.
+- :mod:`.batching`: chunking and partial-failure results.
+- :mod:`.hook`: the base hook (lazy connection, config errors, ``test_connection``).
+"""

@@ -1,0 +1,425 @@
+"""The one HTTP client every hook uses: session, timeouts, rate limiting, retries, error parsing.
+
+Written once for the four APIs. What differs per API (its error shape, its rate limits, whether a
+429 blocks the key) is described by an :class:`ApiProfile` that the API's hook module supplies.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json as jsonlib
+import logging
+import random
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
+
+from airflow_provider_gtm.core.errors import (
+    GtmApiError,
+    GtmAuthError,
+    GtmClientError,
+    GtmConflictError,
+    GtmNotFoundError,
+    GtmOutcomeUnknownError,
+    GtmRateLimitError,
+    GtmServerError,
+    GtmTransportError,
+)
+from airflow_provider_gtm.core.ratelimit import KeyBlockedError, RateLimiter, Window
+from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
+from airflow_provider_gtm.core.urls import join_url
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def generic_error_message(body: Any, text: str, reason: str = "") -> str:
+    """Best-effort message from an unknown error body: common keys first, then the raw text."""
+    if isinstance(body, dict):
+        for key in ("message", "error_message", "error", "detail", "reason"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            for value in errors[0].values():
+                if isinstance(value, str) and value:
+                    return value
+    snippet = " ".join(text.split())[:300]
+    return snippet or reason or "no error message in the response"
+
+
+@dataclass(frozen=True)
+class ApiProfile:
+    """What the shared client needs to know about one API.
+
+    :param name: short API name used in messages and limiter keys.
+    :param error_message: ``(parsed JSON body or None, raw text) -> the API's own error message``.
+    :param body_error: for APIs that signal errors inside a 2xx body (Oktopost ``Result: false``):
+        returns the error message, or ``None`` when the body is a success.
+    :param default_windows: client-side rate limits (overridable by the connection's extra).
+    :param block_on_429_seconds: a 429 blocks the key this long (Oktopost: 900); never retried into.
+    :param follow_ratelimit_headers: pace from ``RateLimit-Remaining``/``RateLimit-Reset``.
+    """
+
+    name: str
+    error_message: Callable[[Any, str], str] = lambda body, text: generic_error_message(body, text)
+    body_error: Callable[[Any], str | None] = lambda body: None
+    default_windows: tuple[Window, ...] = ()
+    block_on_429_seconds: float | None = None
+    follow_ratelimit_headers: bool = False
+
+
+@dataclass
+class RetryPolicy:
+    """How long and how often one call may be retried.
+
+    :param max_attempts: attempts per call, the first one included.
+    :param max_wait_seconds: total time one call may spend waiting (backoff, ``Retry-After``,
+        rate limits, key blocks); past it the call fails and the error says how long the server
+        asked to wait.
+    """
+
+    max_attempts: int = 6
+    max_wait_seconds: float = 300.0
+    backoff_initial: float = 1.0
+    backoff_max: float = 60.0
+    jitter: float = 1.0
+
+
+@dataclass
+class ApiResponse:
+    """A decoded answer: status, headers and the JSON body parsed once (``None`` if empty)."""
+
+    status: int
+    headers: Mapping[str, str]
+    data: Any
+    text: str = ""
+    url: str = ""
+
+
+@dataclass
+class _CallState:
+    waited: float = 0.0
+    last_server_wait: float | None = None
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way that may be retried."""
+
+    def __init__(self, error: GtmApiError, server_wait: float | None = None) -> None:
+        self.error = error
+        self.server_wait = server_wait
+        super().__init__(str(error))
+
+
+def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now_epoch)
+
+
+def _was_not_sent(exc: requests.RequestException) -> bool:
+    """Whether the request provably never reached the server (connect refused or connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        reason: Any = exc.args[0] if exc.args else None
+        inner = getattr(reason, "reason", reason)
+        name = type(inner).__name__
+        return name in {"NewConnectionError", "ConnectionRefusedError", "NameResolutionError"} or (
+            "Connection refused" in str(inner) or "NewConnectionError" in str(inner)
+        )
+    return False
+
+
+class RestClient:
+    """A pooled, timed-out, rate-limited, retrying JSON client for one API connection.
+
+    :param profile: the API's :class:`ApiProfile`.
+    :param base_url: validated base URL (may carry a path prefix).
+    :param auth: a ``requests`` auth object (HTTP Basic) or ``None``.
+    :param headers: headers sent on every call (e.g. the API key header).
+    :param timeout: ``(connect, read)`` seconds for every call.
+    :param limiter: shared client-side rate limiter, or ``None``.
+    :param retry: retry policy.
+    :param timer: clock and sleep; a :class:`~airflow_provider_gtm.core.timing.FakeTimer` in tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        profile: ApiProfile,
+        base_url: str,
+        auth: requests.auth.AuthBase | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        timer: Timer = REAL_TIMER,
+        user_agent: str = "airflow-provider-gtm",
+        pool_size: int = 8,
+    ) -> None:
+        self.profile = profile
+        self.base_url = base_url
+        self.timeout = timeout
+        self.limiter = limiter
+        self.retry = retry or RetryPolicy()
+        self.timer = timer
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.auth = auth
+        self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
+        if headers:
+            self.session.headers.update(headers)
+        self._rng = random.Random()
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        safe_to_retry: bool | None = None,
+        accept_statuses: Collection[int] = (),
+        expect_json: bool = True,
+    ) -> ApiResponse:
+        """Send one call with rate limiting and retries, and return the decoded answer.
+
+        :param safe_to_retry: whether resending after a timeout, a 5xx or a dropped connection
+            cannot duplicate anything. Defaults to True for GET/HEAD/OPTIONS and False otherwise;
+            pass True for writes the API deduplicates by identifier. A 429 or a connection that
+            was refused before sending is always retried.
+        :param accept_statuses: error statuses returned to the caller instead of raised (e.g. a
+            409 that carries the existing id, or a 400 that carries a batch's failures).
+        :raises GtmApiError: a typed subclass once retries are exhausted or for a non-retryable error.
+        """
+        method = method.upper()
+        safe = method in SAFE_METHODS if safe_to_retry is None else safe_to_retry
+        state = _CallState()
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retry),
+            wait=lambda rs: self._wait_seconds(rs, state),
+            stop=lambda rs: self._should_stop(rs, state),
+            sleep=self._sleep_tracked(state),
+            reraise=True,
+            before_sleep=lambda rs: self._log_retry(rs, method, path),
+        )
+        try:
+            return retrying(
+                self._attempt, method, path, state, safe, params, json, data, files, headers,
+                accept_statuses, expect_json,
+            )
+        except _Retry as final:
+            raise final.error from None
+
+    def raise_for_response(self, resp: ApiResponse, method: str, path: str) -> None:
+        """Raise the typed error for an error answer that was returned through ``accept_statuses``."""
+        if resp.status < 400:
+            return
+        err_kwargs: dict[str, Any] = {"api": self.profile.name, "method": method, "path": path}
+        message = self.profile.error_message(resp.data, resp.text) or f"HTTP {resp.status}"
+        raise _error_class(resp.status)(message, status=resp.status, body=resp.data, **err_kwargs)
+
+    def error_message(self, resp: ApiResponse) -> str:
+        """The API's own message for an answer (parsed with the API's error shape)."""
+        return self.profile.error_message(resp.data, resp.text) or f"HTTP {resp.status}"
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        """GET ``path`` and return its JSON body."""
+        return self.request("GET", path, **kwargs).data
+
+    # -- retry machinery ------------------------------------------------------------------------
+
+    def _sleep_tracked(self, state: _CallState) -> Callable[[float], None]:
+        def sleep(seconds: float) -> None:
+            state.waited += seconds
+            self.timer.sleep(seconds)
+
+        return sleep
+
+    def _wait_seconds(self, rs: RetryCallState, state: _CallState) -> float:
+        exc = rs.outcome.exception() if rs.outcome else None
+        server_wait = exc.server_wait if isinstance(exc, _Retry) else None
+        state.last_server_wait = server_wait
+        if server_wait is not None:
+            return server_wait
+        attempt = rs.attempt_number
+        backoff = min(self.retry.backoff_max, self.retry.backoff_initial * (2 ** (attempt - 1)))
+        return backoff + self._rng.uniform(0, self.retry.jitter)
+
+    def _should_stop(self, rs: RetryCallState, state: _CallState) -> bool:
+        if rs.attempt_number >= self.retry.max_attempts:
+            return True
+        return state.waited + rs.upcoming_sleep > self.retry.max_wait_seconds
+
+    def _log_retry(self, rs: RetryCallState, method: str, path: str) -> None:
+        exc = rs.outcome.exception() if rs.outcome else None
+        log.warning(
+            "%s %s %s failed (attempt %d): %s; retrying in %.1fs",
+            self.profile.name, method, path, rs.attempt_number,
+            exc.error.api_message if isinstance(exc, _Retry) else exc, rs.upcoming_sleep,
+        )
+
+    # -- one attempt ----------------------------------------------------------------------------
+
+    def _acquire(self, state: _CallState, method: str, path: str) -> None:
+        if self.limiter is None:
+            return
+        budget = max(0.0, self.retry.max_wait_seconds - state.waited)
+        try:
+            state.waited += self.limiter.acquire(max_block_wait=budget)
+        except KeyBlockedError as blocked:
+            raise GtmRateLimitError(
+                "the API key is blocked after a rate-limit breach and the block outlasts the wait "
+                f"budget of {self.retry.max_wait_seconds:g}s",
+                retry_after=blocked.wait_seconds,
+                blocked_until=self.timer.wall_time_after(blocked.wait_seconds),
+                api=self.profile.name, status=429, method=method, path=path,
+            ) from None
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        state: _CallState,
+        safe: bool,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        data: Any,
+        files: Any,
+        headers: Mapping[str, str] | None,
+        accept_statuses: Collection[int],
+        expect_json: bool,
+    ) -> ApiResponse:
+        self._acquire(state, method, path)
+        url = join_url(self.base_url, path)
+        err_kwargs: dict[str, Any] = {"api": self.profile.name, "method": method, "path": path}
+        try:
+            resp = self.session.request(
+                method, url, params=params, json=json, data=data, files=files, headers=headers,
+                timeout=self.timeout,
+            )
+            content = resp.content  # read fully here so a truncated body fails inside the attempt
+        except requests.RequestException as exc:
+            reason = f"{type(exc).__name__}: {_short(exc)}"
+            if _was_not_sent(exc) or safe:
+                raise _Retry(GtmTransportError(reason, **err_kwargs)) from None
+            raise GtmOutcomeUnknownError(
+                f"outcome unknown, the request may have been applied ({reason})", **err_kwargs
+            ) from None
+
+        if self.limiter is not None and self.profile.follow_ratelimit_headers:
+            self.limiter.observe_headers(resp.headers)
+
+        text = content.decode(resp.encoding or "utf-8", errors="replace") if content else ""
+        body = _decode_json(text)
+        status = resp.status_code
+
+        if status >= 400 and status not in accept_statuses:
+            self._raise_for_status(status, resp, body, text, safe, err_kwargs)
+
+        if expect_json and text and body is _NOT_JSON and status < 400:
+            reason = f"the response is not JSON: {' '.join(text.split())[:120]!r}"
+            if safe:
+                raise _Retry(GtmTransportError(reason, status=status, **err_kwargs))
+            raise GtmOutcomeUnknownError(f"outcome unknown, {reason}", status=status, **err_kwargs)
+        parsed = None if body is _NOT_JSON else body
+        if status < 300:
+            message = self.profile.body_error(parsed)
+            if message is not None:
+                raise GtmClientError(message, status=status, body=parsed, **err_kwargs)
+        return ApiResponse(status=status, headers=resp.headers, data=parsed, text=text, url=resp.url)
+
+    def _raise_for_status(
+        self, status: int, resp: requests.Response, body: Any, text: str, safe: bool,
+        err_kwargs: dict[str, Any],
+    ) -> None:
+        parsed = None if body is _NOT_JSON else body
+        message = self.profile.error_message(parsed, text) or resp.reason or f"HTTP {status}"
+        err_kwargs = {**err_kwargs, "status": status, "body": parsed}
+        if status == 429:
+            server_wait = parse_retry_after(resp.headers.get("Retry-After"), self.timer.utcnow().timestamp())
+            if server_wait is None:
+                reset = resp.headers.get("RateLimit-Reset")
+                server_wait = parse_retry_after(reset, 0) if reset else None
+            if self.profile.block_on_429_seconds is not None and self.limiter is not None:
+                # The key is now blocked: record it; the next attempt waits in the limiter (or
+                # fails at once, naming the end of the block, when the budget is too small).
+                self.limiter.block_for(server_wait or self.profile.block_on_429_seconds)
+                raise _Retry(GtmRateLimitError(message, retry_after=server_wait, **err_kwargs), 0.0)
+            raise _Retry(GtmRateLimitError(message, retry_after=server_wait, **err_kwargs), server_wait)
+        if status in RETRYABLE_STATUSES:
+            if safe:
+                raise _Retry(GtmServerError(message, **err_kwargs))
+            raise GtmOutcomeUnknownError(
+                f"outcome unknown, the request may have been applied ({message})", **err_kwargs
+            )
+        raise _error_class(status)(message, **err_kwargs)
+
+
+def _error_class(status: int) -> type[GtmApiError]:
+    if status in (401, 403):
+        return GtmAuthError
+    if status == 404:
+        return GtmNotFoundError
+    if status == 409:
+        return GtmConflictError
+    if status == 429:
+        return GtmRateLimitError
+    if status >= 500:
+        return GtmServerError
+    return GtmClientError
+
+
+_NOT_JSON: Any = object()
+
+
+def _decode_json(text: str) -> Any:
+    if not text:
+        return None
+    try:
+        return jsonlib.loads(text)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+@dataclass
+class ClientSettings:
+    """Per-connection knobs read from a connection's extra (see README, "Connection extras")."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    windows: tuple[Window, ...] | None = None

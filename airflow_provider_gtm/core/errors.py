@@ -1,0 +1,126 @@
+"""Typed errors raised by every hook of the provider.
+
+Every error carries the API's own message (parsed from that API's error shape) and never the
+credentials: URLs are stored without userinfo and no header is ever copied into a message.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+class GtmError(Exception):
+    """Base class of every error this provider raises."""
+
+
+class GtmConfigError(GtmError, ValueError):
+    """A connection field or argument is missing or wrong; the message names it and the fix."""
+
+
+class GtmApiError(GtmError):
+    """The API answered with an error.
+
+    :param api: API name, e.g. ``"octy"``.
+    :param status: HTTP status code (``None`` for transport failures).
+    :param message: the API's own error message.
+    :param method: HTTP method of the failed call.
+    :param path: API path of the failed call (no host, no query, no credentials).
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        api: str = "",
+        status: int | None = None,
+        method: str = "",
+        path: str = "",
+        body: object = None,
+    ) -> None:
+        self.api = api
+        self.status = status
+        self.api_message = message
+        self.method = method
+        self.path = path
+        self.body = body
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        prefix = f"{self.api} " if self.api else ""
+        status = f"HTTP {self.status}" if self.status is not None else "request failed"
+        return f"{prefix}{where}: {status}: {self.api_message}".strip()
+
+
+class GtmClientError(GtmApiError):
+    """4xx other than 401/403/404/429: the request is wrong and retrying will not help."""
+
+
+class GtmAuthError(GtmClientError):
+    """401/403: the connection's credentials were refused."""
+
+
+class GtmNotFoundError(GtmClientError):
+    """404: the resource (or, for Oktopost, access to it) does not exist."""
+
+
+class GtmConflictError(GtmClientError):
+    """409: the resource already exists (CustomerOS carries the existing ``id`` in ``body``)."""
+
+
+class GtmServerError(GtmApiError):
+    """5xx that outlasted the retry budget."""
+
+    retryable = True
+
+
+class GtmRateLimitError(GtmApiError):
+    """429 that outlasted the wait budget.
+
+    :param retry_after: seconds the server asked to wait, when it said.
+    :param blocked_until: when a key block ends (Oktopost blocks a key for 15 minutes).
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        blocked_until: datetime | None = None,
+        **kwargs: object,
+    ) -> None:
+        self.retry_after = retry_after
+        self.blocked_until = blocked_until
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+    def _format(self) -> str:
+        text = super()._format()
+        if self.blocked_until is not None:
+            text += f" (key blocked until {self.blocked_until.astimezone(UTC).isoformat()})"
+        elif self.retry_after is not None:
+            text += f" (the server asked to wait {self.retry_after:g}s)"
+        return text
+
+
+class GtmTransportError(GtmApiError):
+    """The connection failed or timed out and the retry budget ran out."""
+
+    retryable = True
+
+
+class GtmOutcomeUnknownError(GtmApiError):
+    """A write may or may not have been applied (timeout, 5xx or dropped connection after sending).
+
+    Not retried automatically because the API would not reject a duplicate; batch helpers report
+    the affected records as failed with "outcome unknown" so that nothing is silently sent twice.
+    """
+
+    retryable = True
+
+
+class GtmPaginationError(GtmApiError):
+    """The API repeated a cursor; stopping instead of looping forever."""

@@ -1,0 +1,195 @@
+"""The base every hook of the provider extends: lazy connection, one client, clear config errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import requests
+from airflow.sdk import BaseHook
+
+from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
+from airflow_provider_gtm.core.errors import GtmApiError, GtmAuthError, GtmConfigError, GtmError
+from airflow_provider_gtm.core.ratelimit import Window, parse_windows, shared_limiter
+from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
+from airflow_provider_gtm.core.urls import normalize_base_url
+
+
+def _mask(secret: str | None) -> None:
+    if not secret:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - outside a task runtime
+        return
+    mask_secret(secret)
+
+
+def _number(extra: Mapping[str, Any], key: str, default: float, *, conn_id: str, minimum: float = 0) -> float:
+    value = extra.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number >= minimum:
+        raise GtmConfigError(
+            f"Connection {conn_id!r}: extra {key!r} must be a number >= {minimum:g}, got {value!r}."
+        )
+    return number
+
+
+class GtmBaseHook(BaseHook):
+    """Shared base of the four API hooks.
+
+    Subclasses set the class attributes and implement :meth:`_credentials`. The connection is read
+    on first use, never in ``__init__``.
+
+    Connection extras understood by every hook (all optional):
+    ``connect_timeout`` (s, default 10), ``read_timeout`` (s, default 60), ``max_attempts``
+    (default 6), ``max_wait_seconds`` (total wait budget per call, default 300),
+    ``rate_limits`` (``[[calls, seconds], ...]``; ``[]`` turns client-side limiting off).
+
+    :param timer: clock/sleep used for every wait (inject a ``FakeTimer`` in tests).
+    :param retry: override the retry policy (otherwise read from the connection's extra).
+    """
+
+    conn_name_attr = "gtm_conn_id"
+    default_conn_name = ""
+    conn_type = ""
+    hook_name = ""
+    profile: ClassVar[ApiProfile]
+    default_host: ClassVar[str] = ""
+    #: A human name of the fields, for "missing field" messages: {"login": "Public key", ...}.
+    field_labels: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        conn_id: str | None = None,
+        *,
+        timer: Timer | None = None,
+        retry: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id or self.default_conn_name
+        self._timer = timer or REAL_TIMER
+        self._retry_override = retry
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @functools.cached_property
+    def connection(self) -> Any:
+        """The Airflow connection, read once on first use."""
+        return self.get_connection(self.conn_id)
+
+    @functools.cached_property
+    def extra(self) -> dict[str, Any]:
+        extra = self.connection.extra_dejson
+        return extra if isinstance(extra, dict) else {}
+
+    def require(self, field: str) -> str:
+        """A connection field's value, or a :class:`GtmConfigError` naming the field and the fix."""
+        value = getattr(self.connection, field, None)
+        if value is None or not str(value).strip():
+            label = self.field_labels.get(field, field)
+            raise GtmConfigError(
+                f"Connection {self.conn_id!r} ({self.hook_name}) has no {label}: set the connection's "
+                f"{field!r} field (labelled {label!r} in the UI)."
+            )
+        return str(value).strip()
+
+    def _credentials(self) -> tuple[requests.auth.AuthBase | None, dict[str, str], str]:
+        """``(auth, headers, identity)``: how to authenticate and a string naming the credential."""
+        raise NotImplementedError
+
+    def _host(self) -> str:
+        """The base URL before validation: the connection's host, else the API's default host."""
+        host = self.connection.host
+        if host and str(host).strip():
+            host = str(host).strip()
+            schema = getattr(self.connection, "schema", None)
+            port = getattr(self.connection, "port", None)
+            if "://" not in host and schema in ("http", "https"):
+                host = f"{schema}://{host}"
+            if port and "://" in host and host.count(":") < 2:
+                scheme, rest = host.split("://", 1)
+                name, _, path = rest.partition("/")
+                host = f"{scheme}://{name}:{port}" + (f"/{path}" if path else "")
+            return host
+        return self.default_host
+
+    def _windows(self) -> tuple[Window, ...]:
+        if "rate_limits" in self.extra:
+            return tuple(parse_windows(self.extra["rate_limits"], conn_id=self.conn_id))
+        return self.profile.default_windows
+
+    def _retry_policy(self) -> RetryPolicy:
+        if self._retry_override is not None:
+            return self._retry_override
+        extra, cid = self.extra, self.conn_id
+        return RetryPolicy(
+            max_attempts=int(_number(extra, "max_attempts", 6, conn_id=cid, minimum=1)),
+            max_wait_seconds=_number(extra, "max_wait_seconds", 300, conn_id=cid),
+        )
+
+    @functools.cached_property
+    def client(self) -> RestClient:
+        """The connection's :class:`RestClient`, built on first use."""
+        return self.get_conn()
+
+    def get_conn(self) -> RestClient:
+        """Build a client from the connection (reads the connection; call lazily)."""
+        auth, headers, identity = self._credentials()
+        base_url = normalize_base_url(self._host(), conn_id=self.conn_id)
+        extra, cid = self.extra, self.conn_id
+        timeout = (
+            _number(extra, "connect_timeout", 10, conn_id=cid, minimum=0.001),
+            _number(extra, "read_timeout", 60, conn_id=cid, minimum=0.001),
+        )
+        windows = self._windows()
+        limiter = shared_limiter(self.profile.name, base_url, identity, windows, self._timer) if windows else None
+        if self.profile.block_on_429_seconds is not None and limiter is None:
+            # A 429 must still stop further calls during the block, even without client-side windows.
+            limiter = shared_limiter(self.profile.name, base_url, identity, (), self._timer)
+        from airflow_provider_gtm import __version__
+
+        return RestClient(
+            profile=self.profile,
+            base_url=base_url,
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            limiter=limiter,
+            retry=self._retry_policy(),
+            timer=self._timer,
+            user_agent=f"airflow-provider-gtm/{__version__} python-requests/{requests.__version__}",
+        )
+
+    def close(self) -> None:
+        if "client" in self.__dict__:
+            self.client.close()
+            del self.__dict__["client"]
+
+    # -- connection test ----------------------------------------------------------------------
+
+    def _probe(self) -> str:
+        """A cheap authenticated call; returns a short description of who we are connected as."""
+        raise NotImplementedError
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Make one cheap authenticated call and say, in plain words, whether it worked."""
+        try:
+            who = self._probe()
+        except GtmConfigError as exc:
+            return False, str(exc)
+        except GtmAuthError as exc:
+            return False, (
+                f"{self.hook_name} refused the credentials (HTTP {exc.status}: {exc.api_message}). "
+                "Check the key fields of the connection."
+            )
+        except GtmApiError as exc:
+            return False, f"{self.hook_name} answered with an error: {exc}"
+        except GtmError as exc:
+            return False, str(exc)
+        return True, f"Connected to {self.hook_name}{': ' + who if who else ''}."
