@@ -30,15 +30,22 @@ class Failure:
     error_message: str
     status: int | None = None
     already_exists: bool = False
+    #: The id of the record that already exists, when the API tells it (CustomerOS 409).
+    existing_id: Any = None
 
     def to_json(self) -> dict[str, Any]:
-        """The failure-file line: ``{"record", "identifier", "error_message", "status"}``."""
-        return {
+        """The failure-file line: ``{"record", "identifier", "error_message", "status"}`` (+ ``existing_id``)."""
+        line = {
             "record": self.record,
             "identifier": self.identifier,
             "error_message": self.error_message,
             "status": self.status,
         }
+        if self.already_exists:
+            line["already_exists"] = True
+        if self.existing_id is not None:
+            line["existing_id"] = self.existing_id
+        return line
 
 
 @dataclass
@@ -167,6 +174,40 @@ def reconcile(
             "cannot account for every record"
         )
     return result
+
+
+def send_each(
+    records: Sequence[Any],
+    send_one: Callable[[Any], Any],
+    identifier: Callable[[Any], Any],
+    *,
+    already_exists: Callable[[GtmApiError], Any] = lambda error: None,
+) -> BatchResult:
+    """Send records one call each (APIs without a batch endpoint) and collect a :class:`BatchResult`.
+
+    ``send_one(record)`` returns the API's object for the record. A :class:`GtmApiError` (after the
+    client's own retries) makes that record a failure with the API's message; a write whose outcome
+    is unknown is reported as such. ``already_exists(error)`` returns the existing id (or ``True``)
+    when the error means "already exists", so the failure is flagged for the caller's policy.
+    """
+    result = BatchResult(submitted=len(records))
+    for record in records:
+        try:
+            result.accepted.append(send_one(record))
+            result.succeeded += 1
+        except GtmApiError as error:
+            existing = already_exists(error)
+            result.failures.append(
+                Failure(
+                    record,
+                    identifier(record),
+                    error.api_message,
+                    error.status,
+                    already_exists=existing is not None,
+                    existing_id=existing if existing is not True else None,
+                )
+            )
+    return result.check()
 
 
 def run_batches(

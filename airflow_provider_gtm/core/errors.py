@@ -122,5 +122,11 @@ class GtmOutcomeUnknownError(GtmApiError):
     retryable = True
 
 
+class GtmPollTimeoutError(GtmApiError):
+    """An answer that comes later (polling a result URL or job) was not ready within the time budget."""
+
+    retryable = True
+
+
 class GtmPaginationError(GtmApiError):
     """The API repeated a cursor; stopping instead of looping forever."""
