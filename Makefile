@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make demo` (set up and run the sample DAGs against the bundled
+# sandbox) and `make test` (set up and run the whole test suite). Both create the virtualenv first.
+PYTHON ?= python3
+VENV ?= .venv
+AIRFLOW_VERSION ?= 3.3.2
+# The lowest Airflow version the provider supports; CI runs the suite on it too.
+AIRFLOW_MIN_VERSION ?= 3.2.0
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
+
+.PHONY: venv test test-min lint demo airflow-ui bench bench-quick clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check airflow_provider_gtm tests dags bench
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite on the lowest supported Airflow, in its own virtualenv.
+test-min:
+	$(MAKE) test VENV=.venv-min AIRFLOW_VERSION=$(AIRFLOW_MIN_VERSION)
+
+demo: $(STAMP)
+	$(BIN)/python -m airflow_provider_gtm.demo
+
+airflow-ui: $(STAMP)
+	$(BIN)/python -m airflow_provider_gtm.demo --ui
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick
+
+clean:
+	rm -rf $(VENV) .venv-min .demo .airflow-home build *.egg-info

@@ -1,0 +1,1 @@
+"""Operators: fetch lists into JSON Lines, and send batches that account for every record."""

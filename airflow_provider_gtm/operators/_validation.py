@@ -1,0 +1,28 @@
+"""Construction-time argument checks shared by the operators (no I/O; templated values pass)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+
+def is_template(value: Any) -> bool:
+    """Whether a value will only be known at run time (a Jinja template string)."""
+    return isinstance(value, str) and "{{" in value
+
+
+def check_choice(operator: str, argument: str, value: Any, choices: Collection[Any]) -> None:
+    """Raise a ValueError naming the argument and the allowed values when ``value`` is not one of them."""
+    if value is None or is_template(value):
+        return
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{operator}: {argument}={value!r} is not supported; use one of {allowed}")
+
+
+def check_range(operator: str, argument: str, value: Any, low: int, high: int) -> None:
+    """Raise a ValueError unless ``low <= value <= high`` (templated values pass)."""
+    if value is None or is_template(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{operator}: {argument} must be an integer from {low} to {high}, got {value!r}")

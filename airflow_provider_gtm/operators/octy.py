@@ -1,0 +1,88 @@
+"""Octy operators: fetch any Octy list to JSON Lines, and batch create/update/delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from airflow_provider_gtm.core.batching import BatchResult
+from airflow_provider_gtm.core.pagination import Page
+from airflow_provider_gtm.hooks.octy import OctyHook
+from airflow_provider_gtm.operators._validation import check_choice
+from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
+
+OCTY_RESOURCES = ("profiles", "items", "event_types", "segments", "templates")
+OCTY_OPERATIONS = (
+    "profiles.create", "profiles.update", "profiles.delete",
+    "items.create", "items.update", "items.delete",
+    "event_types.create", "event_types.delete",
+    "templates.create", "templates.update", "templates.delete",
+    "events.create",
+)
+_ID_KEYS = ("profile_id", "event_id", "event_type_id", "item_id", "template_id", "segment_id")
+
+
+class OctyFetchOperator(GtmFetchOperator):
+    """Fetch every record of an Octy list (profiles, items, event types, segments, templates) to JSON Lines.
+
+    :param resource: which list: ``profiles``, ``items``, ``event_types``, ``segments`` or ``templates``.
+    :param filters: profile filters (``rfm`` ``"1-5"``, ``churn_prob`` ``low|mid|high|very-high``,
+        ``segments`` list of segment tags); only for ``resource="profiles"``.
+
+    Example::
+
+        OctyFetchOperator(task_id="profiles", resource="profiles", filters={"churn_prob": "high"})
+    """
+
+    template_fields: Sequence[str] = (*GtmFetchOperator.template_fields, "resource", "filters")
+    hook_class = OctyHook
+
+    def __init__(self, *, resource: str, filters: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_choice(type(self).__name__, "resource", resource, OCTY_RESOURCES)
+        if filters and resource != "profiles":
+            raise ValueError(f"OctyFetchOperator: filters are only supported for resource='profiles', not {resource!r}")
+        self.resource = resource
+        self.filters = filters
+
+    def describe(self) -> str:
+        return f"Octy {self.resource}"
+
+    def iter_pages(self, hook: OctyHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
+        return hook.iter_pages(self.resource, filters=self.filters or None, start=int(start or 0), limit=limit)
+
+
+class OctyBatchOperator(GtmBatchOperator):
+    """Create, update or delete Octy records in batches of up to 500, reporting every ``failed_to_*`` entry.
+
+    :param operation: ``<resource>.<action>``: ``profiles.create|update|delete``,
+        ``items.create|update|delete``, ``event_types.create|delete``, ``templates.create|update|delete``
+        or ``events.create``. Deletes take ids (strings) as records.
+
+    Example::
+
+        OctyBatchOperator(task_id="create_profiles", operation="profiles.create",
+                          input_uri="{{ ti.xcom_pull('to_profiles')['uri'] }}", existing_is_success=True)
+    """
+
+    template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "operation")
+    hook_class = OctyHook
+    max_batch_size = 500
+
+    def __init__(self, *, operation: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_choice(type(self).__name__, "operation", operation, OCTY_OPERATIONS)
+        self.operation = operation
+
+    def describe(self) -> str:
+        return f"Octy {self.operation}"
+
+    def send(self, hook: OctyHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
+        return hook.iter_batches(self.operation, records, batch_size=self.batch_size)
+
+    def assigned_id(self, accepted: Any) -> Any:
+        if isinstance(accepted, dict):
+            for key in _ID_KEYS:
+                if accepted.get(key):
+                    return accepted[key]
+        return None

@@ -1,0 +1,14 @@
+"""Test-wide setup: an isolated Airflow home, and the sandbox fixtures."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Before anything imports airflow: never touch the developer's ~/airflow.
+_HOME = tempfile.mkdtemp(prefix="gtm-airflow-home-")
+os.environ.setdefault("AIRFLOW_HOME", _HOME)
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+
+pytest_plugins = ["airflow_provider_gtm.sandbox.pytest_plugin"]

@@ -1,0 +1,95 @@
+"""Partial-failure reconciliation: every record ends succeeded or failed with the API's reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_gtm.core.batching import (
+    NOT_ACKNOWLEDGED,
+    BatchResult,
+    chunked,
+    collect,
+    reconcile,
+    send_each,
+)
+from airflow_provider_gtm.core.errors import GtmClientError, GtmError, GtmOutcomeUnknownError
+
+
+def key(record):
+    return record["id"]
+
+
+def test_refusals_matched_to_sent_records():
+    chunk = [{"id": "a"}, {"id": "b"}, {"id": "c"}]
+    result = reconcile(
+        chunk,
+        accepted=[{"id": "a"}, {"id": "c"}],
+        rejected=[{"id": "b", "error_message": "bad b"}],
+        record_key=key,
+        rejected_key=key,
+        rejected_message=lambda e: e["error_message"],
+        accepted_key=key,
+    )
+    assert (result.submitted, result.succeeded, result.failed) == (3, 2, 1)
+    assert result.failures[0].record == {"id": "b"} and result.failures[0].error_message == "bad b"
+
+
+def test_records_without_outcome_become_failures():
+    chunk = [{"id": "a"}, {"id": "b"}]
+    result = reconcile(
+        chunk, accepted=[{"id": "a"}], rejected=[], record_key=key, rejected_key=key,
+        rejected_message=str, accepted_key=key,
+    )
+    assert result.failed == 1 and result.failures[0].error_message == NOT_ACKNOWLEDGED
+
+
+def test_duplicate_keys_each_matched_once():
+    chunk = [{"id": "a", "n": 1}, {"id": "a", "n": 2}]
+    result = reconcile(
+        chunk, accepted=[], rejected=[{"id": "a", "m": "dup"}], record_key=key, rejected_key=key,
+        rejected_message=lambda e: e["m"],
+    )
+    assert result.failures[0].record == {"id": "a", "n": 1}
+    assert (result.succeeded, result.failed) == (1, 1)
+
+
+def test_more_refusals_than_records_is_an_error():
+    with pytest.raises(GtmError, match="cannot account"):
+        reconcile(
+            [{"id": "a"}], accepted=[], rejected=[{"id": "x"}, {"id": "y"}], record_key=key,
+            rejected_key=key, rejected_message=str,
+        )
+
+
+def test_all_failed_and_collect():
+    err = GtmOutcomeUnknownError("outcome unknown, timeout", api="t", status=None)
+    one = BatchResult.all_failed([{"id": "a"}, {"id": "b"}], err, key)
+    two = BatchResult(submitted=1, succeeded=1, accepted=[{"id": "c"}])
+    total = collect([one, two])
+    assert (total.submitted, total.succeeded, total.failed) == (3, 1, 2)
+    assert total.failures[0].to_json() == {
+        "record": {"id": "a"}, "identifier": "a", "error_message": "outcome unknown, timeout", "status": None,
+    }
+
+
+def test_send_each_collects_refusals_and_existing():
+    def send(record):
+        if record["id"] == "bad":
+            raise GtmClientError("name is required", status=400)
+        if record["id"] == "dup":
+            raise GtmClientError("already exists", status=409, body={"id": "org-1"})
+        return {"Id": record["id"]}
+
+    result = send_each(
+        [{"id": "ok"}, {"id": "bad"}, {"id": "dup"}], send, key,
+        already_exists=lambda e: e.body["id"] if e.status == 409 else None,
+    )
+    assert (result.submitted, result.succeeded, result.failed) == (3, 1, 2)
+    dup = result.failures[1]
+    assert dup.already_exists and dup.existing_id == "org-1" and dup.to_json()["existing_id"] == "org-1"
+
+
+def test_chunked_streams():
+    assert list(chunked(iter(range(5)), 2)) == [[0, 1], [2, 3], [4]]
+    with pytest.raises(ValueError):
+        list(chunked([], 0))
