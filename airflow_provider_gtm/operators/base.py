@@ -228,6 +228,22 @@ class GtmFetchOperator(BaseOperator):
         )
 
 
+def _check_policy(on_failures: Any, max_failure_ratio: Any, error: type[Exception]) -> None:
+    """Validate the partial-failure policy (templated values are checked once rendered)."""
+    if isinstance(on_failures, str) and "{{" in on_failures:
+        return
+    if on_failures not in FAILURE_POLICIES:
+        raise error(f"on_failures must be one of {FAILURE_POLICIES}, got {on_failures!r}")
+    if isinstance(max_failure_ratio, str) and "{{" in max_failure_ratio:
+        return
+    try:
+        ratio = float(max_failure_ratio)
+    except (TypeError, ValueError):
+        ratio = -1.0
+    if not 0.0 <= ratio <= 1.0:
+        raise error(f"max_failure_ratio must be a number between 0 and 1, got {max_failure_ratio!r}")
+
+
 def _load_records(value: Any) -> list[Any]:
     if isinstance(value, str):
         try:
@@ -281,7 +297,9 @@ class GtmBatchOperator(BaseOperator):
         records nor fails on its own earlier work. They are still reported in the XCom as ``existing``.
     """
 
-    template_fields: Sequence[str] = ("conn_id", "records", "input_uri", "failures_uri", "results_uri")
+    template_fields: Sequence[str] = (
+        "conn_id", "records", "input_uri", "failures_uri", "results_uri", "on_failures", "max_failure_ratio",
+    )
     ui_color = "#fdf1e0"
     hook_class: ClassVar[type[GtmBaseHook]]
     max_batch_size: ClassVar[int] = 500
@@ -310,10 +328,7 @@ class GtmBatchOperator(BaseOperator):
                 "or input_uri= (a JSON Lines file)"
                 + (", not both" if records is not None else "; neither was given")
             )
-        if on_failures not in FAILURE_POLICIES:
-            raise ValueError(f"on_failures must be one of {FAILURE_POLICIES}, got {on_failures!r}")
-        if not 0.0 <= float(max_failure_ratio) <= 1.0:
-            raise ValueError(f"max_failure_ratio must be between 0 and 1, got {max_failure_ratio!r}")
+        _check_policy(on_failures, max_failure_ratio, ValueError)
         if batch_size is not None and (not isinstance(batch_size, int) or not 1 <= batch_size <= self.max_batch_size):
             raise ValueError(f"batch_size must be an integer from 1 to {self.max_batch_size}, got {batch_size!r}")
         self.conn_id = conn_id or self.hook_class.default_conn_name
@@ -324,7 +339,7 @@ class GtmBatchOperator(BaseOperator):
         self.output_base_uri = output_base_uri
         self.batch_size = batch_size
         self.on_failures = on_failures
-        self.max_failure_ratio = float(max_failure_ratio)
+        self.max_failure_ratio = max_failure_ratio
         self.existing_is_success = existing_is_success
 
     # -- what subclasses provide --------------------------------------------------------------
@@ -427,18 +442,18 @@ class GtmBatchOperator(BaseOperator):
             self.log.warning("Every failure, with its record: %s", summary["failures_uri"])
 
     def _apply_policy(self, context: Any, summary: dict[str, Any]) -> None:
+        _check_policy(self.on_failures, self.max_failure_ratio, AirflowFailException)
+        max_ratio = float(self.max_failure_ratio)
         failed, submitted = summary["failed"], summary["submitted"]
         if not failed or self.on_failures == "warn":
             return
         ratio = failed / submitted if submitted else 0.0
-        if self.on_failures == "ratio" and ratio <= self.max_failure_ratio:
-            self.log.warning(
-                "%.1f%% failed, within max_failure_ratio %.1f%%", ratio * 100, self.max_failure_ratio * 100
-            )
+        if self.on_failures == "ratio" and ratio <= max_ratio:
+            self.log.warning("%.1f%% failed, within max_failure_ratio %.1f%%", ratio * 100, max_ratio * 100)
             return
         # Push the summary before failing so downstream tasks and people can still see what went wrong.
         context["ti"].xcom_push(key="return_value", value=summary)
-        over = f" ({ratio:.1%} > max_failure_ratio {self.max_failure_ratio:.1%})" if self.on_failures == "ratio" else ""
+        over = f" ({ratio:.1%} > max_failure_ratio {max_ratio:.1%})" if self.on_failures == "ratio" else ""
         raise AirflowFailException(
             f"{self.describe()}: {failed} of {submitted} records failed{over}; see {summary['failures_uri']}"
         )

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
 from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.pagination import Page
 from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 from airflow_provider_gtm.operators._validation import check_choice, is_template
-from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, _load_records
+from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, _load_records, airflow_errors
+from airflow_provider_gtm.triggers.customeros import CustomerOSPersonEnrichmentTrigger
 
 CUSTOMEROS_LOOKUPS = ("organizations", "person_enrichment", "organization_enrichment", "email_verification")
 CUSTOMEROS_OPERATIONS = ("organizations.create", "contacts.bulk_create")
@@ -106,3 +110,70 @@ class CustomerOSBatchOperator(GtmBatchOperator):
         if not isinstance(accepted, dict):
             return None
         return accepted.get("id") or accepted.get("contactId") or (accepted.get("contact") or {}).get("contactId")
+
+
+class CustomerOSEnrichPersonOperator(BaseOperator):
+    """Enrich one person in CustomerOS and return the completed answer (deferrable while pending).
+
+    The request is sent on the worker; when CustomerOS answers 202 (pending) the task either
+    defers to :class:`~airflow_provider_gtm.triggers.customeros.CustomerOSPersonEnrichmentTrigger`
+    (``deferrable=True``, no worker slot held while waiting) or polls on the worker.
+
+    :param email: / :param linkedin_url: who to enrich (one is required; templated).
+    :param first_name: / :param last_name: optional hints (templated).
+    :param poll_timeout: seconds to wait for the answer to complete.
+    """
+
+    template_fields: Sequence[str] = ("conn_id", "email", "linkedin_url", "first_name", "last_name")
+
+    def __init__(
+        self,
+        *,
+        conn_id: str = CustomerOSHook.default_conn_name,
+        email: str | None = None,
+        linkedin_url: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        poll_timeout: float = 600,
+        deferrable: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not email and not linkedin_url:
+            raise ValueError("CustomerOSEnrichPersonOperator: pass email= or linkedin_url= (CustomerOS needs one)")
+        self.conn_id = conn_id
+        self.email = email
+        self.linkedin_url = linkedin_url
+        self.first_name = first_name
+        self.last_name = last_name
+        self.poll_timeout = poll_timeout
+        self.deferrable = deferrable
+
+    def execute(self, context: Any) -> Any:
+        hook = CustomerOSHook(self.conn_id)
+        with airflow_errors("CustomerOS person enrichment"):
+            if not self.deferrable:
+                return hook.enrich_person(
+                    email=self.email or None, linkedin_url=self.linkedin_url or None,
+                    first_name=self.first_name or None, last_name=self.last_name or None,
+                    timeout=self.poll_timeout,
+                )
+            first = hook.start_person_enrichment(
+                email=self.email or None, linkedin_url=self.linkedin_url or None,
+                first_name=self.first_name or None, last_name=self.last_name or None,
+            )
+        if first.get("isComplete", True) or not first.get("resultUrl"):
+            return first
+        self.defer(
+            trigger=CustomerOSPersonEnrichmentTrigger(
+                conn_id=self.conn_id, result_url=first["resultUrl"], timeout=self.poll_timeout
+            ),
+            method_name="execute_complete",
+        )
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        if event.get("status") == "success":
+            return event["result"]
+        if event.get("status") == "timeout":
+            raise AirflowException(event.get("message", "person enrichment timed out"))
+        raise AirflowFailException(event.get("message", "person enrichment failed"))

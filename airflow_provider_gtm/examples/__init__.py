@@ -1,0 +1,1 @@
+"""Building blocks of the sample DAGs (kept out of the DAG files so parsing stays cheap)."""

@@ -1,0 +1,1 @@
+"""Triggers for answers that come later (deferrable operators)."""

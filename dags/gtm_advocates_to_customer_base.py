@@ -1,0 +1,111 @@
+"""Advocates and leads into the customer base: Oktopost -> CustomerOS contacts and organizations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator, CustomerOSLookupOperator
+from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
+
+
+@dag(
+    dag_id="gtm_advocates_to_customer_base",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["gtm", "sample", "oktopost", "customeros"],
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    render_template_as_native_obj=True,
+    params={
+        "source": Param("leads", type="string", enum=["leads", "advocates"], title="Oktopost source",
+                        description="Oktopost leads, or the advocates of your boards."),
+        "max_people": Param(None, type=["null", "integer"], minimum=1, title="At most this many people",
+                            description="Empty: everyone."),
+        "enrich_people": Param(False, type="boolean", title="Enrich people",
+                               description="Run CustomerOS person enrichment (answers are polled until complete)."),
+        "max_enrichments": Param(5, type="integer", minimum=0, maximum=500, title="People to enrich at most"),
+        "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"], title="When CustomerOS refuses"),
+        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio"),
+        "extra_contacts": Param([], type="array", title="Extra contacts",
+                                description="Contacts to send alongside (e.g. to try validation)."),
+    },
+)
+def gtm_advocates_to_customer_base() -> None:
+    """
+    ### Advocates and leads into the customer base
+
+    1. **fetch_people** streams Oktopost leads (or advocates) to JSON Lines (`_page`/`_count` paging,
+       paced under Oktopost's 60/min and 120/5 s limits).
+    2. **build_contacts** maps each person to a CustomerOS contact and each company e-mail domain to
+       an organization.
+    3. **create_contacts** sends the contacts in bulk; CustomerOS's per-record `details` go to the
+       failures file. **create_organizations** creates the organizations; a 409 "already exists"
+       returns the existing id and counts as success, so a re-run never duplicates.
+    4. **enrich_people** (optional) runs person enrichment, polling each answer until complete.
+    5. **report** lists every failure with CustomerOS's reason.
+    """
+    fetch = OktopostFetchOperator(
+        task_id="fetch_people",
+        resource="{{ params.source }}",
+        limit="{{ params.max_people }}",
+    )
+
+    @task
+    def build_contacts(people: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_gtm.examples.transforms import people_to_contacts_and_orgs
+
+        context = get_current_context()
+        return people_to_contacts_and_orgs(
+            people["uri"], context, extra_contacts=context["params"].get("extra_contacts") or []
+        )
+
+    built = build_contacts(fetch.output)
+    create_contacts = CustomerOSBatchOperator(
+        task_id="create_contacts",
+        operation="contacts.bulk_create",
+        input_uri="{{ ti.xcom_pull(task_ids='build_contacts')['contacts_uri'] }}",
+        on_failures="{{ params.on_failures }}",
+        max_failure_ratio="{{ params.max_failure_ratio }}",
+    )
+    create_organizations = CustomerOSBatchOperator(
+        task_id="create_organizations",
+        operation="organizations.create",
+        input_uri="{{ ti.xcom_pull(task_ids='build_contacts')['organizations_uri'] }}",
+        existing_is_success=True,
+        on_failures="{{ params.on_failures }}",
+        max_failure_ratio="{{ params.max_failure_ratio }}",
+    )
+
+    @task
+    def pick_people_to_enrich(contacts: dict[str, Any]) -> list[dict[str, Any]]:
+        params = get_current_context()["params"]
+        if not params["enrich_people"]:
+            return []
+        return [{"email": email} for email in contacts["emails"][: int(params["max_enrichments"])]]
+
+    enrich = CustomerOSLookupOperator(
+        task_id="enrich_people",
+        lookup="person_enrichment",
+        inputs=pick_people_to_enrich(built),
+        poll_timeout=300,
+    )
+
+    @task(trigger_rule="all_done")
+    def report() -> dict[str, Any]:
+        from airflow_provider_gtm.examples.transforms import run_report
+
+        return run_report(
+            "Advocates and leads into the customer base",
+            ["fetch_people", "create_contacts", "create_organizations", "enrich_people"],
+        )
+
+    built >> [create_contacts, create_organizations]
+    [create_contacts, create_organizations, enrich] >> report()
+
+
+gtm_advocates_to_customer_base()

@@ -1,0 +1,129 @@
+"""Community engagement into retention: Octopus posts -> Octy profiles and events -> failure report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
+from airflow_provider_gtm.operators.octy import OctyBatchOperator
+
+EVENTS_PER_CHUNK = 1000
+
+
+@dag(
+    dag_id="gtm_community_engagement_to_retention",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["gtm", "sample", "octopus", "octy"],
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    render_template_as_native_obj=True,
+    params={
+        "since": Param(
+            None,
+            type=["null", "string"],
+            format="date-time",
+            title="Posts created after",
+            description="Leave empty to take the posts of this run's data interval (incremental runs).",
+        ),
+        "page_size": Param(20, type="integer", minimum=1, maximum=20, title="Octopus page size",
+                           description="Posts per Octopus call (1-20)."),
+        "max_posts": Param(None, type=["null", "integer"], minimum=1, title="At most this many posts",
+                           description="Empty: every post."),
+        "event_type": Param("community_post", type="string", pattern="^[A-Za-z0-9_-]{1,60}$",
+                            title="Octy event type", description="Custom event type; created first if missing."),
+        "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"],
+                             title="When Octy refuses records",
+                             description="fail the task, only warn, or fail above max_failure_ratio."),
+        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio"),
+        "extra_profiles": Param([], type="array", title="Extra Octy profiles",
+                                description="Profiles to send alongside the authors (e.g. to try validation)."),
+    },
+)
+def gtm_community_engagement_to_retention() -> None:
+    """
+    ### Community engagement into retention
+
+    Every day, the posts written in the Octopus community since the last run become Octy data:
+
+    1. **ensure_event_type** creates the custom Octy event type (an existing one is fine).
+    2. **fetch_new_posts** streams Octopus's *all posts* feed from the data interval's start
+       (`originTime` in milliseconds, `direction=After`) into JSON Lines.
+    3. **build_profiles** turns each distinct author into an Octy profile (`customer_id` = `octopus-<id>`).
+    4. **create_profiles** sends them in batches of 500; authors that already exist count as success.
+    5. **build_events** maps each post to an event of the custom type for its author's profile, in
+       chunks, and **create_events** sends the chunks as mapped tasks.
+    6. **report** names every `failed_to_*` record with Octy's reason.
+    """
+    ensure_event_type = OctyBatchOperator(
+        task_id="ensure_event_type",
+        operation="event_types.create",
+        records=[{"event_type": "{{ params.event_type }}", "event_properties": ["post_id", "topic_id", "text_length"]}],
+        existing_is_success=True,
+    )
+    fetch = OctopusFetchOperator(
+        task_id="fetch_new_posts",
+        feed="all_posts",
+        origin_time="{{ params.since or data_interval_start }}",
+        direction="After",
+        order="Asc",
+        page_size="{{ params.page_size }}",
+        limit="{{ params.max_posts }}",
+    )
+
+    @task
+    def build_profiles(posts: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_gtm.examples.transforms import posts_to_profiles
+
+        context = get_current_context()
+        return posts_to_profiles(posts["uri"], context, extra=context["params"].get("extra_profiles") or [])
+
+    profiles = build_profiles(fetch.output)
+    create_profiles = OctyBatchOperator(
+        task_id="create_profiles",
+        operation="profiles.create",
+        input_uri="{{ ti.xcom_pull(task_ids='build_profiles')['uri'] }}",
+        existing_is_success=True,
+        on_failures="{{ params.on_failures }}",
+        max_failure_ratio="{{ params.max_failure_ratio }}",
+    )
+
+    @task
+    def build_events(posts: dict[str, Any], created: dict[str, Any]) -> list[str]:
+        from airflow_provider_gtm.examples.transforms import posts_to_event_chunks
+        from airflow_provider_gtm.hooks.octy import OctyHook
+
+        context = get_current_context()
+        return posts_to_event_chunks(
+            posts["uri"], created, context, hook=OctyHook(), event_type=context["params"]["event_type"],
+            chunk_size=EVENTS_PER_CHUNK,
+        )
+
+    event_chunks = build_events(fetch.output, create_profiles.output)
+    create_events = OctyBatchOperator.partial(
+        task_id="create_events",
+        operation="events.create",
+        on_failures="{{ params.on_failures }}",
+        max_failure_ratio="{{ params.max_failure_ratio }}",
+    ).expand(input_uri=event_chunks)
+
+    @task(trigger_rule="all_done")
+    def report() -> dict[str, Any]:
+        from airflow_provider_gtm.examples.transforms import run_report
+
+        return run_report(
+            "Community engagement into retention",
+            ["ensure_event_type", "fetch_new_posts", "create_profiles", "create_events"],
+        )
+
+    profiles >> create_profiles
+    [ensure_event_type, create_profiles] >> event_chunks
+    create_events >> report()
+
+
+gtm_community_engagement_to_retention()

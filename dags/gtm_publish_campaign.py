@@ -1,0 +1,102 @@
+"""Publish a campaign: from the trigger form, an Oktopost campaign, its message and scheduled posts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
+
+POSTS_PER_TASK = 20
+
+
+@dag(
+    dag_id="gtm_publish_campaign",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["gtm", "sample", "oktopost"],
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=1)},
+    params={
+        "campaign_name": Param("Product launch", type="string", minLength=1, maxLength=200, title="Campaign name"),
+        "campaign_url": Param(None, type=["null", "string"], title="Campaign link",
+                              description="The URL the campaign promotes (optional)."),
+        "network": Param("LinkedIn", type="string", enum=["LinkedIn", "Twitter", "Facebook", "Instagram", "YouTube"],
+                         title="Network"),
+        "message": Param("We just launched something new.", type="string", minLength=1, maxLength=3000,
+                         title="Message text"),
+        "credential_ids": Param([], type="array", items={"type": "string"}, title="Social profiles",
+                                description="Oktopost credential ids; empty: every valid profile of the network."),
+        "start_time": Param(None, type=["null", "string"], format="date-time", title="Publish at",
+                            description="When the posts go out (UTC); empty: one hour from now."),
+        "post_status": Param("pending", type="string", enum=["pending", "draft", "inqueue", "inqueue-draft"],
+                             title="Post status", description="pending = scheduled; draft = saved, not scheduled."),
+    },
+)
+def gtm_publish_campaign() -> None:
+    """
+    ### Publish a campaign
+
+    Fill in the trigger form and run:
+
+    1. **create_campaign** creates the Oktopost campaign.
+    2. **create_message** creates its message for the chosen network.
+    3. **plan_posts** chooses the social profiles (the ones given, or every valid profile of the
+       network) and plans one scheduled post per profile, split into chunks.
+    4. **create_posts** creates the posts, one mapped task per chunk, paced under Oktopost's limits
+       (60 calls per minute, 120 per 5 seconds) so the API key is never blocked.
+    5. **report** lists what was created and every refusal with Oktopost's reason.
+    """
+
+    @task
+    def campaign_record() -> list[dict[str, Any]]:
+        params = get_current_context()["params"]
+        record = {"name": params["campaign_name"]}
+        if params.get("campaign_url"):
+            record["url"] = params["campaign_url"]
+        return [record]
+
+    create_campaign = OktopostCreateOperator(task_id="create_campaign", kind="campaigns", records=campaign_record())
+
+    @task
+    def message_record(campaign: dict[str, Any]) -> list[dict[str, Any]]:
+        params = get_current_context()["params"]
+        return [{"campaignId": campaign["ids"][0], "network": params["network"], "message": params["message"]}]
+
+    create_message = OktopostCreateOperator(
+        task_id="create_message", kind="messages", records=message_record(create_campaign.output)
+    )
+
+    @task
+    def plan_posts(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
+        from airflow_provider_gtm.examples.transforms import plan_campaign_posts
+        from airflow_provider_gtm.hooks.oktopost import OktopostHook
+
+        params = get_current_context()["params"]
+        return plan_campaign_posts(
+            message_id=message["ids"][0],
+            network=params["network"],
+            credential_ids=params.get("credential_ids") or [],
+            start_time=params.get("start_time"),
+            status=params["post_status"],
+            hook=OktopostHook(),
+            per_chunk=POSTS_PER_TASK,
+        )
+
+    create_posts = OktopostCreateOperator.partial(task_id="create_posts", kind="posts").expand(
+        records=plan_posts(create_message.output)
+    )
+
+    @task(trigger_rule="all_done")
+    def report() -> dict[str, Any]:
+        from airflow_provider_gtm.examples.transforms import run_report
+
+        return run_report("Publish a campaign", ["create_campaign", "create_message", "create_posts"])
+
+    create_posts >> report()
+
+
+gtm_publish_campaign()
