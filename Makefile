@@ -22,7 +22,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_provider_gtm tests dags bench
+	$(BIN)/ruff check airflow_provider_gtm tests dags bench scripts
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -32,10 +32,10 @@ test-min:
 	$(MAKE) test VENV=.venv-min AIRFLOW_VERSION=$(AIRFLOW_MIN_VERSION)
 
 demo: $(STAMP)
-	$(BIN)/python -m airflow_provider_gtm.demo
+	$(BIN)/python scripts/demo.py
 
 airflow-ui: $(STAMP)
-	$(BIN)/python -m airflow_provider_gtm.demo --ui
+	$(BIN)/python scripts/demo.py --ui
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
