@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 # Before anything imports airflow: never touch the developer's ~/airflow.
 _HOME = tempfile.mkdtemp(prefix="gtm-airflow-home-")
 os.environ.setdefault("AIRFLOW_HOME", _HOME)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+# dag.test() needs the sample DAGs in the configured dags folder.
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(Path(__file__).resolve().parents[1] / "dags"))
 
 pytest_plugins = ["airflow_provider_gtm.sandbox.pytest_plugin"]
