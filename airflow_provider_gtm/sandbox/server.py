@@ -102,8 +102,11 @@ class SandboxApp:
 
     # --- control ----------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget writes, counters, faults and rate-limit history (the clock keeps running)."""
+        """Forget writes, counters, faults, rate-limit history and overrides (the clock keeps running)."""
         with self._lock:
+            self.limit_specs = {
+                name: api.default_rate_limit for name, api in self.apis.items() if api.default_rate_limit
+            }
             for api in self.apis.values():
                 api.reset()
             self._limiters.clear()

@@ -1,0 +1,599 @@
+"""Oktopost API v2 hook: campaigns, messages, posts, social profiles, advocacy boards, clicks, leads.
+
+Authentication is HTTP Basic (login = Account ID, password = API key). Lists are paged by
+``_page``/``_count`` with a ``Total``; writes are form-encoded, one call per object (Oktopost has no
+batch endpoint). Oktopost signals errors with ``{"Result": false, "Errors": {...}}`` -- also inside
+a 200 answer -- and blocks a key for 15 minutes after a 429, so the client paces itself under
+60 calls per minute and 120 per 5 seconds and never sends a call into a block.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import requests
+from requests.auth import HTTPBasicAuth
+
+from airflow_provider_gtm.core.batching import BatchResult, Failure, run_batches, send_each
+from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
+from airflow_provider_gtm.core.errors import GtmConfigError
+from airflow_provider_gtm.core.hook import GtmBaseHook
+from airflow_provider_gtm.core.pagination import Page, page_number_pages
+from airflow_provider_gtm.core.ratelimit import Window
+
+US_HOST = "https://api.oktopost.com"
+EU_HOST = "https://eu-api.oktopost.com"
+DATA_CENTERS = {"us": US_HOST, "eu": EU_HOST}
+API_PREFIX = "/v2"
+
+#: List resources and their paths (under ``/v2``).
+RESOURCE_PATHS: dict[str, str] = {
+    "campaigns": "/campaign",
+    "messages": "/message",
+    "posts": "/post",
+    "credentials": "/credential",
+    "boards": "/board",
+    "advocates": "/advocate",
+    "clicks": "/click",
+    "leads": "/lead",
+}
+PAGE_SIZES = (25, 50, 100)
+CLICK_PAGE_SIZES = (25, 50, 100, 200)
+POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")
+_BOARD_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+_BOARD_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+# -- error shapes -------------------------------------------------------------------------------
+
+def _ci_get(mapping: Mapping[Any, Any], key: str) -> Any:
+    """``mapping[key]`` with the key matched case-insensitively (``API``/``api``, ``Error``/``error``)."""
+    for name, value in mapping.items():
+        if isinstance(name, str) and name.lower() == key:
+            return value
+    return None
+
+
+def _collect_messages(errors: Any, field: str | None = None, depth: int = 0) -> list[str]:
+    if depth > 4 or errors is None:
+        return []
+    prefix = f"{field}: " if field and field.lower() != "api" else ""
+    if isinstance(errors, str):
+        return [prefix + errors] if errors.strip() else []
+    if isinstance(errors, list):
+        return [m for item in errors for m in _collect_messages(item, field, depth + 1)]
+    if isinstance(errors, Mapping):
+        for key in ("error", "message"):
+            value = _ci_get(errors, key)
+            if isinstance(value, str) and value.strip():
+                return [prefix + value]
+        messages: list[str] = []
+        for key, value in errors.items():
+            messages.extend(_collect_messages(value, str(key), depth + 1))
+        return messages
+    return []
+
+
+def oktopost_error_message(body: Any, text: str) -> str:
+    """Oktopost's own message from ``{"Result": false, "Errors": {"API": {"Error": "..."}}}``.
+
+    Also reads the observed ``{"Errors": {"api": {"message": "..."}}}`` variant (keys matched
+    case-insensitively) and field-keyed errors (``{"Errors": {"name": {"Error": "..."}}}`` gives
+    ``"name: ..."``); falls back to the generic parser.
+    """
+    if isinstance(body, Mapping):
+        messages = _collect_messages(_ci_get(body, "errors"))
+        if messages:
+            return "; ".join(dict.fromkeys(messages))
+    return generic_error_message(body, text)
+
+
+def oktopost_body_error(body: Any) -> str | None:
+    """The error message of a 2xx answer whose ``Result`` is false, else ``None``."""
+    if not isinstance(body, Mapping) or _ci_get(body, "result") is not False:
+        return None
+    messages = _collect_messages(_ci_get(body, "errors"))
+    return "; ".join(dict.fromkeys(messages)) if messages else "Oktopost answered Result: false with no error message"
+
+
+OKTOPOST_PROFILE = ApiProfile(
+    name="oktopost",
+    error_message=oktopost_error_message,
+    body_error=oktopost_body_error,
+    default_windows=(Window(60, 60.0), Window(120, 5.0)),
+    block_on_429_seconds=900,
+)
+
+
+# -- value conversion ---------------------------------------------------------------------------
+
+def to_epoch_seconds(value: Any, name: str) -> int:
+    """Epoch seconds from an int/float, a numeric string, an ISO 8601 string or a datetime (naive = UTC).
+
+    :raises GtmConfigError: naming ``name`` when the value is none of these.
+    """
+    if isinstance(value, datetime):
+        return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return int(float(text))
+        try:
+            return to_epoch_seconds(datetime.fromisoformat(text.replace("Z", "+00:00")), name)
+        except ValueError:
+            pass
+    raise GtmConfigError(
+        f"Oktopost: {name}={value!r} is not a time; pass epoch seconds, an ISO 8601 string such as "
+        "'2026-01-01T00:00:00Z' or a datetime."
+    )
+
+
+def _board_datetime(value: Any, name: str) -> str:
+    """A board-message date as Oktopost wants it: ``YYYY-MM-DD HH:mm:ss`` in UTC."""
+    if isinstance(value, str) and _BOARD_DATE_RE.match(value.strip()):
+        return value.strip()
+    return datetime.fromtimestamp(to_epoch_seconds(value, name), UTC).strftime(_BOARD_DATE_FORMAT)
+
+
+def _encode(value: Any) -> Any:
+    """A query/form value as Oktopost reads it: lists comma-separated, objects as JSON, booleans 1/0."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return to_epoch_seconds(value, "value")
+    if isinstance(value, set | frozenset):
+        value = sorted(value, key=str)
+    if isinstance(value, list | tuple):
+        if all(isinstance(item, str | int | float) and not isinstance(item, bool) for item in value):
+            return ",".join(str(item).strip() for item in value)
+        return json.dumps(list(value), separators=(",", ":"), default=str)
+    if isinstance(value, Mapping):
+        return json.dumps(value, separators=(",", ":"), default=str)
+    return value
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | set | frozenset):
+        return not value or any(_is_blank(item) for item in value)
+    return False
+
+
+def _require_id(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise GtmConfigError(f"Oktopost: {name} must be a non-empty Oktopost id string, got {value!r}.")
+    return quote(value.strip(), safe="")
+
+
+# -- creates ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _CreateSpec:
+    path: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    response_key: str | None
+    identifier: str
+
+
+CREATE_SPECS: dict[str, _CreateSpec] = {
+    "campaigns": _CreateSpec("/campaign", ("name",), ("url", "tagIds"), "Campaign", "name"),
+    "messages": _CreateSpec(
+        "/message",
+        ("campaignId", "network", "message"),
+        ("linkUrl", "linkTitle", "description", "imageUrl", "tagIds", "media", "title"),
+        "Message",
+        "campaignId",
+    ),
+    "posts": _CreateSpec("/post", ("messageId", "credentialIds"), ("startDateTime", "status"), "Post", "messageId"),
+    "board_messages": _CreateSpec(
+        "/board-message", ("boardId", "messageId"), ("startDate", "expireDate", "important", "topicIds"), None,
+        "messageId",
+    ),
+    "advocate_invites": _CreateSpec(
+        "/advocate", ("firstName", "lastName", "email", "boardId"), (), "Advocate", "email"
+    ),
+}
+
+#: ``create_message`` optional keyword arguments (snake_case) and their Oktopost field names.
+MESSAGE_OPTIONAL_ARGS = {
+    "link_url": "linkUrl",
+    "link_title": "linkTitle",
+    "description": "description",
+    "image_url": "imageUrl",
+    "tag_ids": "tagIds",
+    "media": "media",
+    "title": "title",
+}
+
+
+def build_create_form(kind: str, record: Any, arg_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The form body for one create of ``kind`` from a record of Oktopost field names.
+
+    Required fields must be present and non-empty; ``startDateTime`` becomes epoch seconds,
+    ``startDate``/``expireDate`` become ``YYYY-MM-DD HH:mm:ss`` (UTC), a post ``status`` must be one
+    of ``pending, inqueue, draft, inqueue-draft``. Fields the hook does not know are sent as given.
+
+    :param arg_names: how to name a field in messages (Python argument names for direct calls).
+    :raises GtmConfigError: naming the field that is missing or wrong.
+    """
+    spec = CREATE_SPECS[kind]
+    names = arg_names or {}
+    if not isinstance(record, Mapping):
+        raise GtmConfigError(
+            f"an Oktopost {kind} record must be a dict of Oktopost fields (required: "
+            f"{', '.join(spec.required)}), got {type(record).__name__}"
+        )
+    for field in spec.required:
+        if _is_blank(record.get(field)):
+            raise GtmConfigError(f"required field {names.get(field, field)!r} is missing or empty")
+    form: dict[str, Any] = {}
+    for key, value in record.items():
+        if value is None:
+            continue
+        label = names.get(key, key)
+        if key == "startDateTime":
+            value = to_epoch_seconds(value, label)
+        elif key in ("startDate", "expireDate"):
+            value = _board_datetime(value, label)
+        elif key == "status" and kind == "posts" and value not in POST_STATUSES:
+            raise GtmConfigError(f"{label}={value!r} is not a post status; use one of {', '.join(POST_STATUSES)}")
+        form[str(key)] = _encode(value)
+    return form
+
+
+class OktopostHook(GtmBaseHook):
+    """Oktopost API v2 (``https://api.oktopost.com/v2``, EU: ``https://eu-api.oktopost.com/v2``).
+
+    Connection: login = Account ID, password = API key (both under My Profile). Extra
+    ``data_center``: ``us`` (default) or ``eu``; an explicit host (a base URL, which may carry a
+    path prefix) wins. Every call is paced under 60 per minute and 120 per 5 seconds (extra
+    ``rate_limits`` overrides); a 429 blocks the key for 15 minutes: the call waits it out when
+    ``max_wait_seconds`` allows, else fails with :class:`GtmRateLimitError` naming when the block ends.
+
+    :param conn_id: the Airflow connection id (default ``oktopost_default``).
+    """
+
+    conn_name_attr = "oktopost_conn_id"
+    default_conn_name = "oktopost_default"
+    conn_type = "oktopost"
+    hook_name = "Oktopost"
+    profile: ClassVar[ApiProfile] = OKTOPOST_PROFILE
+    default_host: ClassVar[str] = US_HOST
+    field_labels: ClassVar[dict[str, str]] = {"login": "Account ID", "password": "API key", "host": "Base URL"}
+
+    # -- connection -------------------------------------------------------------------------------
+
+    def _credentials(self) -> tuple[requests.auth.AuthBase | None, dict[str, str], str]:
+        account_id = self.require("login")
+        api_key = self.require("password")
+        return HTTPBasicAuth(account_id, api_key), {}, f"{account_id}:{api_key}"
+
+    def _data_center_host(self) -> str:
+        raw = self.extra.get("data_center")
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return US_HOST
+        key = raw.strip().lower() if isinstance(raw, str) else raw
+        if key not in DATA_CENTERS:
+            raise GtmConfigError(
+                f"Connection {self.conn_id!r}: extra 'data_center' must be 'us' or 'eu', got {raw!r}."
+            )
+        return DATA_CENTERS[key]
+
+    def _host(self) -> str:
+        default = self._data_center_host()
+        host = super()._host() if self.connection.host and str(self.connection.host).strip() else default
+        # The docs give the base URL with /v2; every path here adds it, so do not double it.
+        return re.sub(r"/v2/*$", "", host)
+
+    def _path(self, path: str) -> str:
+        return f"{API_PREFIX}{path}"
+
+    def _probe(self) -> str:
+        me = self.me()
+        account = me.get("Account") if isinstance(me.get("Account"), dict) else {}
+        user = me.get("User") if isinstance(me.get("User"), dict) else {}
+        who = f"account {account.get('Name') or '?'} ({account.get('Id') or '?'})"
+        return who + (f" as {user['Name']}" if user.get("Name") else "")
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        body = self.client.get_json(self._path(path), params=params)
+        return body if isinstance(body, dict) else {}
+
+    @staticmethod
+    def _unwrap(body: dict[str, Any], key: str | None) -> dict[str, Any]:
+        value = body.get(key) if key else None
+        if isinstance(value, dict):
+            return value
+        return {k: v for k, v in body.items() if k != "Result"} if key else body
+
+    def me(self) -> dict[str, Any]:
+        """``GET /v2/me``: ``{"Result": true, "User": {Id, Name, Email, LastLogin}, "Account": {Id, Name}}``.
+
+        :raises GtmAuthError: when Oktopost refuses the Account ID / API key.
+        """
+        return self._get("/me")
+
+    def _one(self, path: str, id: str, name: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self._unwrap(self._get(f"{path}/{_require_id(id, name)}", params), key)
+
+    def get_campaign(self, id: str) -> dict[str, Any]:
+        """``GET /v2/campaign/{id}``: the ``Campaign`` object.
+
+        :raises GtmNotFoundError: no such campaign (or no access to it).
+        """
+        return self._one("/campaign", id, "id", "Campaign")
+
+    def get_message(self, id: str) -> dict[str, Any]:
+        """``GET /v2/message/{id}``: the ``Message`` object. :raises GtmNotFoundError: no such message."""
+        return self._one("/message", id, "id", "Message")
+
+    def get_post(self, id: str, stats: bool = False) -> dict[str, Any]:
+        """``GET /v2/post/{id}``: the ``Post`` object; ``stats=True`` adds its ``Stats``.
+
+        :raises GtmNotFoundError: no such post.
+        """
+        return self._one("/post", id, "id", "Post", {"stats": 1} if stats else None)
+
+    def get_credential(self, id: str) -> dict[str, Any]:
+        """``GET /v2/credential/{id}``: the social profile (``Credential``). :raises GtmNotFoundError:."""
+        return self._one("/credential", id, "id", "Credential")
+
+    def get_board(self, id: str) -> dict[str, Any]:
+        """``GET /v2/board/{id}``: the advocacy ``Board``. :raises GtmNotFoundError: no such board."""
+        return self._one("/board", id, "id", "Board")
+
+    def get_advocate(self, id: str, board_id: str | None = None) -> dict[str, Any]:
+        """``GET /v2/advocate/{id}`` (``?boardId=`` when given): the ``Advocate`` object.
+
+        :raises GtmNotFoundError: no such advocate.
+        """
+        params = {"boardId": board_id} if board_id else None
+        return self._one("/advocate", id, "id", "Advocate", params)
+
+    def get_post_analytics(self, post_id: str) -> dict[str, Any]:
+        """``GET /v2/analytics/{postId}``: the post's ``Stats``
+        (``LinkClicks, Conversions, Comments, Likes, Shares, ImpressionsAdded``).
+        """
+        return self._one("/analytics", post_id, "post_id", "Stats")
+
+    def iter_pages(
+        self,
+        resource: str,
+        params: Mapping[str, Any] | None = None,
+        count: int = 100,
+        start_page: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+    ) -> Iterator[Page]:
+        """Pages of an Oktopost list, one call (and one page in memory) at a time.
+
+        :param resource: ``campaigns``, ``messages``, ``posts``, ``credentials``, ``boards``,
+            ``advocates``, ``clicks`` or ``leads``.
+        :param params: the list's own filters, e.g. ``{"campaignId": "002..."}``, ``{"network": "LinkedIn"}``.
+            Lists are sent comma-separated, booleans as 1/0; ``after``/``before`` take epoch seconds,
+            an ISO 8601 string or a datetime. ``messages`` needs ``campaignId`` or ``ids``.
+        :param count: ``_count``, 25, 50 or 100 (200 too for ``clicks``).
+        :param start_page: ``_page`` to start from (0-based; a page's ``next_state`` resumes).
+        :param limit: stop after this many records.
+        :param order: ``_order``, e.g. ``"created,1"`` (field, 0 = descending, 1 = ascending).
+        :return: pages with ``total`` (Oktopost's ``Total``) and ``next_state`` (next ``_page``, or ``None``).
+        :raises GtmConfigError: on an unknown resource, a bad count or missing mandatory filters.
+        """
+        if resource not in RESOURCE_PATHS:
+            raise GtmConfigError(
+                f"Oktopost: resource={resource!r} is not a list; use one of {', '.join(RESOURCE_PATHS)}."
+            )
+        sizes = CLICK_PAGE_SIZES if resource == "clicks" else PAGE_SIZES
+        if isinstance(count, bool) or count not in sizes:
+            raise GtmConfigError(
+                f"Oktopost: count={count!r} is not a page size for {resource}; use one of "
+                f"{', '.join(map(str, sizes))}."
+            )
+        if isinstance(start_page, bool) or not isinstance(start_page, int) or start_page < 0:
+            raise GtmConfigError(f"Oktopost: start_page must be an integer >= 0, got {start_page!r}.")
+        query: dict[str, Any] = {}
+        for key, value in (params or {}).items():
+            if key in ("_page", "_count", "_order"):
+                raise GtmConfigError(
+                    f"Oktopost: pass paging through start_page=/count=/order=, not params[{key!r}]."
+                )
+            if value is None:
+                continue
+            if key in ("after", "before"):
+                value = to_epoch_seconds(value, f"params[{key!r}]")
+            query[key] = _encode(value)
+        if resource == "messages" and _is_blank(query.get("campaignId")) and _is_blank(query.get("ids")):
+            raise GtmConfigError(
+                "Oktopost lists messages only by campaign: pass params={'campaignId': ...} or params={'ids': [...]}."
+            )
+        if order:
+            query["_order"] = order
+        return page_number_pages(
+            self.client, self._path(RESOURCE_PATHS[resource]), params=query, count=count,
+            start=start_page, limit=limit,
+        )
+
+    def iter_records(
+        self,
+        resource: str,
+        params: Mapping[str, Any] | None = None,
+        count: int = 100,
+        limit: int | None = None,
+        order: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The records of an Oktopost list, one by one (same arguments as :meth:`iter_pages`)."""
+        for page in self.iter_pages(resource, params=params, count=count, limit=limit, order=order):
+            yield from page.records
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def _create(self, kind: str, form: Mapping[str, Any]) -> dict[str, Any]:
+        """One form-encoded POST; never resent after a timeout/5xx (Oktopost does not deduplicate)."""
+        spec = CREATE_SPECS[kind]
+        body = self.client.request("POST", self._path(spec.path), data=dict(form)).data
+        return self._unwrap(body if isinstance(body, dict) else {}, spec.response_key)
+
+    def _create_direct(self, kind: str, record: Mapping[str, Any], arg_names: Mapping[str, str]) -> dict[str, Any]:
+        try:
+            form = build_create_form(kind, record, arg_names)
+        except GtmConfigError as exc:
+            raise GtmConfigError(f"Oktopost create ({kind}): {exc}") from None
+        return self._create(kind, form)
+
+    def create_campaign(self, name: str, url: str | None = None, tag_ids: Iterable[str] | str | None = None
+                        ) -> dict[str, Any]:
+        """``POST /v2/campaign``: create a campaign and return the ``Campaign`` (with its ``Id``).
+
+        :param tag_ids: tag ids (a list or a comma-separated string).
+        :raises GtmConfigError: when ``name`` is empty. :raises GtmClientError: Oktopost refused it.
+        :raises GtmOutcomeUnknownError: the call timed out or got a 5xx; it is not resent.
+        """
+        record = {"name": name, "url": url, "tagIds": _listish(tag_ids)}
+        return self._create_direct("campaigns", record, {"name": "name", "url": "url", "tagIds": "tag_ids"})
+
+    def create_message(self, campaign_id: str, network: str, message: str, **optional: Any) -> dict[str, Any]:
+        """``POST /v2/message``: create a message in a campaign and return the ``Message``.
+
+        :param network: e.g. ``LinkedIn``, ``Twitter``, ``Facebook``, ``Instagram``, ``YouTube``.
+        :param optional: ``link_url``, ``link_title``, ``description``, ``image_url``, ``tag_ids``,
+            ``media`` (media ids), ``title`` (Oktopost's camelCase names are accepted too).
+        :raises GtmConfigError: a required argument is empty or an optional one unknown.
+        :raises GtmClientError: Oktopost refused it (its message says why).
+        """
+        record: dict[str, Any] = {"campaignId": campaign_id, "network": network, "message": message}
+        names = {"campaignId": "campaign_id", "network": "network", "message": "message"}
+        by_field = {v: v for v in MESSAGE_OPTIONAL_ARGS.values()}
+        for arg, value in optional.items():
+            field = MESSAGE_OPTIONAL_ARGS.get(arg) or by_field.get(arg)
+            if field is None:
+                raise GtmConfigError(
+                    f"Oktopost create_message: unknown argument {arg!r}; use "
+                    f"{', '.join(MESSAGE_OPTIONAL_ARGS)}."
+                )
+            record[field] = _listish(value) if field in ("tagIds", "media") else value
+            names[field] = arg
+        return self._create_direct("messages", record, names)
+
+    def create_post(
+        self,
+        message_id: str,
+        credential_ids: Iterable[str] | str,
+        start_date_time: int | str | datetime | None = None,
+        status: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v2/post``: schedule a message on social profiles and return the ``Post``.
+
+        :param credential_ids: social profile ids (a list or a comma-separated string).
+        :param start_date_time: when to publish: epoch seconds, ISO 8601 string or datetime.
+        :param status: ``pending``, ``inqueue``, ``draft`` or ``inqueue-draft``.
+        :raises GtmConfigError: a required argument is empty, a bad time or status.
+        :raises GtmOutcomeUnknownError: timed out or 5xx; not resent (it could post twice).
+        """
+        record = {
+            "messageId": message_id,
+            "credentialIds": _listish(credential_ids),
+            "startDateTime": start_date_time,
+            "status": status,
+        }
+        names = {
+            "messageId": "message_id", "credentialIds": "credential_ids",
+            "startDateTime": "start_date_time", "status": "status",
+        }
+        return self._create_direct("posts", record, names)
+
+    def create_board_message(
+        self,
+        board_id: str,
+        message_id: str,
+        start_date: int | str | datetime | None = None,
+        expire_date: int | str | datetime | None = None,
+        important: bool | None = None,
+        topic_ids: Iterable[str] | str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v2/board-message``: put a message on an advocacy board; returns Oktopost's answer.
+
+        :param start_date: / :param expire_date: epoch seconds, ISO 8601, datetime or
+            ``"YYYY-MM-DD HH:mm:ss"`` (UTC); sent in that last form.
+        :param important: sent as 1/0. :param topic_ids: a list or a comma-separated string.
+        :return: Oktopost's body, ``{"Result": true}``.
+        """
+        record = {
+            "boardId": board_id, "messageId": message_id, "startDate": start_date, "expireDate": expire_date,
+            "important": important, "topicIds": _listish(topic_ids),
+        }
+        names = {
+            "boardId": "board_id", "messageId": "message_id", "startDate": "start_date",
+            "expireDate": "expire_date", "important": "important", "topicIds": "topic_ids",
+        }
+        return self._create_direct("board_messages", record, names)
+
+    def invite_advocate(self, first_name: str, last_name: str, email: str, board_id: str) -> dict[str, Any]:
+        """``POST /v2/advocate``: invite a person to an advocacy board; returns the ``Advocate``
+        (or Oktopost's body when it has none).
+
+        :raises GtmConfigError: an argument is empty. :raises GtmClientError: Oktopost refused it.
+        """
+        record = {"firstName": first_name, "lastName": last_name, "email": email, "boardId": board_id}
+        names = {"firstName": "first_name", "lastName": "last_name", "email": "email", "boardId": "board_id"}
+        return self._create_direct("advocate_invites", record, names)
+
+    def iter_create(self, kind: str, records: Iterable[Any], batch_size: int = 50) -> Iterator[BatchResult]:
+        """Create records one call each, and yield one :class:`BatchResult` per ``batch_size`` records.
+
+        :param kind: ``campaigns``, ``messages``, ``posts``, ``board_messages`` or ``advocate_invites``.
+        :param records: dicts of Oktopost field names (``name``; ``campaignId``/``network``/``message``;
+            ``messageId``/``credentialIds``/``startDateTime``/``status``; ``boardId``/``messageId``;
+            ``firstName``/``lastName``/``email``/``boardId``). Read lazily.
+        :return: per chunk: ``accepted`` holds the created objects (``Campaign``/``Message``/``Post``
+            dicts with ``Id``), ``failures`` every refusal with Oktopost's own message. A record that
+            is not a dict or misses a required field is a failure naming the field and is not sent;
+            a write whose outcome is unknown (timeout, 5xx) is a failure and is never resent.
+        :raises GtmConfigError: on an unknown ``kind`` or ``batch_size`` < 1.
+        """
+        if kind not in CREATE_SPECS:
+            raise GtmConfigError(f"Oktopost: kind={kind!r} cannot be created; use one of {', '.join(CREATE_SPECS)}.")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise GtmConfigError(f"Oktopost: batch_size must be an integer >= 1, got {batch_size!r}.")
+        spec = CREATE_SPECS[kind]
+
+        def identifier(record: Any) -> Any:
+            return record.get(spec.identifier) if isinstance(record, Mapping) else None
+
+        def send_chunk(chunk: list[Any]) -> BatchResult:
+            valid: list[Any] = []
+            refused = BatchResult()
+            for record in chunk:
+                try:
+                    build_create_form(kind, record)
+                except GtmConfigError as exc:
+                    refused.submitted += 1
+                    refused.failures.append(Failure(record, identifier(record), str(exc), None))
+                else:
+                    valid.append(record)
+            sent = send_each(valid, lambda r: self._create(kind, build_create_form(kind, r)), identifier)
+            return refused.extend(sent).check()
+
+        return run_batches(records, batch_size, send_chunk)
+
+
+def _listish(value: Any) -> Any:
+    """A list argument as given (lists are joined with commas when sent); iterables become lists."""
+    if value is None or isinstance(value, str | list | tuple):
+        return value
+    if isinstance(value, Iterable) and not isinstance(value, Mapping):
+        return list(value)
+    return value
