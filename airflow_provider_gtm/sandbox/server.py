@@ -57,18 +57,12 @@ CONNECTIONS: dict[str, tuple[str, str]] = {
 
 
 def _api_classes() -> list[type[SandboxApi]]:
-    import importlib
+    from airflow_provider_gtm.sandbox.customeros import CustomerOSSandbox
+    from airflow_provider_gtm.sandbox.octopus import OctopusSandbox
+    from airflow_provider_gtm.sandbox.octy import OctySandbox
+    from airflow_provider_gtm.sandbox.oktopost import OktopostSandbox
 
-    classes = []
-    for module, cls in (("octy", "OctySandbox"), ("customeros", "CustomerOSSandbox"),
-                        ("octopus", "OctopusSandbox"), ("oktopost", "OktopostSandbox")):
-        name = f"airflow_provider_gtm.sandbox.{module}"
-        try:
-            classes.append(getattr(importlib.import_module(name), cls))
-        except ModuleNotFoundError as exc:  # TEMPORARY while the API modules are being written
-            if exc.name != name:
-                raise
-    return classes
+    return [OctySandbox, CustomerOSSandbox, OctopusSandbox, OktopostSandbox]
 
 
 class _Outcome:

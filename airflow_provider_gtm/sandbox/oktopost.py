@@ -1,0 +1,390 @@
+"""Oktopost API v2 in the sandbox (``/oktopost``), after section 4 of the API reference.
+
+Auth: HTTP Basic, account id / API key from ``SANDBOX_CREDENTIALS["oktopost"]``; missing or wrong
+→ 401 ``{"Result": false, "Errors": {"API": {"Error": "..."}}}`` (the documented envelope, also used
+for every other error, 429 included).
+
+Routes (after the prefix, all under ``/v2``): ``GET /me``; ``GET /campaign`` ``/campaign/{id}``,
+``POST /campaign`` (``name``*); ``GET /message`` (``campaignId`` or ``ids`` mandatory, else the
+observed lower-case ``{"Errors": {"api": {"message": ...}}}`` variant), ``GET /message/{id}``,
+``POST /message`` (``network``*, ``campaignId``*, ``message``*); ``GET /post`` (filters
+``campaignId``, ``messageId``, ``status``, ``before``/``after`` epoch seconds), ``GET /post/{id}``
+(``stats=1`` adds ``Stats``), ``POST /post`` (``messageId``*, ``credentialIds``* comma list, each an
+existing credential; ``startDateTime`` epoch seconds; ``status``); ``GET /credential`` (``network``)
+and ``/credential/{id}``; ``GET /board`` ``/board/{id}``; ``POST /board-message`` (``boardId``*,
+``messageId``*) → ``{"Result": true}``; ``GET /advocate?email=``, ``GET /advocate/{id}``,
+``POST /advocate`` (``firstName``*, ``lastName``*, ``email``*, ``boardId``*); ``GET /analytics/{postId}``;
+``GET /click``; ``GET /lead``.
+
+Lists: ``_page`` (0-based), ``_count`` 25/50/100 (200 for ``/click``; anything else 400), ``_order``
+accepted; answer ``{"Result": true, "Items": [...], "Total": N}``. Synthetic campaigns, messages,
+posts, credentials, boards, advocates, clicks and leads (``ctx.records`` each, fewer credentials and
+boards) are generated per page from the seed; created records follow them.
+
+Writes: ``application/x-www-form-urlencoded`` only. Created ids are 15 characters: the type prefix
+(``002`` campaign, ``005`` message, ``004`` post, ``00A`` user) + 12 lowercase alphanumerics.
+
+Rate limit: 60 calls per 60 s and 120 per 5 s (sliding); a breach blocks the key for 15 minutes
+(900 s on the sandbox clock), every call of the block answered 429.
+
+``state()``: ``{"campaigns": {id: rec}, "messages": {...}, "posts": {...}, "advocates": {...},
+"board_messages": [...]}`` (created records only).
+
+Documented choices (where the reference is silent or in conflict):
+
+- A JSON body on a write → 400 ``Content-Type must be application/x-www-form-urlencoded``
+  (everything points to form encoding; JSON acceptance is undocumented).
+- Timestamps in answers are ``YYYY-MM-DD HH:MM:SS`` strings (as every documented example shows);
+  ``startDateTime`` / ``before`` / ``after`` inputs are epoch seconds.
+- A post for several credentials is stored once with ``CredentialIds`` (and ``TotalCount``).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import string
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_gtm.sandbox.framework import (
+    HttpError,
+    RateLimitSpec,
+    Request,
+    Response,
+    Route,
+    SandboxApi,
+    SandboxContext,
+    json_response,
+)
+from airflow_provider_gtm.sandbox.server import SANDBOX_CREDENTIALS
+
+NETWORKS = ("LinkedIn", "Twitter", "Facebook")
+POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")
+BASE_EPOCH = 1_767_225_600  # 2026-01-01 UTC
+_ALNUM = string.ascii_lowercase + string.digits
+ACCOUNT_ID = SANDBOX_CREDENTIALS["oktopost"]["login"]
+DOMAINS = ("acme.io", "globex.com", "initech.dev", "umbrella.co", "hooli.xyz", "vandelay.net", "stark.ai")
+FIRST = ("Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Edsger")
+LAST = ("Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie", "Allen")
+
+
+def _ts(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
+
+
+def _sid(prefix: str, index: int) -> str:
+    """A synthetic 15-character id derivable from its index (``002`` + 12 characters)."""
+    return f"{prefix}s{index:011d}"
+
+
+class OktopostSandbox(SandboxApi):
+    name = "oktopost"
+    default_rate_limit = RateLimitSpec(windows=[(60, 60.0), (120, 5.0)], block_seconds=900.0)
+
+    def __init__(self, ctx: SandboxContext) -> None:
+        self.reset()
+        super().__init__(ctx)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", "/v2/me", self.me),
+            Route("GET", "/v2/campaign", self.list_of("campaign")),
+            Route("GET", "/v2/campaign/{id}", self.get_one("campaign", "Campaign")),
+            Route("POST", "/v2/campaign", self.create_campaign),
+            Route("GET", "/v2/message", self.list_messages),
+            Route("GET", "/v2/message/{id}", self.get_one("message", "Message")),
+            Route("POST", "/v2/message", self.create_message),
+            Route("GET", "/v2/post", self.list_of("post")),
+            Route("GET", "/v2/post/{id}", self.get_post),
+            Route("POST", "/v2/post", self.create_post),
+            Route("GET", "/v2/credential", self.list_of("credential")),
+            Route("GET", "/v2/credential/{id}", self.get_one("credential", "Credential")),
+            Route("GET", "/v2/board", self.list_of("board")),
+            Route("GET", "/v2/board/{id}", self.get_one("board", "Board")),
+            Route("POST", "/v2/board-message", self.create_board_message),
+            Route("GET", "/v2/advocate", self.find_advocate),
+            Route("GET", "/v2/advocate/{id}", self.get_one("advocate", "Advocate")),
+            Route("POST", "/v2/advocate", self.invite_advocate),
+            Route("GET", "/v2/analytics/{id}", self.analytics),
+            Route("GET", "/v2/click", self.list_of("click")),
+            Route("GET", "/v2/lead", self.list_of("lead")),
+        ]
+
+    # --- framework hooks --------------------------------------------------------------------------
+    def authenticate(self, request: Request) -> Response | None:
+        header = request.header("Authorization") or ""
+        creds = SANDBOX_CREDENTIALS["oktopost"]
+        expected = base64.b64encode(f"{creds['login']}:{creds['password']}".encode()).decode()
+        if header != f"Basic {expected}":
+            return self.error(401, "Authentication failed: wrong account id or API key")
+        return None
+
+    def error(self, status: int, message: str, **extra: Any) -> Response:
+        return json_response({"Result": False, "Errors": {"API": {"Error": message}}}, status)
+
+    def rate_limited(self, retry_after: float | None, blocked: bool) -> Response:
+        return self.error(429, "Rate limit exceeded. The API key is blocked for 15 minutes.")
+
+    def state(self) -> dict[str, Any]:
+        with self.ctx.lock:
+            data: dict[str, Any] = {kind: {k: dict(v) for k, v in records.items()}
+                                    for kind, records in self.created.items()}
+            data["board_messages"] = [dict(b) for b in self.board_messages]
+            return data
+
+    def reset(self) -> None:
+        self.created: dict[str, dict[str, dict[str, Any]]] = {
+            "campaigns": {}, "messages": {}, "posts": {}, "advocates": {}}
+        self.board_messages: list[dict[str, Any]] = []
+
+    def configure(self, options: Mapping[str, Any]) -> None:
+        if options:
+            raise ValueError(f"unknown oktopost option(s) {sorted(options)}; oktopost has no options")
+
+    # --- synthetic data ---------------------------------------------------------------------------
+    def _total(self, kind: str) -> int:
+        records = self.ctx.records
+        return {"credential": min(12, max(3, records // 20)), "board": 3}.get(kind, records)
+
+    def _synthetic(self, kind: str, index: int) -> dict[str, Any]:
+        rng = self.ctx.rng("oktopost", kind, index)
+        created = _ts(BASE_EPOCH + index * 600)
+        if kind == "campaign":
+            return {"Id": _sid("002", index), "Name": f"Campaign {index}", "Status": "active", "Created": created,
+                    "TotalPosts": rng.randrange(0, 50), "Clicks": rng.randrange(0, 500)}
+        if kind == "message":
+            return {"Id": _sid("005", index), "CampaignId": _sid("002", index % max(1, self._total("campaign"))),
+                    "Network": NETWORKS[index % len(NETWORKS)], "Message": f"Synthetic message {index}",
+                    "Created": created}
+        if kind == "post":
+            return {"Id": _sid("004", index), "MessageId": _sid("005", index), "Status": "complete",
+                    "CredentialIds": [self._credential_id(index % self._total("credential"))],
+                    "StartDateTime": BASE_EPOCH + index * 600, "Created": created, "Source": "UI"}
+        if kind == "credential":
+            network = NETWORKS[index % len(NETWORKS)]
+            return {"Id": self._credential_id(index), "Name": f"{network} profile {index}", "Network": network,
+                    "DisplayName": f"Sandbox {network} {index}", "Status": "invalid" if index % 7 == 6 else "valid",
+                    "Created": created}
+        if kind == "board":
+            return {"Id": _sid("brd", index), "Name": f"Board {index}", "Status": "active", "UsersCount": 10}
+        first, last = FIRST[index % len(FIRST)], LAST[(index // len(FIRST)) % len(LAST)]
+        email = f"{first.lower()}.{last.lower()}{index}@{DOMAINS[rng.randrange(len(DOMAINS))]}"
+        if kind == "advocate":
+            return {"Id": _sid("00A", index), "Name": f"{first} {last}", "FirstName": first, "LastName": last,
+                    "Email": email, "BoardIds": [_sid("brd", index % 3)], "Profiles": []}
+        if kind == "lead":
+            return {"Id": _sid("lea", index), "FirstName": first, "LastName": last, "Email": email,
+                    "Company": email.split("@")[1].split(".")[0].title(), "Created": created}
+        return {"Id": _sid("clk", index), "MessageId": _sid("005", index), "LeadId": _sid("lea", index),
+                "Created": created, "Converted": bool(rng.randrange(2))}
+
+    def _credential_id(self, index: int) -> str:
+        return f"003-{ACCOUNT_ID}-{index}"
+
+    def _stored(self, kind: str) -> dict[str, dict[str, Any]]:
+        return self.created.get(f"{kind}s", {})
+
+    def _find(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        stored = self._stored(kind).get(object_id)
+        if stored is not None:
+            return stored
+        for index in self._candidates(kind, object_id):
+            if 0 <= index < self._total(kind):
+                record = self._synthetic(kind, index)
+                if record["Id"] == object_id:
+                    return record
+        return None
+
+    @staticmethod
+    def _candidates(kind: str, object_id: str) -> list[int]:
+        tail = object_id.rsplit("-", 1)[-1] if kind == "credential" else object_id[4:]
+        return [int(tail)] if tail.isdigit() else []
+
+    # --- handlers ---------------------------------------------------------------------------------
+    def me(self, request: Request) -> Response:
+        return json_response({"Result": True, "User": {"Id": "00Asandbox0usr", "Name": "Sandbox User",
+                                                       "Email": "sandbox@example.com", "LastLogin": _ts(BASE_EPOCH)},
+                              "Account": {"Id": ACCOUNT_ID, "Name": "Sandbox Account"}})
+
+    def _paging(self, request: Request, kind: str) -> tuple[int, int]:
+        allowed = (25, 50, 100, 200) if kind == "click" else (25, 50, 100)
+        try:
+            count = int(request.arg("_count") or 25)
+            page = int(request.arg("_page") or 0)
+        except ValueError:
+            raise HttpError(400, "_page and _count must be integers") from None
+        if count not in allowed or page < 0:
+            raise HttpError(400, f"Invalid _count {count}: allowed values are {', '.join(map(str, allowed))}")
+        return page, count
+
+    def _page(self, request: Request, kind: str, matches: Any = None) -> Response:
+        page, count = self._paging(request, kind)
+        total_synthetic = self._total(kind)
+        stored = list(self._stored(kind).values())
+        if matches is None:
+            start = page * count
+            items = [self._synthetic(kind, i) for i in range(start, min(total_synthetic, start + count))]
+            rest = max(0, start + count - total_synthetic)
+            offset = max(0, start - total_synthetic)
+            items += stored[offset: offset + rest] if rest else []
+            return json_response({"Result": True, "Items": items, "Total": total_synthetic + len(stored)})
+        # Filtered lists scan (sandbox-sized lists only; filters are rare in bulk reads).
+        selected = [r for r in (self._synthetic(kind, i) for i in range(total_synthetic)) if matches(r)]
+        selected += [r for r in stored if matches(r)]
+        return json_response({"Result": True, "Items": selected[page * count:(page + 1) * count],
+                              "Total": len(selected)})
+
+    def list_of(self, kind: str) -> Any:
+        def handler(request: Request) -> Response:
+            filters = {k: v[-1] for k, v in request.query.items() if not k.startswith("_") and k != "withTags"}
+            if kind == "credential" and request.arg("includeInvalid") not in ("1", "true"):
+                filters["Status"] = "valid"
+            filters.pop("includeInvalid", None)
+            if not filters:
+                return self._page(request, kind)
+            return self._page(request, kind, lambda r: all(self._field_matches(r, k, v) for k, v in filters.items()))
+        return handler
+
+    @staticmethod
+    def _field_matches(record: Mapping[str, Any], key: str, value: str) -> bool:
+        if key in ("before", "after"):
+            moment = record.get("StartDateTime") or 0
+            return moment < int(value) if key == "before" else moment > int(value)
+        field = {"network": "Network", "campaignId": "CampaignId", "messageId": "MessageId", "status": "Status",
+                 "Status": "Status", "email": "Email"}.get(key, key[:1].upper() + key[1:])
+        return str(record.get(field, "")).lower() == value.lower()
+
+    def list_messages(self, request: Request) -> Response:
+        if not request.arg("campaignId") and not request.arg("ids"):
+            return json_response({"Result": False, "Errors": {"api": {
+                "message": "You must send either of the mandatory parameters: campaignId\\ids"}}}, 400)
+        ids = set((request.arg("ids") or "").split(",")) - {""}
+        campaign = request.arg("campaignId")
+        network = request.arg("network")
+        return self._page(request, "message", lambda r: (not ids or r["Id"] in ids)
+                          and (not campaign or r["CampaignId"] == campaign)
+                          and (not network or r["Network"].lower() == network.lower()))
+
+    def get_one(self, kind: str, key: str) -> Any:
+        def handler(request: Request) -> Response:
+            record = self._find(kind, request.path_params["id"])
+            if record is None:
+                raise HttpError(404, "The page you are looking for was not found")
+            return json_response({"Result": True, key: record})
+        return handler
+
+    def get_post(self, request: Request) -> Response:
+        record = self._find("post", request.path_params["id"])
+        if record is None:
+            raise HttpError(404, "The page you are looking for was not found")
+        if request.arg("stats") == "1":
+            record = dict(record, Stats=self._stats(record["Id"]))
+        return json_response({"Result": True, "Post": record})
+
+    def _stats(self, post_id: str) -> dict[str, int]:
+        rng = self.ctx.rng("oktopost", "stats", post_id)
+        return {k: rng.randrange(0, 100) for k in ("LinkClicks", "Conversions", "Comments", "Likes", "Shares",
+                                                   "ImpressionsAdded")}
+
+    def analytics(self, request: Request) -> Response:
+        if self._find("post", request.path_params["id"]) is None:
+            raise HttpError(404, "The page you are looking for was not found")
+        return json_response({"Result": True, "Stats": self._stats(request.path_params["id"])})
+
+    def find_advocate(self, request: Request) -> Response:
+        email = request.arg("email")
+        if not email:
+            return self.list_of("advocate")(request)
+        for record in self._stored("advocate").values():
+            if record["Email"].lower() == email.lower():
+                return json_response({"Result": True, "Advocate": record})
+        raise HttpError(404, "The page you are looking for was not found")
+
+    # --- writes -----------------------------------------------------------------------------------
+    def _form(self, request: Request, required: tuple[str, ...]) -> dict[str, str]:
+        if not request.content_type.lower().startswith("application/x-www-form-urlencoded"):
+            raise HttpError(400, "Content-Type must be application/x-www-form-urlencoded")
+        form = request.form()
+        missing = [name for name in required if not form.get(name, "").strip()]
+        if missing:
+            raise HttpError(400, f"Missing mandatory parameter(s): {', '.join(missing)}")
+        return form
+
+    def _new_id(self, prefix: str) -> str:
+        return prefix + "".join(secrets.choice(_ALNUM) for _ in range(12))
+
+    def _now(self) -> str:
+        return _ts(self.ctx.clock.now())
+
+    def create_campaign(self, request: Request) -> Response:
+        form = self._form(request, ("name",))
+        record = {"Id": self._new_id("002"), "Name": form["name"], "Url": form.get("url", ""), "Status": "active",
+                  "Created": self._now(), "TotalPosts": 0, "Clicks": 0,
+                  "TagIds": [t for t in form.get("tagIds", "").split(",") if t]}
+        with self.ctx.lock:
+            self.created["campaigns"][record["Id"]] = record
+        return json_response({"Result": True, "Campaign": record})
+
+    def create_message(self, request: Request) -> Response:
+        form = self._form(request, ("network", "campaignId", "message"))
+        if self._find("campaign", form["campaignId"]) is None:
+            raise HttpError(400, f"Campaign {form['campaignId']} was not found")
+        network = next((n for n in (*NETWORKS, "Instagram", "YouTube", "Youtube", "WeChat", "Xing")
+                        if n.lower() == form["network"].lower()), None)
+        if network is None:
+            raise HttpError(400, f"Invalid network: {form['network']}")
+        record = {"Id": self._new_id("005"), "CampaignId": form["campaignId"], "Network": network,
+                  "Message": form["message"], "Created": self._now()}
+        for key in ("linkUrl", "linkTitle", "description", "imageUrl", "title"):
+            if form.get(key):
+                record[key[:1].upper() + key[1:]] = form[key]
+        with self.ctx.lock:
+            self.created["messages"][record["Id"]] = record
+        return json_response({"Result": True, "Message": record})
+
+    def create_post(self, request: Request) -> Response:
+        form = self._form(request, ("messageId", "credentialIds"))
+        if self._find("message", form["messageId"]) is None:
+            raise HttpError(400, f"Message {form['messageId']} was not found")
+        credentials = [c.strip() for c in form["credentialIds"].split(",") if c.strip()]
+        for credential in credentials:
+            if self._find("credential", credential) is None:
+                raise HttpError(400, f"Invalid credential: {credential}")
+        status = form.get("status") or "pending"
+        if status not in POST_STATUSES:
+            raise HttpError(400, f"Invalid status {status!r}: use one of {', '.join(POST_STATUSES)}")
+        start = form.get("startDateTime") or str(int(self.ctx.clock.now()))
+        if not start.isdigit():
+            raise HttpError(400, "startDateTime must be a Unix timestamp in seconds")
+        record = {"Id": self._new_id("004"), "MessageId": form["messageId"], "CredentialIds": credentials,
+                  "StartDateTime": int(start), "Status": status, "Source": "API", "TotalCount": len(credentials),
+                  "Created": self._now()}
+        with self.ctx.lock:
+            self.created["posts"][record["Id"]] = record
+        return json_response({"Result": True, "Post": record})
+
+    def create_board_message(self, request: Request) -> Response:
+        form = self._form(request, ("boardId", "messageId"))
+        if self._find("board", form["boardId"]) is None:
+            raise HttpError(404, "The page you are looking for was not found")
+        if self._find("message", form["messageId"]) is None:
+            raise HttpError(400, f"Message {form['messageId']} was not found")
+        with self.ctx.lock:
+            self.board_messages.append(dict(form))
+        return json_response({"Result": True})
+
+    def invite_advocate(self, request: Request) -> Response:
+        form = self._form(request, ("firstName", "lastName", "email", "boardId"))
+        if "@" not in form["email"]:
+            raise HttpError(400, f"Invalid email: {form['email']}")
+        if self._find("board", form["boardId"]) is None:
+            raise HttpError(400, f"Board {form['boardId']} was not found")
+        record = {"Id": self._new_id("00A"), "Name": f"{form['firstName']} {form['lastName']}",
+                  "FirstName": form["firstName"], "LastName": form["lastName"], "Email": form["email"],
+                  "BoardIds": [form["boardId"]], "Profiles": []}
+        with self.ctx.lock:
+            self.created["advocates"][record["Id"]] = record
+        return json_response({"Result": True, "Advocate": record})
+
