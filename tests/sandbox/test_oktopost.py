@@ -1,0 +1,103 @@
+"""Contract tests of the Oktopost sandbox, driven with plain requests."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from airflow_provider_gtm.sandbox import SANDBOX_CREDENTIALS
+
+CREDS = SANDBOX_CREDENTIALS["oktopost"]
+AUTH = (CREDS["login"], CREDS["password"])
+
+
+@pytest.fixture
+def api(gtm_sandbox):
+    base = gtm_sandbox.base_url("oktopost") + "/v2"
+
+    def call(method, path, auth=AUTH, **kwargs):
+        return requests.request(method, base + path, auth=auth, timeout=10, **kwargs)
+
+    return call
+
+
+def test_me_and_wrong_credentials(api):
+    assert api("GET", "/me").json()["Account"]["Id"] == CREDS["login"]
+    wrong = api("GET", "/me", auth=(CREDS["login"], "okto_wrong_key_000000"))
+    assert wrong.status_code == 401
+    assert wrong.json()["Result"] is False and wrong.json()["Errors"]["API"]["Error"]
+
+
+def test_lists_page_with_page_count_and_total(gtm_sandbox, api):
+    gtm_sandbox.configure(records=120)
+    ids, page = [], 0
+    while True:
+        body = api("GET", "/lead", params={"_page": page, "_count": 50}).json()
+        ids += [item["Id"] for item in body["Items"]]
+        page += 1
+        if page * 50 >= body["Total"]:
+            break
+    assert body["Total"] == 120 and len(set(ids)) == 120
+
+
+@pytest.mark.parametrize(("path", "count", "status"), [("/lead", 30, 400), ("/lead", 200, 400), ("/click", 200, 200)])
+def test_count_values(api, path, count, status):
+    assert api("GET", path, params={"_count": count}).status_code == status
+
+
+def test_message_list_needs_campaign_or_ids(api):
+    response = api("GET", "/message")
+    assert response.status_code == 400
+    assert response.json() == {"Result": False, "Errors": {"api": {
+        "message": "You must send either of the mandatory parameters: campaignId\\ids"}}}
+
+
+def test_campaign_message_post_create_with_form_bodies(gtm_sandbox, api):
+    campaign = api("POST", "/campaign", data={"name": "Launch"}).json()["Campaign"]
+    assert re.fullmatch(r"002[a-z0-9]{12}", campaign["Id"])
+    message = api("POST", "/message", data={"campaignId": campaign["Id"], "network": "LinkedIn",
+                                            "message": "Hello"}).json()["Message"]
+    assert re.fullmatch(r"005[a-z0-9]{12}", message["Id"])
+    credential = api("GET", "/credential", params={"network": "LinkedIn"}).json()["Items"][0]
+    post = api("POST", "/post", data={"messageId": message["Id"], "credentialIds": credential["Id"],
+                                      "startDateTime": 1893488400}).json()["Post"]
+    assert re.fullmatch(r"004[a-z0-9]{12}", post["Id"]) and post["StartDateTime"] == 1893488400
+    listed = api("GET", "/message", params={"campaignId": campaign["Id"]}).json()
+    assert [m["Id"] for m in listed["Items"]] == [message["Id"]]
+    state = gtm_sandbox.state()["apis"]["oktopost"]
+    assert set(state["campaigns"]) == {campaign["Id"]} and set(state["posts"]) == {post["Id"]}
+
+
+def test_write_errors_use_the_result_false_envelope(api):
+    missing = api("POST", "/campaign", data={"url": "https://x"})
+    assert missing.status_code == 400 and "name" in missing.json()["Errors"]["API"]["Error"]
+    as_json = api("POST", "/campaign", json={"name": "x"})
+    assert as_json.status_code == 400 and "x-www-form-urlencoded" in as_json.json()["Errors"]["API"]["Error"]
+    bad_credential = api("POST", "/post", data={"messageId": "005s00000000001", "credentialIds": "003-nope"})
+    assert bad_credential.status_code == 400 and "003-nope" in bad_credential.json()["Errors"]["API"]["Error"]
+    assert api("GET", "/campaign/002nosuchcampaig").status_code == 404
+
+
+def test_post_stats_board_message_and_advocate_invite(api):
+    post = api("GET", "/post", params={"_count": 25}).json()["Items"][0]
+    assert "Stats" in api("GET", f"/post/{post['Id']}", params={"stats": 1}).json()["Post"]
+    board = api("GET", "/board").json()["Items"][0]
+    assert api("POST", "/board-message", data={"boardId": board["Id"], "messageId": post["MessageId"]}).json() == {
+        "Result": True}
+    advocate = api("POST", "/advocate", data={"firstName": "Ada", "lastName": "L", "email": "ada@example.com",
+                                               "boardId": board["Id"]}).json()["Advocate"]
+    assert api("GET", "/advocate", params={"email": "ada@example.com"}).json()["Advocate"]["Id"] == advocate["Id"]
+
+
+def test_burst_breach_blocks_the_key_for_15_minutes(gtm_sandbox, api):
+    gtm_sandbox.configure(rate_limits={"oktopost": {"windows": [[3, 5]]}})
+    assert all(api("GET", "/me").status_code == 200 for _ in range(3))
+    assert api("GET", "/me").status_code == 429
+    gtm_sandbox.configure(advance_clock=60)  # a burst window later, still blocked
+    blocked = api("GET", "/me")
+    assert blocked.status_code == 429 and blocked.json()["Result"] is False
+    gtm_sandbox.configure(advance_clock=900)
+    assert api("GET", "/me").status_code == 200
+    assert gtm_sandbox.state()["rate_limited"]["oktopost"] == 2
