@@ -34,6 +34,13 @@ class KeyBlockedError(Exception):
         super().__init__(f"key blocked for another {wait_seconds:.0f}s")
 
 
+def _margin(window: Window) -> float:
+    # The server stamps a call when it arrives, a little after we stamp it when it leaves; keep a
+    # small safety margin so that latency jitter never turns a full window into a breach (on
+    # Oktopost a breach blocks the key for 15 minutes).
+    return min(0.1, window.seconds * 0.02)
+
+
 class RateLimiter:
     """Sliding-window limiter with header pacing and key blocks; thread-safe."""
 
@@ -53,7 +60,7 @@ class RateLimiter:
             if len(stamps) >= window.limit:
                 # The window is full while the limit-th most recent call is still inside it.
                 oldest_in_window = stamps[-window.limit]
-                wait = max(wait, oldest_in_window + window.seconds - now)
+                wait = max(wait, oldest_in_window + window.seconds + _margin(window) - now)
         return wait
 
     def acquire(self, max_block_wait: float | None = None) -> float:
@@ -139,6 +146,12 @@ def parse_windows(value: object, *, conn_id: str) -> list[Window]:
 
 _REGISTRY: dict[tuple[str, str, str, tuple[Window, ...]], RateLimiter] = {}
 _REGISTRY_LOCK = threading.Lock()
+
+
+def reset_shared_limiters() -> None:
+    """Forget every process-wide limiter (call history, pauses, blocks); for tests and sandboxes."""
+    with _REGISTRY_LOCK:
+        _REGISTRY.clear()
 
 
 def shared_limiter(

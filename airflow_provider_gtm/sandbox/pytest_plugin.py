@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from airflow_provider_gtm.core.ratelimit import reset_shared_limiters
 from airflow_provider_gtm.sandbox.server import SandboxServer
 
 
@@ -24,6 +25,8 @@ def gtm_sandbox_server() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def gtm_sandbox(gtm_sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    # A fresh sandbox forgets rate-limit history and blocks; so must the hooks' shared limiters.
+    reset_shared_limiters()
     gtm_sandbox_server.reset()
     gtm_sandbox_server.configure(rate_limits=True, time_scale=1.0, records=250, seed=42)
     yield gtm_sandbox_server
