@@ -1,0 +1,441 @@
+"""Octy retention API v1: profiles, events, items, segments, templates, recommendations.
+
+Documented choices:
+
+- Lists page with the ``cursor`` header (an offset, starting at 0); the list ends on a missing
+  cursor, an empty page, a cursor at or past ``request_meta.total``, or the 400 whose message says
+  the cursor is exhausted (an end, not an error). Page size is the server's (100 in the code, 500
+  in the docs): we never assume it.
+- Failure entries are matched back to the records sent by whichever key Octy used: the seed's
+  ``identifier`` or the code's ``customer_id``, ``profile_id``, ``item_id``, ``event_type``,
+  ``event_type_id``, ``template_id``/``friendly_name`` or the echoed event.
+- When every record fails Octy answers 400 with the failures in ``error.errors``: that is a result
+  (every record failed, each with its reason), not an exception.
+- Creates of profiles, items and event types are retried after a timeout or a 5xx because Octy
+  refuses a duplicate identifier (the retry then reports "already exists"); every other write is
+  reported as "outcome unknown" instead of being sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import requests
+from requests.auth import HTTPBasicAuth
+
+from airflow_provider_gtm.core.batching import BatchResult, Failure, collect, reconcile, run_batches
+from airflow_provider_gtm.core.client import ApiProfile, ApiResponse, generic_error_message
+from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError
+from airflow_provider_gtm.core.hook import GtmBaseHook
+from airflow_provider_gtm.core.pagination import Page, offset_header_pages
+from airflow_provider_gtm.core.ratelimit import Window
+
+BATCH_MAX = 500
+IDS_MAX = 100
+_FAILURE_KEYS = ("identifier", "customer_id", "profile_id", "item_id", "event_type_id", "event_type",
+                 "template_id", "friendly_name", "segment_id")
+
+
+def octy_error_message(body: Any, text: str) -> str:
+    """Octy's own words from its error template (``error.reason`` and ``error.errors[].error_message``)."""
+    if isinstance(body, Mapping):
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            reason = str(error.get("reason") or error.get("message") or "").strip()
+            details = [str(e.get("error_message")) for e in error.get("errors") or []
+                       if isinstance(e, Mapping) and e.get("error_message")]
+            if reason and details:
+                return f"{reason}: {'; '.join(details[:3])}"
+            if reason or details:
+                return reason or "; ".join(details[:3])
+        if isinstance(error, str) and error:
+            return error
+        meta = body.get("request_meta")
+        if isinstance(meta, Mapping) and meta.get("message") and meta.get("request_status") != "Success":
+            return str(meta["message"])
+    return generic_error_message(body, text)
+
+
+OCTY_PROFILE = ApiProfile(name="octy", error_message=octy_error_message, default_windows=(Window(120, 60.0),))
+
+
+@dataclass(frozen=True)
+class _Resource:
+    path: str
+    records_key: str
+
+
+RESOURCES: dict[str, _Resource] = {
+    "profiles": _Resource("/v1/retention/profiles", "profiles"),
+    "items": _Resource("/v1/retention/items", "items"),
+    "event_types": _Resource("/v1/retention/events/types", "event_types"),
+    "segments": _Resource("/v1/retention/segments", "segments"),
+    "templates": _Resource("/v1/retention/messaging/templates", "templates"),
+}
+
+
+@dataclass(frozen=True)
+class _Operation:
+    path: str
+    body_key: str
+    accepted_key: str
+    rejected_key: str
+    identifier: str | None  # field of a record naming it; None: the record is the id (deletes)
+    safe_to_retry: bool = False
+
+
+OPERATIONS: dict[str, _Operation] = {
+    "profiles.create": _Operation("/v1/retention/profiles/create", "profiles", "profiles", "failed_to_create",
+                                  "customer_id", safe_to_retry=True),
+    "profiles.update": _Operation("/v1/retention/profiles/update", "profiles", "profiles", "failed_to_update",
+                                  "profile_id"),
+    "profiles.delete": _Operation("/v1/retention/profiles/delete", "profiles", "deleted_profiles",
+                                  "failed_to_delete", None),
+    "items.create": _Operation("/v1/retention/items/create", "items", "items", "failed_to_create", "item_id",
+                               safe_to_retry=True),
+    "items.update": _Operation("/v1/retention/items/update", "items", "items", "failed_to_update", "item_id"),
+    "items.delete": _Operation("/v1/retention/items/delete", "items", "deleted_items", "failed_to_delete", None),
+    "event_types.create": _Operation("/v1/retention/events/types/create", "event_types", "event_types",
+                                     "failed_to_create", "event_type", safe_to_retry=True),
+    "event_types.delete": _Operation("/v1/retention/events/types/delete", "event_type_ids", "deleted_event_types",
+                                     "failed_to_delete", None),
+    "templates.create": _Operation("/v1/retention/messaging/templates/create", "templates", "templates",
+                                   "failed_to_create", "friendly_name"),
+    "templates.update": _Operation("/v1/retention/messaging/templates/update", "templates", "templates",
+                                   "failed_to_update", "template_id"),
+    "templates.delete": _Operation("/v1/retention/messaging/templates/delete", "template_ids", "deleted_templates",
+                                   "failed_to_delete", None),
+    "events.create": _Operation("/v1/retention/events/create/batch", "events", "created_events",
+                                "failed_to_create", "profile_id"),
+}
+
+
+def _is_duplicate(message: str) -> bool:
+    lowered = message.lower()
+    return "exists with provided" in lowered or "already exists" in lowered or "duplicate" in lowered
+
+
+def _is_cursor_exhausted(resp: ApiResponse) -> bool:
+    return "exhausted" in octy_error_message(resp.data, resp.text).lower() or resp.status == 404
+
+
+class OctyHook(GtmBaseHook):
+    """Octy (``https://api.octy.ai``): login = public key (``pk_…``), password = secret key (``sk_…``).
+
+    Calls are paced under 120 per minute per key (extra ``rate_limits`` overrides).
+
+    :param conn_id: the Airflow connection id (default ``octy_default``).
+    """
+
+    conn_name_attr = "octy_conn_id"
+    default_conn_name = "octy_default"
+    conn_type = "octy"
+    hook_name = "Octy"
+    profile: ClassVar[ApiProfile] = OCTY_PROFILE
+    default_host: ClassVar[str] = "https://api.octy.ai"
+    field_labels: ClassVar[dict[str, str]] = {"login": "Public key", "password": "Secret key", "host": "Base URL"}
+
+    def _credentials(self) -> tuple[requests.auth.AuthBase | None, dict[str, str], str]:
+        public_key = self.require("login")
+        secret_key = self.require("password")
+        return HTTPBasicAuth(public_key, secret_key), {}, f"{public_key}:{secret_key}"
+
+    def _probe(self) -> str:
+        account = self.get_account()
+        return str(account.get("contact_email_address") or "") if isinstance(account, Mapping) else ""
+
+    def _post(self, path: str, body: Any, *, safe_to_retry: bool = False, accept: tuple[int, ...] = ()) -> ApiResponse:
+        # json= makes requests send Content-Length and exactly "application/json", which Octy checks.
+        return self.client.request("POST", path, json=body, safe_to_retry=safe_to_retry, accept_statuses=accept)
+
+    def _json(self, resp: ApiResponse) -> dict[str, Any]:
+        return resp.data if isinstance(resp.data, dict) else {}
+
+    # -- lists ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _resource(resource: str) -> _Resource:
+        if resource not in RESOURCES:
+            raise GtmConfigError(f"Octy: resource={resource!r} is not a list; use one of {', '.join(RESOURCES)}.")
+        return RESOURCES[resource]
+
+    @staticmethod
+    def _filters(resource: str, filters: Mapping[str, Any] | None) -> dict[str, Any]:
+        if not filters:
+            return {}
+        if resource != "profiles":
+            raise GtmConfigError(f"Octy: filters apply to resource='profiles' only, not {resource!r}.")
+        unknown = set(filters) - {"rfm", "churn_prob", "segments"}
+        if unknown:
+            raise GtmConfigError(f"Octy: unknown profile filter(s) {sorted(unknown)}; use rfm, churn_prob, segments.")
+        params = dict(filters)
+        if "churn_prob" in params and params["churn_prob"] not in ("low", "mid", "high", "very-high"):
+            raise GtmConfigError("Octy: churn_prob must be low, mid, high or very-high.")
+        if isinstance(params.get("segments"), list | tuple):
+            params["segments"] = ",".join(map(str, params["segments"]))
+        return params
+
+    def iter_pages(self, resource: str, *, filters: Mapping[str, Any] | None = None, start: int = 0,
+                   limit: int | None = None) -> Iterator[Page]:
+        """Pages of an Octy list, one in memory at a time.
+
+        :param resource: ``profiles``, ``items``, ``event_types``, ``segments`` or ``templates``.
+        :param filters: profile filters ``rfm`` (``"1-5"``), ``churn_prob``, ``segments`` (list of tags).
+        :param start: the cursor offset to start from (a resumed fetch passes ``Page.next_state``).
+        :param limit: stop after this many records.
+        """
+        spec = self._resource(resource)
+        params = self._filters(resource, filters)
+
+        def total_of(body: Any) -> int | None:
+            meta = body.get("request_meta") if isinstance(body, Mapping) else None
+            total = meta.get("total") if isinstance(meta, Mapping) else None
+            return int(total) if isinstance(total, int | str) and str(total).isdigit() else None
+
+        return offset_header_pages(self.client, spec.path, records_key=spec.records_key, params=params or None,
+                                   start=int(start), limit=limit, is_end_of_list=_is_cursor_exhausted,
+                                   total_of=total_of)
+
+    def iter_records(self, resource: str, *, filters: Mapping[str, Any] | None = None,
+                     limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every record of an Octy list (see :meth:`iter_pages`), streamed."""
+        for page in self.iter_pages(resource, filters=filters, limit=limit):
+            yield from page.records
+
+    def get_by_ids(self, resource: str, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """Records by id (profiles also by customer id; segments also by name), 100 ids per call."""
+        spec = self._resource(resource)
+        batch: list[str] = []
+        for value in [*map(str, ids), None]:
+            if value is not None:
+                batch.append(value)
+            if batch and (value is None or len(batch) == IDS_MAX):
+                resp = self.client.request("GET", spec.path, params={"ids": ",".join(batch)}, accept_statuses=(400,))
+                if resp.status == 400 and "no " in octy_error_message(resp.data, resp.text).lower():
+                    batch = []
+                    continue  # none of these ids exists
+                if resp.status >= 400:
+                    self.client.raise_for_response(resp, "GET", spec.path)
+                yield from self._json(resp).get(spec.records_key) or []
+                batch = []
+
+    def get_profiles_metadata(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """``GET /v1/retention/profiles/metadata``: existence and merge information per identifier."""
+        out: list[dict[str, Any]] = []
+        id_list = [str(i) for i in ids]
+        for offset in range(0, len(id_list), IDS_MAX):
+            body = self.client.get_json("/v1/retention/profiles/metadata",
+                                        params={"ids": ",".join(id_list[offset:offset + IDS_MAX])}) or {}
+            out.extend(body.get("profiles_meta") or [])
+        return out
+
+    # -- batch writes -----------------------------------------------------------------------------
+
+    def iter_batches(self, operation: str, records: Iterable[Any], *, batch_size: int | None = None
+                     ) -> Iterator[BatchResult]:
+        """Send ``records`` in chunks and yield one :class:`BatchResult` per chunk.
+
+        :param operation: ``profiles.create|update|delete``, ``items.create|update|delete``,
+            ``event_types.create|delete``, ``templates.create|update|delete`` or ``events.create``.
+            Deletes take ids (strings) as records.
+        :param batch_size: records per call (1–500, default 500).
+        :return: per chunk, every record either succeeded or failed with Octy's own message
+            (``already_exists`` set for duplicate identifiers).
+        :raises GtmConfigError: unknown operation or batch size.
+        """
+        if operation not in OPERATIONS:
+            raise GtmConfigError(f"Octy: operation={operation!r} is unknown; use one of {', '.join(OPERATIONS)}.")
+        size = BATCH_MAX if batch_size is None else batch_size
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= BATCH_MAX:
+            raise GtmConfigError(f"Octy: batch_size must be an integer from 1 to {BATCH_MAX}, got {batch_size!r}.")
+        spec = OPERATIONS[operation]
+        return run_batches(records, size, lambda chunk: self._send_chunk(operation, spec, chunk))
+
+    @staticmethod
+    def _identifier(spec: _Operation) -> Callable[[Any], Any]:
+        if spec.identifier is None:
+            return lambda record: record
+        field = spec.identifier
+        return lambda record: record.get(field) if isinstance(record, Mapping) else None
+
+    @staticmethod
+    def _problem(spec: _Operation, operation: str, record: Any) -> str | None:
+        if spec.identifier is None:
+            return None if isinstance(record, str) and record.strip() else (
+                f"{operation} takes ids (non-empty strings); got {record!r}")
+        if not isinstance(record, Mapping):
+            return f"{operation} takes objects; got {type(record).__name__}"
+        if operation == "events.create":
+            missing = [k for k in ("event_type", "profile_id") if not record.get(k)]
+            return f"missing required field(s): {', '.join(missing)}" if missing else None
+        if not record.get(spec.identifier):
+            return f"missing required field {spec.identifier!r}"
+        return None
+
+    def _send_chunk(self, operation: str, spec: _Operation, chunk: list[Any]) -> BatchResult:
+        identify = self._identifier(spec)
+        local = BatchResult()
+        valid: list[Any] = []
+        for record in chunk:
+            problem = self._problem(spec, operation, record)
+            if problem:
+                local.submitted += 1
+                local.failures.append(Failure(record, identify(record), problem, None))
+            else:
+                valid.append(record)
+        if not valid:
+            return local.check()
+        try:
+            resp = self._post(spec.path, {spec.body_key: valid}, safe_to_retry=spec.safe_to_retry, accept=(400, 422))
+        except GtmApiError as error:
+            return local.extend(BatchResult.all_failed(valid, error, identify))
+        body = self._json(resp)
+        if resp.status >= 400:
+            error_body = body.get("error") if isinstance(body.get("error"), Mapping) else {}
+            listed = [e for e in error_body.get("errors") or [] if isinstance(e, Mapping)]
+            if resp.status == 400 and listed and any(self._entry_key(e) is not None for e in listed):
+                # Every record failed: the failures are in error.errors. A result, not a crash.
+                return local.extend(self._reconcile(operation, spec, valid, [], listed, resp.status))
+            message = octy_error_message(body, resp.text)
+            return local.extend(BatchResult.all_failed(valid, message, identify, status=resp.status))
+        rejected = [e for e in body.get(spec.rejected_key) or [] if isinstance(e, Mapping)]
+        accepted = body.get(spec.accepted_key) or []
+        return local.extend(self._reconcile(operation, spec, valid, accepted, rejected, 400))
+
+    @staticmethod
+    def _entry_key(entry: Mapping[str, Any]) -> Any:
+        for key in _FAILURE_KEYS:
+            if entry.get(key) is not None:
+                return entry[key]
+        return None
+
+    def _reconcile(self, operation: str, spec: _Operation, chunk: list[Any], accepted: list[Any],
+                   rejected: list[Mapping[str, Any]], status: int) -> BatchResult:
+        if operation == "events.create":
+            # Failures echo the event: match on the event itself (without Octy's error_message).
+            def record_key(record: Any) -> Any:
+                return (record.get("profile_id"), record.get("event_type"))
+
+            def rejected_key(entry: Any) -> Any:
+                return (entry.get("profile_id"), entry.get("event_type"))
+        else:
+            record_key = self._identifier(spec)
+
+            def rejected_key(entry: Any) -> Any:
+                return self._entry_key(entry)
+        return reconcile(
+            chunk,
+            accepted=accepted,
+            rejected=rejected,
+            record_key=record_key,
+            rejected_key=rejected_key,
+            rejected_message=lambda entry: str(entry.get("error_message") or "refused by Octy (no reason given)"),
+            status=status,
+            already_exists=_is_duplicate,
+        )
+
+    def _run(self, operation: str, records: Iterable[Any]) -> BatchResult:
+        return collect(self.iter_batches(operation, records))
+
+    def create_profiles(self, records: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Create profiles ``{"customer_id", "profile_data", "platform_info", "has_charged"}``."""
+        return self._run("profiles.create", records)
+
+    def update_profiles(self, records: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Update profiles (``profile_id``, ``customer_id``, ``profile_data``, ``platform_info``, ``status``, ...)."""
+        return self._run("profiles.update", records)
+
+    def delete_profiles(self, profile_ids: Iterable[str]) -> BatchResult:
+        """Delete profiles by ``profile_id``."""
+        return self._run("profiles.delete", profile_ids)
+
+    def create_items(self, records: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Create items ``{"item_id", "item_category", "item_name", "item_description", "item_price"}``."""
+        return self._run("items.create", records)
+
+    def update_items(self, records: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Update items (same fields plus ``status`` active|inactive)."""
+        return self._run("items.update", records)
+
+    def delete_items(self, item_ids: Iterable[str]) -> BatchResult:
+        """Delete items by ``item_id``."""
+        return self._run("items.delete", item_ids)
+
+    def create_event_types(self, records: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Create custom event types ``{"event_type", "event_properties": [...]}``."""
+        return self._run("event_types.create", records)
+
+    def delete_event_types(self, event_type_ids: Iterable[str]) -> BatchResult:
+        """Delete event types by ``event_type_id``."""
+        return self._run("event_types.delete", event_type_ids)
+
+    def create_templates(self, records: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Create message templates (``friendly_name``, ``template_type``, ``title``, ``content``, ...)."""
+        return self._run("templates.create", records)
+
+    def update_templates(self, records: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Update message templates (``template_id`` and the fields to change)."""
+        return self._run("templates.update", records)
+
+    def delete_templates(self, template_ids: Iterable[str]) -> BatchResult:
+        """Delete message templates by ``template_id``."""
+        return self._run("templates.delete", template_ids)
+
+    def create_events(self, records: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Create events ``{"event_type", "profile_id", "event_properties", "created_at"?}`` in batches."""
+        return self._run("events.create", records)
+
+    # -- single calls -----------------------------------------------------------------------------
+
+    def create_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /v1/retention/events/create``: one event; returns the created event."""
+        resp = self._post("/v1/retention/events/create", dict(event))
+        return self._json(resp)
+
+    def create_segment(self, segment: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /v1/retention/segments/create`` (one segment object); returns ``segment_id`` etc."""
+        if not isinstance(segment, Mapping) or not segment.get("segment_name"):
+            raise GtmConfigError("Octy: a segment needs 'segment_name' (and segment_type, event_sequence, ...).")
+        return self._json(self._post("/v1/retention/segments/create", dict(segment)))
+
+    def delete_segments(self, segment_ids: Iterable[str]) -> BatchResult:
+        """``POST /v1/retention/segments/delete``; Octy flags the segments for deletion."""
+        ids = [str(i) for i in segment_ids]
+        spec = _Operation("/v1/retention/segments/delete", "segments", "deleted_segments", "failed_to_delete", None)
+        return collect(run_batches(ids, BATCH_MAX, lambda chunk: self._send_chunk("segments.delete", spec, chunk)))
+
+    def get_recommendations(self, profile_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """``POST /v1/retention/recommendations`` for up to 100 profiles per call; one entry per profile."""
+        ids = [str(i) for i in profile_ids]
+        out: list[dict[str, Any]] = []
+        for offset in range(0, len(ids), IDS_MAX):
+            chunk = ids[offset:offset + IDS_MAX]
+            body = self._json(self._post("/v1/retention/recommendations", {"profile_ids": chunk}))
+            out.extend(body.get("recommendations") or [])
+        return out
+
+    def get_churn_report(self) -> dict[str, Any]:
+        """``GET /v1/retention/churn_prediction/report``: the ``churn_prediction_report`` object."""
+        body = self.client.get_json("/v1/retention/churn_prediction/report") or {}
+        return body.get("churn_prediction_report") or body
+
+    def get_account(self) -> dict[str, Any]:
+        """``GET /v1/configurations/account``: the ``account_data`` object."""
+        body = self.client.get_json("/v1/configurations/account") or {}
+        return body.get("account_data") or body
+
+    def set_account(self, **fields: Any) -> dict[str, Any]:
+        """``POST /v1/configurations/account/set`` with ``contact_email_address``, ``contact_name``,
+        ``contact_surname``, ``webhook_url`` (and optionally ``authenticated_id_key``)."""
+        body = self._json(self._post("/v1/configurations/account/set", fields))
+        return body.get("account_data") or body
+
+    def get_algorithms(self) -> Any:
+        """``GET /v1/configurations/retention/algorithms``: the algorithm configurations."""
+        return self.client.get_json("/v1/configurations/retention/algorithms")
+
+    def set_algorithm(self, configuration: Mapping[str, Any]) -> Any:
+        """``POST /v1/configurations/retention/algorithms/set`` with one algorithm configuration."""
+        return self._json(self._post("/v1/configurations/retention/algorithms/set", dict(configuration)))
