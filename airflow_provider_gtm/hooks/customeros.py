@@ -1,0 +1,390 @@
+"""CustomerOS REST API v1: customer base, enrichment, e-mail and IP verification.
+
+Documented choices:
+
+- Errors come in two shapes, ``{"status": "error", "message": ...}`` (handlers) and
+  ``{"errors": [{"message": ...}]}`` (the API-key middleware, whose "Invalid api key" body has a
+  curly quote inside the key name): both are read, the latter by taking the entry's first text.
+- ``POST /customerbase/v1/organizations`` answering 409 means "already exists" and carries the
+  existing ``id``: :meth:`CustomerOSHook.create_organization` returns it instead of raising. Org
+  creates are retried after a timeout or 5xx because a duplicate comes back as that 409.
+- Bulk contacts: ``details`` is an object for one failure and a list for several; each entry is
+  matched to the record sent by ``recordNumber`` (0-based or 1-based, checked against ``value``),
+  else by ``value``. A bulk call is never resent after a timeout or 5xx (no idempotency key exists):
+  its records are reported with "outcome unknown".
+- Person enrichment answers 202 with ``resultUrl`` while pending: it is polled (GET only) with a
+  growing interval within a time budget, and only when it points at the connection's own host.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import requests
+
+from airflow_provider_gtm.core.batching import BatchResult, Failure, run_batches, send_each
+from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
+from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmPollTimeoutError
+from airflow_provider_gtm.core.hook import GtmBaseHook
+from airflow_provider_gtm.core.urls import join_url
+
+ORGANIZATIONS = "/customerbase/v1/organizations"
+CONTACTS = "/customerbase/v1/contacts"
+PERSON = "/enrich/v1/person"
+RESULTS_PREFIX = "/enrich/v1/person/results/"
+BULK_VERIFY = "/verify/v1/email/bulk"
+
+
+def customeros_error_message(body: Any, text: str) -> str:
+    """CustomerOS's own words from ``{status, message}`` or ``{"errors": [{"message"}]}``."""
+    if isinstance(body, Mapping):
+        if isinstance(body.get("message"), str) and body["message"]:
+            return body["message"]
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            texts = []
+            for entry in errors:
+                if isinstance(entry, Mapping):
+                    texts += [str(v) for v in entry.values() if isinstance(v, str) and v][:1]
+                elif isinstance(entry, str):
+                    texts.append(entry)
+            if texts:
+                return "; ".join(texts)
+    return generic_error_message(body, text)
+
+
+CUSTOMEROS_PROFILE = ApiProfile(name="customeros", error_message=customeros_error_message)
+
+
+def _contact_identity(record: Any) -> Any:
+    if isinstance(record, Mapping):
+        return record.get("email") or record.get("linkedinUrl")
+    return record
+
+
+class CustomerOSHook(GtmBaseHook):
+    """CustomerOS (``https://api.customeros.ai``): password = API key, sent as ``X-CUSTOMER-OS-API-KEY``.
+
+    :param conn_id: the Airflow connection id (default ``customeros_default``).
+    """
+
+    conn_name_attr = "customeros_conn_id"
+    default_conn_name = "customeros_default"
+    conn_type = "customeros"
+    hook_name = "CustomerOS"
+    profile: ClassVar[ApiProfile] = CUSTOMEROS_PROFILE
+    default_host: ClassVar[str] = "https://api.customeros.ai"
+    field_labels: ClassVar[dict[str, str]] = {"password": "API key", "host": "Base URL"}
+
+    def _credentials(self) -> tuple[requests.auth.AuthBase | None, dict[str, str], str]:
+        key = self.require("password")
+        return None, {"X-CUSTOMER-OS-API-KEY": key}, key
+
+    def _probe(self) -> str:
+        # Any authenticated call proves the key; an unknown organization answers 404 (still authenticated).
+        resp = self.client.request("GET", f"{ORGANIZATIONS}/connection-test", accept_statuses=(404,))
+        return "API key accepted" if resp.status in (200, 206, 404) else ""
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        body = self.client.get_json(path, params={k: v for k, v in (params or {}).items() if v is not None})
+        return body if isinstance(body, dict) else {}
+
+    # -- organizations ----------------------------------------------------------------------------
+
+    def create_organization(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /customerbase/v1/organizations``.
+
+        :param record: ``{"name", "customId", "website", "linkedinUrl", "leadSource", "relationship", "icpFit"}``;
+            at least one of name, customId, website, linkedinUrl.
+        :return: ``{"id", "already_exists", "status", "organization"?, "message"?}``; a 409 (same
+            domain, customId or LinkedIn URL) returns the existing id with ``already_exists=True``.
+        :raises GtmConfigError: no identifying field; :class:`GtmApiError` on other refusals.
+        """
+        if not isinstance(record, Mapping) or not any(record.get(k) for k in ("name", "customId", "website",
+                                                                              "linkedinUrl")):
+            raise GtmConfigError("CustomerOS: an organization needs one of name, customId, website or linkedinUrl.")
+        resp = self.client.request("POST", ORGANIZATIONS, json=dict(record), safe_to_retry=True,
+                                   accept_statuses=(409,))
+        body = resp.data if isinstance(resp.data, dict) else {}
+        if resp.status == 409:
+            return {"id": body.get("id"), "already_exists": True, "status": body.get("status"),
+                    "message": customeros_error_message(body, resp.text)}
+        organization = body.get("organization") if isinstance(body.get("organization"), Mapping) else {}
+        return {"id": organization.get("id") or body.get("id"), "already_exists": False,
+                "status": body.get("status"), "organization": organization or None,
+                **({"message": body["message"]} if body.get("message") else {})}
+
+    def iter_create_organizations(self, records: Iterable[Any], *, batch_size: int = 50) -> Iterator[BatchResult]:
+        """Create organizations one call each; yield a :class:`BatchResult` per ``batch_size`` records.
+
+        "Already exists" (409) is a failure flagged ``already_exists`` with ``existing_id`` so that
+        the caller's policy (``existing_is_success``) decides.
+        """
+        def identifier(record: Any) -> Any:
+            if isinstance(record, Mapping):
+                return record.get("customId") or record.get("website") or record.get("name") or record.get(
+                    "linkedinUrl")
+            return record
+
+        def send_one(record: Any) -> Any:
+            answer = self.create_organization(record)
+            if answer["already_exists"]:
+                raise _Exists(answer)
+            return answer
+
+        def send_chunk(chunk: list[Any]) -> BatchResult:
+            local = BatchResult()
+            valid = []
+            for record in chunk:
+                if not isinstance(record, Mapping) or not any(
+                        record.get(k) for k in ("name", "customId", "website", "linkedinUrl")):
+                    local.submitted += 1
+                    local.failures.append(Failure(record, identifier(record),
+                                                  "an organization needs one of name, customId, website or "
+                                                  "linkedinUrl", None))
+                else:
+                    valid.append(record)
+            result = send_each(valid, send_one, identifier,
+                               already_exists=lambda e: e.answer.get("id") if isinstance(e, _Exists) else None)
+            return local.extend(result).check()
+
+        return run_batches(records, _check_size(batch_size), send_chunk)
+
+    def get_organization(self, organization_id: str) -> dict[str, Any]:
+        """``GET /customerbase/v1/organizations/{id}`` (id or COS id such as ``C-A12-B45``): the organization.
+
+        :raises GtmNotFoundError: when CustomerOS knows no such organization.
+        """
+        if not organization_id:
+            raise GtmConfigError("CustomerOS: organization_id is required.")
+        body = self._get(f"{ORGANIZATIONS}/{organization_id}")
+        return body.get("organization") if isinstance(body.get("organization"), dict) else body
+
+    # -- contacts ---------------------------------------------------------------------------------
+
+    def create_contact(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /customerbase/v1/contacts`` with ``{"email", "linkedinUrl"}``; returns the ``contact``."""
+        if not _contact_identity(record):
+            raise GtmConfigError("CustomerOS: a contact needs 'email' or 'linkedinUrl'.")
+        body = self.client.request("POST", CONTACTS, json=dict(record)).data or {}
+        return body.get("contact") if isinstance(body.get("contact"), dict) else body
+
+    def iter_bulk_create_contacts(self, records: Iterable[Any], *, batch_size: int = 100) -> Iterator[BatchResult]:
+        """``POST /customerbase/v1/contacts/bulk`` per chunk; yield a :class:`BatchResult` per chunk.
+
+        :param records: ``{"email", "linkedinUrl"}`` dicts (one of the two required; others fail
+            without being sent).
+        """
+        return run_batches(records, _check_size(batch_size), self._bulk_chunk)
+
+    def bulk_create_contacts(self, records: Iterable[Any]) -> BatchResult:
+        """All of :meth:`iter_bulk_create_contacts` folded into one result."""
+        total = BatchResult()
+        for result in self.iter_bulk_create_contacts(records):
+            total.extend(result)
+        return total.check()
+
+    def _bulk_chunk(self, chunk: list[Any]) -> BatchResult:
+        local = BatchResult()
+        valid = []
+        for record in chunk:
+            if not isinstance(record, Mapping) or not _contact_identity(record):
+                local.submitted += 1
+                local.failures.append(Failure(record, _contact_identity(record),
+                                              "a contact needs 'email' or 'linkedinUrl'", None))
+            else:
+                valid.append(dict(record))
+        if not valid:
+            return local.check()
+        try:
+            resp = self.client.request("POST", f"{CONTACTS}/bulk", json=valid)
+        except GtmApiError as error:
+            return local.extend(BatchResult.all_failed(valid, error, _contact_identity))
+        body = resp.data if isinstance(resp.data, dict) else {}
+        details = body.get("details")
+        entries = [details] if isinstance(details, Mapping) else [d for d in details or [] if isinstance(d, Mapping)]
+        failed_at: dict[int, Mapping[str, Any]] = {}
+        for entry in entries:
+            index = _match_detail(valid, entry, failed_at)
+            failed_at[index if index is not None else -1 - len(failed_at)] = entry
+        result = BatchResult(submitted=len(valid))
+        for index, record in enumerate(valid):
+            entry = failed_at.get(index)
+            if entry is None:
+                result.succeeded += 1
+                result.accepted.append(record)
+            else:
+                result.failures.append(Failure(record, _contact_identity(record),
+                                               str(entry.get("description") or "refused by CustomerOS"), resp.status))
+        unmatched = [entry for key, entry in failed_at.items() if key < 0]
+        for entry in unmatched:  # a refusal we cannot tie to a record: charge it to a success
+            if result.succeeded:
+                result.succeeded -= 1
+                result.accepted.pop()
+            result.failures.append(Failure(entry, entry.get("value"), str(entry.get("description")), resp.status))
+        return local.extend(result.check())
+
+    # -- enrichment -------------------------------------------------------------------------------
+
+    def start_person_enrichment(self, *, email: str | None = None, linkedin_url: str | None = None,
+                                first_name: str | None = None, last_name: str | None = None,
+                                include_mobile_number: bool = False) -> dict[str, Any]:
+        """``GET /enrich/v1/person``: the first answer (``isComplete`` false and ``resultUrl`` while pending).
+
+        :raises GtmConfigError: when neither ``email`` nor ``linkedin_url`` is given.
+        """
+        if not email and not linkedin_url:
+            raise GtmConfigError("CustomerOS person enrichment needs email= or linkedin_url=.")
+        params = {"email": email, "linkedinUrl": linkedin_url, "firstName": first_name, "lastName": last_name}
+        if include_mobile_number:
+            params["includeMobileNumber"] = "true"
+        resp = self.client.request("GET", PERSON, params={k: v for k, v in params.items() if v})
+        return resp.data if isinstance(resp.data, dict) else {}
+
+    def _result_path(self, result_url: str) -> str:
+        if "://" not in result_url and "/" not in result_url.strip("/"):
+            return RESULTS_PREFIX + result_url.strip("/")
+        base = urlsplit(self.client.base_url)
+        target = urlsplit(result_url if "://" in result_url else join_url(self.client.base_url, result_url))
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+            raise GtmConfigError(
+                f"CustomerOS resultUrl points at {target.scheme}://{target.netloc}, not at the connection's host; "
+                "refusing to send the API key there."
+            )
+        path = target.path
+        prefix = base.path.rstrip("/")
+        if prefix and path.startswith(prefix + "/"):
+            path = path[len(prefix):]
+        if not path.startswith(RESULTS_PREFIX):
+            raise GtmConfigError(f"CustomerOS resultUrl {path!r} is not a person-enrichment result.")
+        return path
+
+    def get_person_enrichment_result(self, result_url: str) -> tuple[bool, dict[str, Any]]:
+        """Poll a ``resultUrl`` (or its id) once: ``(complete, body)``; 202 means still pending."""
+        path = self._result_path(result_url)
+        resp = self.client.request("GET", path)
+        body = resp.data if isinstance(resp.data, dict) else {}
+        return resp.status != 202 and body.get("isComplete", True) is not False, body
+
+    def enrich_person(self, *, email: str | None = None, linkedin_url: str | None = None,
+                      first_name: str | None = None, last_name: str | None = None, timeout: float = 600,
+                      include_mobile_number: bool = False) -> dict[str, Any]:
+        """Enrich a person and poll until CustomerOS completes the answer, within ``timeout`` seconds.
+
+        :return: the complete answer (``status`` ``success``, or ``warning`` "Person not found").
+        :raises GtmPollTimeoutError: when the answer is still pending after ``timeout`` seconds.
+        """
+        first = self.start_person_enrichment(email=email, linkedin_url=linkedin_url, first_name=first_name,
+                                             last_name=last_name, include_mobile_number=include_mobile_number)
+        if first.get("isComplete", True) is not False or not first.get("resultUrl"):
+            return first
+        url = str(first["resultUrl"])
+        return self._poll(lambda: self.get_person_enrichment_result(url), timeout, "person enrichment")
+
+    def _poll(self, poll: Callable[[], tuple[bool, dict[str, Any]]], timeout: float, what: str,
+              interval: float = 1.0, max_interval: float = 30.0) -> dict[str, Any]:
+        timer = self._timer
+        deadline = timer.monotonic() + timeout
+        while True:
+            complete, body = poll()
+            if complete:
+                return body
+            remaining = deadline - timer.monotonic()
+            if remaining <= 0:
+                raise GtmPollTimeoutError(
+                    f"CustomerOS {what} still pending after {timeout:g}s; raise the timeout or try later",
+                    api="customeros", status=202,
+                )
+            timer.sleep(min(interval, remaining))
+            interval = min(interval * 2, max_interval)
+
+    def enrich_organization(self, *, domain: str | None = None, linkedin_url: str | None = None) -> dict[str, Any]:
+        """``GET /enrich/v1/organization`` by ``domain`` or ``linkedin_url``: the answer (``data`` when found)."""
+        if not domain and not linkedin_url:
+            raise GtmConfigError("CustomerOS organization enrichment needs domain= or linkedin_url=.")
+        return self._get("/enrich/v1/organization", {"domain": domain, "linkedinUrl": linkedin_url})
+
+    # -- verification -----------------------------------------------------------------------------
+
+    def verify_email(self, address: str, *, verify_catch_all: bool = True) -> dict[str, Any]:
+        """``GET /verify/v1/email``: the verdict (``email.deliverable`` etc.; flat fields in older builds)."""
+        if not address:
+            raise GtmConfigError("CustomerOS: verify_email needs an address.")
+        return self._get("/verify/v1/email", {"address": address,
+                                               "verifyCatchAll": "true" if verify_catch_all else "false"})
+
+    def verify_ip(self, address: str) -> dict[str, Any]:
+        """``GET /verify/v1/ip``: geolocation, network, organization and threat flags of an IP."""
+        if not address:
+            raise GtmConfigError("CustomerOS: verify_ip needs an address.")
+        return self._get("/verify/v1/ip", {"address": address})
+
+    def upload_bulk_email_verification(self, emails: Iterable[str], *, verify_catch_all: bool = True,
+                                       file_name: str = "emails.csv") -> dict[str, Any]:
+        """``POST /verify/v1/email/bulk`` with the addresses as a one-column CSV: ``{jobId, resultUrl, ...}``."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["email"])
+        count = 0
+        for address in emails:
+            writer.writerow([address])
+            count += 1
+        if not count:
+            raise GtmConfigError("CustomerOS: bulk email verification needs at least one address.")
+        resp = self.client.request(
+            "POST", BULK_VERIFY, files={"file": (file_name, buffer.getvalue().encode(), "text/csv")},
+            data={"emailColumn": "email", "verifyCatchAll": "true" if verify_catch_all else "false"},
+        )
+        return resp.data if isinstance(resp.data, dict) else {}
+
+    def get_bulk_email_verification(self, job_id: str) -> dict[str, Any]:
+        """``GET /verify/v1/email/bulk/results/{jobId}``: ``status`` processing|completed and ``results``."""
+        return self._get(f"{BULK_VERIFY}/results/{job_id}")
+
+    def wait_for_bulk_email_verification(self, job_id: str, *, timeout: float = 3600) -> dict[str, Any]:
+        """Poll a bulk verification job until ``completed``; :class:`GtmPollTimeoutError` after ``timeout``."""
+        def poll() -> tuple[bool, dict[str, Any]]:
+            body = self.get_bulk_email_verification(job_id)
+            return str(body.get("status")).lower() == "completed", body
+
+        return self._poll(poll, timeout, f"bulk email verification {job_id}", interval=2.0, max_interval=60.0)
+
+    def download_bulk_email_verification(self, job_id: str) -> Iterator[dict[str, str]]:
+        """The result rows (CSV) of a completed job, streamed row by row."""
+        resp = self.client.request("GET", f"{BULK_VERIFY}/results/{job_id}/download", expect_json=False)
+        yield from csv.DictReader(io.StringIO(resp.text))
+
+
+class _Exists(GtmApiError):
+    """Internal: a 409 answer turned into a per-record failure carrying the existing id."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        super().__init__(str(answer.get("message") or "Organization already exists"), api="customeros", status=409)
+        self.answer = answer
+
+
+def _match_detail(records: list[dict[str, Any]], entry: Mapping[str, Any], taken: Mapping[int, Any]) -> int | None:
+    value = entry.get("value")
+    number = entry.get("recordNumber")
+    if isinstance(number, int):
+        for index in (number, number - 1):
+            if 0 <= index < len(records) and index not in taken and (
+                    value is None or _contact_identity(records[index]) == value):
+                return index
+    for index, record in enumerate(records):
+        if index not in taken and value is not None and _contact_identity(record) == value:
+            return index
+    return None
+
+
+def _check_size(batch_size: int) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise GtmConfigError(f"CustomerOS: batch_size must be an integer >= 1, got {batch_size!r}.")
+    return batch_size
+
+
+__all__ = ["CustomerOSHook", "customeros_error_message"]
