@@ -7,8 +7,10 @@ from typing import Any
 
 
 def is_template(value: Any) -> bool:
-    """Whether a value will only be known at run time (a Jinja template string)."""
-    return isinstance(value, str) and "{{" in value
+    """Whether a value will only be known at run time (a Jinja template string or an upstream XComArg)."""
+    from airflow.sdk import XComArg
+
+    return (isinstance(value, str) and "{{" in value) or isinstance(value, XComArg)
 
 
 def check_choice(operator: str, argument: str, value: Any, choices: Collection[Any]) -> None:

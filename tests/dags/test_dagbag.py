@@ -23,7 +23,7 @@ def test_no_import_errors(bag):
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
 def test_dag_is_documented_tagged_retried_and_has_typed_params(bag, dag_id):
-    dag = bag.get_dag(dag_id)
+    dag = bag.dags[dag_id]
     assert dag.doc_md and len(dag.doc_md) > 200
     assert "gtm" in dag.tags and "sample" in dag.tags
     assert all(t.retries >= 1 for t in dag.tasks)

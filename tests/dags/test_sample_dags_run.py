@@ -22,7 +22,7 @@ pytestmark = pytest.mark.airflow_db
 def run_dag(dag_id: str, conf: dict[str, Any]) -> Any:
     bag = DagBag(dag_folder=str(DAGS / f"{dag_id}.py"))
     assert not bag.import_errors
-    dag = bag.get_dag(dag_id)
+    dag = bag.dags[dag_id]
     return dag.test(run_conf=conf)
 
 
@@ -31,7 +31,7 @@ def lines(path: Path) -> list[dict[str, Any]]:
 
 
 def task_files(base: Path, dag_id: str, task_id: str, name: str) -> list[Path]:
-    return sorted(base.glob(f"{dag_id}/*/{task_id}/**/{name}")) + sorted(base.glob(f"{dag_id}/*/{task_id}/{name}"))
+    return sorted(base.glob(f"{dag_id}/*/{task_id}/**/{name}"))  # ** also matches no directory
 
 
 def report(base: Path, dag_id: str) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def test_community_engagement_to_retention(env):
 
     failures = all_failures(base, dag_id)
     assert [f["identifier"] for f in failures] == ["bad,customer"]
-    assert failures[0]["error_message"] and "customer_id" in failures[0]["error_message"].lower()
+    assert failures[0]["error_message"].startswith("Illegal character(s) found in provided customer identifier")
 
     summary = report(base, dag_id)
     profiles_step = summary["steps"]["create_profiles"]
@@ -132,7 +132,9 @@ def test_publish_campaign_reports_refused_posts(env):
     dag_id = "gtm_publish_campaign"
     dr = run_dag(dag_id, {"campaign_name": "Launch", "network": "LinkedIn", "message": "Hello",
                           "credential_ids": ["003-nosuch-profile"]})
-    assert dr.state == "failed"  # the only post was refused and on_failures defaults to fail
+    states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+    # The only post was refused and on_failures defaults to "fail"; the report still ran.
+    assert states["create_posts"] == "failed" and states["report"] == "success"
     failures = all_failures(base, dag_id)
     assert len(failures) == 1 and failures[0]["error_message"]
     assert failures[0]["record"]["credentialIds"] == ["003-nosuch-profile"]
