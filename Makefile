@@ -22,7 +22,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_provider_gtm tests dags bench scripts
+	$(BIN)/ruff check airflow_provider_gtm tests dags scripts $(wildcard bench)
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
