@@ -42,7 +42,8 @@ Rate limit: 120 calls per sliding minute per credential; 429 in Octy's template 
 
 where each collection holds what clients created or updated (synthetic records only once updated).
 
-``configure`` options: none (``{}``); unknown keys raise ``ValueError``.
+``configure`` options: ``page_size`` (records per list page, default 100 as in the code; the docs
+say 500 — the benchmarks use both); unknown keys raise ``ValueError``.
 
 Documented choices (where the reference is silent or in conflict):
 
@@ -429,6 +430,7 @@ class OctySandbox(SandboxApi):
 
     def reset(self) -> None:
         with self.ctx.lock:
+            getattr(self, "options", {}).pop("page_size", None)
             for collection in self._collections:
                 collection.reset()
             self.events: dict[str, dict[str, Any]] = {}
@@ -443,8 +445,18 @@ class OctySandbox(SandboxApi):
             ]
 
     def configure(self, options: Mapping[str, Any]) -> None:
-        if options:
-            raise ValueError(f"unknown octy option(s) {sorted(options)}; octy has no options")
+        unknown = set(options) - {"page_size"}
+        if unknown:
+            raise ValueError(f"unknown octy option(s) {sorted(unknown)}; the only option is page_size")
+        if "page_size" in options:
+            size = int(options["page_size"])
+            if not 1 <= size <= 1000:
+                raise ValueError("octy page_size must be from 1 to 1000")
+            self.options["page_size"] = size
+
+    @property
+    def page_size(self) -> int:
+        return int(self.options.get("page_size", PAGE_SIZE))
 
     # --- synthetic data ---------------------------------------------------------------------------
     @staticmethod
@@ -623,7 +635,7 @@ class OctySandbox(SandboxApi):
             if page is not None:
                 records, total = page(cursor)
             else:
-                records, total = collection.page(cursor, PAGE_SIZE), collection.total()
+                records, total = collection.page(cursor, self.page_size), collection.total()
         if not records:
             raise HttpError(400, f"No {label}s found", error_message=(
                 f"No {label}s found with the provided query parameters or pagination cursor exhausted"))
@@ -677,7 +689,7 @@ class OctySandbox(SandboxApi):
                 return matches(rfm_score, churn_probability, [tag])
 
             def page(cursor: int) -> tuple[list[dict[str, Any]], int]:
-                return self.profiles.filtered_page(keep, record_keep, cursor, PAGE_SIZE)
+                return self.profiles.filtered_page(keep, record_keep, cursor, self.page_size)
 
         return self._list(request, self.profiles, "customer profile", "Customer profiles found.", page)
 

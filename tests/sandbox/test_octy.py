@@ -471,4 +471,14 @@ def test_default_rate_limit_is_120_per_minute(octy):
 
 def test_configure_rejects_unknown_options(octy):
     with pytest.raises(ValueError, match="unknown octy option"):
-        octy.sandbox.configure(octy={"page_size": 5})
+        octy.sandbox.configure(octy={"pagesize": 5})
+
+
+def test_page_size_option_changes_the_list_page(octy):
+    octy.sandbox.configure(octy={"page_size": 7})
+    try:
+        response = requests.get(octy.sandbox.base_url("octy") + "/v1/retention/items", auth=AUTH,
+                                headers={"cursor": "0"}, timeout=10)
+        assert len(response.json()["items"]) == 7 and response.headers["cursor"] == "7"
+    finally:
+        octy.sandbox.configure(octy={"page_size": 100})
