@@ -149,8 +149,9 @@ class GtmBaseHook(BaseHook):
         )
         windows = self._windows()
         limiter = shared_limiter(self.profile.name, base_url, identity, windows, self._timer) if windows else None
-        if self.profile.block_on_429_seconds is not None and limiter is None:
-            # A 429 must still stop further calls during the block, even without client-side windows.
+        if limiter is None and (self.profile.block_on_429_seconds is not None or self.profile.follow_ratelimit_headers):
+            # A 429 must still stop further calls during the block, and RateLimit-* headers must
+            # still pace the calls, even without client-side windows.
             limiter = shared_limiter(self.profile.name, base_url, identity, (), self._timer)
         from airflow_provider_gtm import __version__
 

@@ -245,7 +245,7 @@ class RateLimiterState:
             self._fixed[(key, index)] = (start, used + 1)
             if self.spec.headers and index == 0 and decision.allowed:
                 headers = {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(max(0, limit - used - 1)),
-                           "RateLimit-Reset": str(max(0, int(round(start + seconds - now))))}
+                           "RateLimit-Reset": repr(max(0.0, start + seconds - now))}  # server.py formats it
         decision.headers = headers
         return decision
 
@@ -356,6 +356,9 @@ class SandboxApi:
 
     name: ClassVar[str] = ""
     default_rate_limit: ClassVar[RateLimitSpec | None] = None
+    #: GET answers depend only on the request and on earlier writes (not on how often they are
+    #: asked), so the server may cache them until the next write.
+    cacheable_gets: ClassVar[bool] = False
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx

@@ -83,6 +83,7 @@ STEP_MS = 3_600_000  # one synthetic post per hour
 class OctopusSandbox(SandboxApi):
     name = "octopus"
     default_rate_limit = RateLimitSpec(windows=[(600, 60.0)], fixed=True, headers=True, retry_after=True)
+    cacheable_gets = True
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.options = self._default_options()

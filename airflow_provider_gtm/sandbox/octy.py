@@ -335,6 +335,7 @@ class OctySandbox(SandboxApi):
 
     name = "octy"
     default_rate_limit = RateLimitSpec(windows=[(120, 60.0)])
+    cacheable_gets = True
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.profiles = _Collection(self, "profiles", "profile_id", "profile_", self._make_profile,

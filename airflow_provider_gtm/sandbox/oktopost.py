@@ -82,6 +82,7 @@ def _sid(prefix: str, index: int) -> str:
 class OktopostSandbox(SandboxApi):
     name = "oktopost"
     default_rate_limit = RateLimitSpec(windows=[(60, 60.0), (120, 5.0)], block_seconds=900.0)
+    cacheable_gets = True
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.reset()

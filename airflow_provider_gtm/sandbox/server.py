@@ -14,11 +14,12 @@ or from a shell: ``python -m airflow_provider_gtm.sandbox --port 8790`` (see :mo
 from __future__ import annotations
 
 import json
+import math
 import socket
 import threading
 import time
 import traceback
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,6 +38,7 @@ from airflow_provider_gtm.sandbox.framework import (
 )
 
 CONTROL_PREFIX = "/_sandbox"
+CACHE_ENTRIES = 2048  # rendered GET answers kept per API
 
 # Fixed, documented, fake credentials (README "Sandbox"). They look like real keys so that
 # Airflow's secret masker (which skips values shorter than 5 characters) masks them in logs.
@@ -93,6 +95,7 @@ class SandboxApp:
         self.calls: Counter[str] = Counter()
         self.rate_limited: Counter[str] = Counter()
         self.faults_fired: Counter[str] = Counter()
+        self._cache: dict[str, OrderedDict[tuple[Any, ...], Response]] = {}
 
     # --- control ----------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -108,6 +111,7 @@ class SandboxApp:
             self.calls.clear()
             self.rate_limited.clear()
             self.faults_fired.clear()
+            self._cache.clear()
 
     def set_faults(self, faults: Iterable[Mapping[str, Any]]) -> None:
         rules = [FaultRule.from_json(f) for f in faults]
@@ -225,6 +229,13 @@ class SandboxApp:
         if self.rate_limits_enabled and name in self.limit_specs:
             decision = self._limiter(name).check(self._rate_key(request))
             limit_headers = decision.headers
+            if "RateLimit-Reset" in limit_headers:
+                # Clients live in real time: a scaled sandbox clock must not stretch their waits.
+                # Whole seconds, rounded up (never announce a refill before it happens); a
+                # scaled clock needs fractions.
+                reset = self.ctx.clock.real_seconds(float(limit_headers["RateLimit-Reset"]))
+                limit_headers["RateLimit-Reset"] = (str(math.ceil(reset)) if self.ctx.clock.scale == 1
+                                                    else f"{reset:.3f}")
             if not decision.allowed:
                 with self._lock:
                     self.rate_limited[name] += 1
@@ -235,7 +246,7 @@ class SandboxApp:
                 return _Outcome(response, delay=delay)
 
         try:
-            response = api.authenticate(request) or api.dispatch(request)
+            response = self._answer(api, request)
         except Exception:  # a sandbox bug must still answer like the API would, and be visible
             traceback.print_exc()
             response = api.error(500, "Internal error")
@@ -245,6 +256,32 @@ class SandboxApp:
         if "non_json" in request.faults:
             response = Response(200, b"<html><body>502 Bad Gateway (injected)</body></html>", content_type="text/html")
         return _Outcome(response, delay=delay, drop_mid_body="drop_mid_body" in request.faults)
+
+    def _answer(self, api: SandboxApi, request: Request) -> Response:
+        """The API's answer; pure GET answers of APIs that allow it come from a small cache.
+
+        Rendering a page of synthetic records costs far more than serving it: the cache keeps the
+        sandbox fast enough that benchmarks measure the client. Any write to the API empties it.
+        """
+        if request.method != "GET" or not api.cacheable_gets or request.faults:
+            with self._lock:
+                self._cache.pop(api.name, None)
+            return api.authenticate(request) or api.dispatch(request)
+        key = (request.path, request.query_string, request.header("cursor"), request.header("Authorization"),
+               request.header("X-CUSTOMER-OS-API-KEY"), self.ctx.seed, self.ctx.records, repr(api.options))
+        with self._lock:
+            cache = self._cache.setdefault(api.name, OrderedDict())
+            hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
+                return Response(hit.status, hit.body, dict(hit.headers), hit.content_type)
+        response = api.authenticate(request) or api.dispatch(request)
+        if response.status == 200:
+            with self._lock:
+                cache[key] = Response(response.status, response.body, dict(response.headers), response.content_type)
+                while len(cache) > CACHE_ENTRIES:
+                    cache.popitem(last=False)
+        return response
 
     def _limiter(self, name: str) -> RateLimiterState:
         with self._lock:
