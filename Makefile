@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 AIRFLOW_VERSION ?= 3.3.2
 # The lowest Airflow version the provider supports; CI runs the suite on it too.
-AIRFLOW_MIN_VERSION ?= 3.2.0
+AIRFLOW_MIN_VERSION ?= 3.3.0
 PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test]"
+	$(BIN)/python -m pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test,bench]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

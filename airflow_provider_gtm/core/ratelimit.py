@@ -34,11 +34,14 @@ class KeyBlockedError(Exception):
         super().__init__(f"key blocked for another {wait_seconds:.0f}s")
 
 
+SAFETY_MARGIN_SECONDS = 0.1
+
+
 def _margin(window: Window) -> float:
     # The server stamps a call when it arrives, a little after we stamp it when it leaves; keep a
     # small safety margin so that latency jitter never turns a full window into a breach (on
     # Oktopost a breach blocks the key for 15 minutes).
-    return min(0.1, window.seconds * 0.02)
+    return SAFETY_MARGIN_SECONDS
 
 
 class RateLimiter:
