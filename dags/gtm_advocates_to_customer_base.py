@@ -48,6 +48,8 @@ def gtm_advocates_to_customer_base() -> None:
        returns the existing id and counts as success, so a re-run never duplicates.
     4. **enrich_people** (optional) runs person enrichment, polling each answer until complete.
     5. **report** lists every failure with CustomerOS's reason.
+    6. **check_run** runs only when a step failed and fails the run, so a run with refusals
+       beyond the failure policy ends "failed" while the report still lists them.
     """
     fetch = OktopostFetchOperator(
         task_id="fetch_people",
@@ -105,7 +107,16 @@ def gtm_advocates_to_customer_base() -> None:
         )
 
     built >> [create_contacts, create_organizations]
+
+    @task(trigger_rule="one_failed")
+    def check_run() -> None:
+        """Runs only when a step failed, so that the run ends "failed" although the report succeeded."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException("A step of this run failed; the report task lists every refusal and its reason.")
+
     [create_contacts, create_organizations, enrich] >> report()
+    [create_contacts, create_organizations, enrich] >> check_run()
 
 
 gtm_advocates_to_customer_base()

@@ -57,6 +57,8 @@ def test_community_engagement_to_retention(env):
     bad = {"customer_id": "bad,customer", "profile_data": {"nickname": "x"}, "platform_info": {"community": "x"}}
     dr = run_dag(dag_id, {"since": "2000-01-01T00:00:00+00:00", "max_posts": 60, "extra_profiles": [bad]})
     assert dr.state == "success"
+    # The refused profile is within the failure policy: no step failed, so the run check never ran.
+    assert {ti.task_id: ti.state for ti in dr.get_task_instances()}["check_run"] == "skipped"
 
     (posts_file,) = task_files(base, dag_id, "fetch_new_posts", "records.jsonl")
     posts = lines(posts_file)
@@ -133,8 +135,10 @@ def test_publish_campaign_reports_refused_posts(env):
     dr = run_dag(dag_id, {"campaign_name": "Launch", "network": "LinkedIn", "message": "Hello",
                           "credential_ids": ["003-nosuch-profile"]})
     states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
-    # The only post was refused and on_failures defaults to "fail"; the report still ran.
+    # The only post was refused and on_failures defaults to "fail": the report still ran, and the
+    # run itself ends "failed" so that nobody mistakes it for a good one.
     assert states["create_posts"] == "failed" and states["report"] == "success"
+    assert states["check_run"] == "failed" and dr.state == "failed"
     failures = all_failures(base, dag_id)
     assert len(failures) == 1 and failures[0]["error_message"]
     assert failures[0]["record"]["credentialIds"] == ["003-nosuch-profile"]
