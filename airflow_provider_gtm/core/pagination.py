@@ -116,15 +116,24 @@ def offset_header_pages(
     return iterate_pages(fetch, start, limit=limit, label=f"{client.profile.name} {path}")
 
 
-def find_cursor(body: Mapping[str, Any], field: str | None = None) -> str | None:
-    """The next-page cursor in a response body: ``field`` if given, else any key naming a cursor."""
+def find_cursor(
+    body: Mapping[str, Any], field: str | None = None, echo: tuple[str, str | None] | None = None
+) -> str | None:
+    """The next-page cursor in a response body: ``field`` if given, else the key naming a cursor.
+
+    Without ``field``, a key naming a *next* cursor wins over any other cursor-named key. ``echo`` is
+    ``(request parameter, value sent)``: a body that repeats the request's own cursor under the
+    parameter's name is an echo, not a next cursor, and must not end the list early.
+    """
     if field:
         value = body.get(field)
         return value if isinstance(value, str) and value else None
-    for key, value in body.items():
-        if "cursor" in key.lower() and isinstance(value, str) and value:
+    found = [(key, value) for key, value in body.items()
+             if "cursor" in key.lower() and isinstance(value, str) and value and (key, value) != echo]
+    for key, value in found:
+        if "next" in key.lower():
             return value
-    return None
+    return found[0][1] if found else None
 
 
 def first_list(body: Mapping[str, Any], key: str | None = None) -> list[Any]:
@@ -157,7 +166,7 @@ def body_cursor_pages(
         if cursor:
             query[cursor_param] = cursor
         body = client.get_json(path, params=query) or {}
-        return first_list(body, records_key), find_cursor(body, cursor_field), None
+        return first_list(body, records_key), find_cursor(body, cursor_field, (cursor_param, cursor)), None
 
     return iterate_pages(fetch, start, limit=limit, label=f"{client.profile.name} {path}")
 

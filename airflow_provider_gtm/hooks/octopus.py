@@ -8,8 +8,9 @@ Documented choices (the published reference documents three paths and leaves the
   ``/v1/messages/comment``, ``/v1/messages/reply``, ``/v1/messages/translations``, ``/v1/topics``).
   Override any of them with the connection extra ``paths`` (``{"all_posts": "/v1/..."}``) and the
   parent parameter names with ``parent_params``.
-- The next-page cursor's field name is undocumented: any field whose name contains "cursor" is
-  taken (extra ``cursor_field`` pins one). A repeated cursor stops the listing with a warning.
+- The next-page cursor's field name is undocumented: a field whose name contains "cursor" is
+  taken, one naming a *next* cursor first, never an echo of the request's ``pageCursor`` (extra
+  ``cursor_field`` pins one). A repeated cursor stops the listing with a warning.
 - ``originTime`` is sent in milliseconds; an ISO-8601 string (``{{ data_interval_start }}``) or a
   datetime is converted.
 - Pacing follows ``RateLimit-Remaining``/``RateLimit-Reset``; a 429 waits ``Retry-After``.
@@ -26,7 +27,7 @@ import requests
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.hook import GtmBaseHook
-from airflow_provider_gtm.core.pagination import Page, body_cursor_pages
+from airflow_provider_gtm.core.pagination import Page, body_cursor_pages, first_list
 
 DEFAULT_PATHS: dict[str, str] = {
     "topic_posts": "/v1/feeds/posts",
@@ -208,9 +209,14 @@ class OctopusConnectHook(GtmBaseHook):
 
     def get_topics(self) -> list[dict[str, Any]]:
         """All topics of the community."""
-        body = self._get("topics", {})
+        # The shape is undocumented: accept {"topics": [...]}, any single list field, or a bare list.
+        body = self.client.get_json(self.path("topics"))
+        if isinstance(body, list):
+            return body
+        if not isinstance(body, dict):
+            return []
         topics = body.get("topics")
-        return topics if isinstance(topics, list) else []
+        return topics if isinstance(topics, list) else first_list(body)
 
     def get_translations(self, message_id: str) -> dict[str, Any]:
         """Every translation of a message (text, poll options, CTA, catch phrase) by language code."""

@@ -46,3 +46,11 @@ def test_cursor_and_records_discovery():
     assert find_cursor({"posts": [], "pageCursor": ""}) is None
     assert find_cursor({"next": "x", "cursorNext": "y"}, "next") == "x"
     assert first_list({"meta": {}, "comments": [1]}) == [1]
+
+
+def test_find_cursor_skips_an_echo_of_the_cursor_sent():
+    echo = ("pageCursor", "c1")
+    assert find_cursor({"pageCursor": "c1", "posts": [], "cursor": "c2"}, echo=echo) == "c2"
+    assert find_cursor({"pageCursor": "c1"}, echo=echo) is None  # the echo alone: the list ends
+    assert find_cursor({"cursor": "c9", "nextPageCursor": "c2"}, echo=echo) == "c2"
+    assert find_cursor({"nextPageCursor": "c1"}, echo=echo) == "c1"  # a real repeat: the guard reports it

@@ -134,6 +134,23 @@ def test_cursor_field_extra_pins_the_field(monkeypatch, timer, requests_mock):
     assert query(requests_mock.request_history[1])["pageCursor"] == "n1"
 
 
+def test_echoed_request_cursor_is_not_taken_for_the_next_one(hook, requests_mock):
+    # Undocumented field names: an API that echoes the pageCursor it was sent must not end the list early.
+    requests_mock.get(TOPIC_POSTS, [
+        {"json": {"posts": [{"id": "p1"}], "cursor": "c1"}},
+        {"json": {"pageCursor": "c1", "posts": [{"id": "p2"}], "cursor": "c2"}},
+        {"json": {"pageCursor": "c2", "posts": [{"id": "p3"}]}},
+    ])
+    assert [r["id"] for r in islice(hook.iter_feed("topic_posts", parent_id="t1"), 10)] == ["p1", "p2", "p3"]
+    assert requests_mock.call_count == 3
+
+
+def test_topics_accepts_a_bare_list_or_another_list_field(hook, requests_mock):
+    requests_mock.get(TOPICS, [{"json": [{"id": "t1"}]}, {"json": {"items": [{"id": "t2"}]}}])
+    assert hook.get_topics() == [{"id": "t1"}]
+    assert hook.get_topics() == [{"id": "t2"}]
+
+
 def test_start_cursor_resumes(hook, requests_mock):
     requests_mock.get(TOPIC_POSTS, json=posts("p9"))
     pages = list(hook.iter_feed_pages("topic_posts", parent_id="t1", start_cursor="c5"))
