@@ -114,7 +114,8 @@ OPERATIONS: dict[str, _Operation] = {
 
 def _is_duplicate(message: str) -> bool:
     lowered = message.lower()
-    return "exists with provided" in lowered or "already exists" in lowered or "duplicate" in lowered
+    # "System event type exists: charged" too: the type is there, so an "ensure it exists" step succeeded.
+    return any(text in lowered for text in ("exists with provided", "already exists", "duplicate", "type exists"))
 
 
 def _is_cursor_exhausted(resp: ApiResponse) -> bool:

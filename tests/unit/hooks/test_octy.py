@@ -422,6 +422,23 @@ def test_deletes_take_ids_and_match_failures(hook, requests_mock):
     assert (result.succeeded, result.failures[0].identifier) == (0, "et1")
 
 
+def test_event_types_create_and_items_delete(hook, requests_mock):
+    requests_mock.post(f"{API}/v1/retention/events/types/create", status_code=201, json={
+        "event_types": [{"event_type_id": "et1", "event_type": "post_liked"}],
+        "failed_to_create": [{"event_type": "charged", "error_message": "System event type exists: charged"}],
+    })
+    requests_mock.post(f"{API}/v1/retention/items/delete", json={
+        "deleted_items": [{"item_id": "i1"}],
+        "failed_to_delete": [{"item_id": "i2", "error_message": "No item found with item_id : i2"}]})
+    created = hook.create_event_types([{"event_type": "post_liked", "event_properties": ["topic"]},
+                                       {"event_type": "charged", "event_properties": []}])
+    assert (created.succeeded, [(f.identifier, f.error_message, f.already_exists) for f in created.failures]) == (
+        1, [("charged", "System event type exists: charged", True)])
+    deleted = hook.delete_items(["i1", "i2"])
+    assert sent(requests_mock.last_request) == {"items": ["i1", "i2"]}
+    assert (deleted.succeeded, deleted.failures[0].identifier) == (1, "i2")
+
+
 def test_template_writes_use_their_keys(hook, requests_mock):
     requests_mock.post(f"{API}/v1/retention/messaging/templates/create", status_code=201, json={
         "templates": [], "failed_to_create": [{"friendly_name": "welcome", "error_message": "title required"}]})

@@ -280,6 +280,10 @@ def test_single_object_getters(hook, requests_mock):
     assert hook.get_advocate("adv1", board_id="brd1") == {"Id": "adv1"}
     assert query(requests_mock.last_request) == {"boardId": "brd1"}
     assert hook.get_post_analytics("004aaaaaaaaaaaa") == {"LinkClicks": 7}
+    requests_mock.get(f"{US}/message/005m", json={"Result": True, "Message": {"Id": "005m", "Network": "LinkedIn"}})
+    requests_mock.get(f"{US}/credential/003-a", json={"Result": True, "Credential": {"Id": "003-a", "Status": "valid"}})
+    assert hook.get_message("005m") == {"Id": "005m", "Network": "LinkedIn"}
+    assert hook.get_credential("003-a") == {"Id": "003-a", "Status": "valid"}
 
 
 # -- writes --------------------------------------------------------------------------------------
