@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from airflow_provider_gtm.core.errors import GtmApiError, GtmError
+from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
 
 OUTCOME_UNKNOWN = "outcome unknown"
 NOT_ACKNOWLEDGED = "the API reported no outcome for this record"
@@ -208,6 +208,35 @@ def send_each(
                 )
             )
     return result.check()
+
+
+def check_batch_size(batch_size: Any, api: str, maximum: int | None = None) -> int:
+    """``batch_size`` if it is an integer from 1 (to ``maximum``), else a :class:`GtmConfigError` naming it."""
+    is_count = isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size >= 1
+    if not is_count or (maximum is not None and batch_size > maximum):
+        allowed = f"from 1 to {maximum}" if maximum else ">= 1"
+        raise GtmConfigError(f"{api}: batch_size must be an integer {allowed}, got {batch_size!r}.")
+    return batch_size
+
+
+def split_invalid(
+    chunk: Sequence[Any], problem: Callable[[Any], str | None], identifier: Callable[[Any], Any]
+) -> tuple[BatchResult, list[Any]]:
+    """Check each record before sending: ``(failures of the records that fail, records to send)``.
+
+    ``problem(record)`` returns why the record cannot be sent (naming the field), or ``None``. A
+    refused record is a failure with that reason and no status, and is never sent.
+    """
+    refused = BatchResult()
+    valid: list[Any] = []
+    for record in chunk:
+        reason = problem(record)
+        if reason is None:
+            valid.append(record)
+        else:
+            refused.submitted += 1
+            refused.failures.append(Failure(record, identifier(record), reason, None))
+    return refused, valid
 
 
 def run_batches(

@@ -34,14 +34,10 @@ class KeyBlockedError(Exception):
         super().__init__(f"key blocked for another {wait_seconds:.0f}s")
 
 
+# The server stamps a call when it arrives, a little after we stamp it when it leaves; waiting this
+# much past a freed window keeps latency jitter from turning a full window into a breach (on
+# Oktopost a breach blocks the key for 15 minutes).
 SAFETY_MARGIN_SECONDS = 0.1
-
-
-def _margin(window: Window) -> float:
-    # The server stamps a call when it arrives, a little after we stamp it when it leaves; keep a
-    # small safety margin so that latency jitter never turns a full window into a breach (on
-    # Oktopost a breach blocks the key for 15 minutes).
-    return SAFETY_MARGIN_SECONDS
 
 
 class RateLimiter:
@@ -63,7 +59,7 @@ class RateLimiter:
             if len(stamps) >= window.limit:
                 # The window is full while the limit-th most recent call is still inside it.
                 oldest_in_window = stamps[-window.limit]
-                wait = max(wait, oldest_in_window + window.seconds + _margin(window) - now)
+                wait = max(wait, oldest_in_window + window.seconds + SAFETY_MARGIN_SECONDS - now)
         return wait
 
     def acquire(self, max_block_wait: float | None = None) -> float:

@@ -26,7 +26,15 @@ from urllib.parse import urlsplit
 
 import requests
 
-from airflow_provider_gtm.core.batching import BatchResult, Failure, run_batches, send_each
+from airflow_provider_gtm.core.batching import (
+    BatchResult,
+    Failure,
+    check_batch_size,
+    collect,
+    run_batches,
+    send_each,
+    split_invalid,
+)
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmPollTimeoutError
 from airflow_provider_gtm.core.hook import GtmBaseHook
@@ -37,6 +45,7 @@ CONTACTS = "/customerbase/v1/contacts"
 PERSON = "/enrich/v1/person"
 RESULTS_PREFIX = "/enrich/v1/person/results/"
 BULK_VERIFY = "/verify/v1/email/bulk"
+_ORGANIZATION_IDS = ("name", "customId", "website", "linkedinUrl")  # an organization needs one of them
 
 
 def customeros_error_message(body: Any, text: str) -> str:
@@ -104,8 +113,7 @@ class CustomerOSHook(GtmBaseHook):
             domain, customId or LinkedIn URL) returns the existing id with ``already_exists=True``.
         :raises GtmConfigError: no identifying field; :class:`GtmApiError` on other refusals.
         """
-        if not isinstance(record, Mapping) or not any(record.get(k) for k in ("name", "customId", "website",
-                                                                              "linkedinUrl")):
+        if not isinstance(record, Mapping) or not any(record.get(k) for k in _ORGANIZATION_IDS):
             raise GtmConfigError("CustomerOS: an organization needs one of name, customId, website or linkedinUrl.")
         resp = self.client.request("POST", ORGANIZATIONS, json=dict(record), safe_to_retry=True,
                                    accept_statuses=(409,))
@@ -136,23 +144,18 @@ class CustomerOSHook(GtmBaseHook):
                 raise _Exists(answer)
             return answer
 
+        def problem(record: Any) -> str | None:
+            if isinstance(record, Mapping) and any(record.get(k) for k in _ORGANIZATION_IDS):
+                return None
+            return "an organization needs one of name, customId, website or linkedinUrl"
+
         def send_chunk(chunk: list[Any]) -> BatchResult:
-            local = BatchResult()
-            valid = []
-            for record in chunk:
-                if not isinstance(record, Mapping) or not any(
-                        record.get(k) for k in ("name", "customId", "website", "linkedinUrl")):
-                    local.submitted += 1
-                    local.failures.append(Failure(record, identifier(record),
-                                                  "an organization needs one of name, customId, website or "
-                                                  "linkedinUrl", None))
-                else:
-                    valid.append(record)
+            local, valid = split_invalid(chunk, problem, identifier)
             result = send_each(valid, send_one, identifier,
                                already_exists=lambda e: e.answer.get("id") if isinstance(e, _Exists) else None)
             return local.extend(result).check()
 
-        return run_batches(records, _check_size(batch_size), send_chunk)
+        return run_batches(records, check_batch_size(batch_size, "CustomerOS"), send_chunk)
 
     def get_organization(self, organization_id: str) -> dict[str, Any]:
         """``GET /customerbase/v1/organizations/{id}`` (id or COS id such as ``C-A12-B45``): the organization.
@@ -179,25 +182,20 @@ class CustomerOSHook(GtmBaseHook):
         :param records: ``{"email", "linkedinUrl"}`` dicts (one of the two required; others fail
             without being sent).
         """
-        return run_batches(records, _check_size(batch_size), self._bulk_chunk)
+        return run_batches(records, check_batch_size(batch_size, "CustomerOS"), self._bulk_chunk)
 
     def bulk_create_contacts(self, records: Iterable[Any]) -> BatchResult:
         """All of :meth:`iter_bulk_create_contacts` folded into one result."""
-        total = BatchResult()
-        for result in self.iter_bulk_create_contacts(records):
-            total.extend(result)
-        return total.check()
+        return collect(self.iter_bulk_create_contacts(records))
 
     def _bulk_chunk(self, chunk: list[Any]) -> BatchResult:
-        local = BatchResult()
-        valid = []
-        for record in chunk:
-            if not isinstance(record, Mapping) or not _contact_identity(record):
-                local.submitted += 1
-                local.failures.append(Failure(record, _contact_identity(record),
-                                              "a contact needs 'email' or 'linkedinUrl'", None))
-            else:
-                valid.append(dict(record))
+        local, valid = split_invalid(
+            chunk,
+            lambda record: None if isinstance(record, Mapping) and _contact_identity(record)
+            else "a contact needs 'email' or 'linkedinUrl'",
+            _contact_identity,
+        )
+        valid = [dict(record) for record in valid]
         if not valid:
             return local.check()
         try:
@@ -379,12 +377,6 @@ def _match_detail(records: list[dict[str, Any]], entry: Mapping[str, Any], taken
         if index not in taken and value is not None and _contact_identity(record) == value:
             return index
     return None
-
-
-def _check_size(batch_size: int) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise GtmConfigError(f"CustomerOS: batch_size must be an integer >= 1, got {batch_size!r}.")
-    return batch_size
 
 
 __all__ = ["CustomerOSHook", "customeros_error_message"]

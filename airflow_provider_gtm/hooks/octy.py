@@ -25,7 +25,14 @@ from typing import Any, ClassVar
 import requests
 from requests.auth import HTTPBasicAuth
 
-from airflow_provider_gtm.core.batching import BatchResult, Failure, collect, reconcile, run_batches
+from airflow_provider_gtm.core.batching import (
+    BatchResult,
+    check_batch_size,
+    collect,
+    reconcile,
+    run_batches,
+    split_invalid,
+)
 from airflow_provider_gtm.core.client import ApiProfile, ApiResponse, generic_error_message
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError
 from airflow_provider_gtm.core.hook import GtmBaseHook
@@ -248,9 +255,7 @@ class OctyHook(GtmBaseHook):
         """
         if operation not in OPERATIONS:
             raise GtmConfigError(f"Octy: operation={operation!r} is unknown; use one of {', '.join(OPERATIONS)}.")
-        size = BATCH_MAX if batch_size is None else batch_size
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= BATCH_MAX:
-            raise GtmConfigError(f"Octy: batch_size must be an integer from 1 to {BATCH_MAX}, got {batch_size!r}.")
+        size = check_batch_size(BATCH_MAX if batch_size is None else batch_size, "Octy", BATCH_MAX)
         spec = OPERATIONS[operation]
         return run_batches(records, size, lambda chunk: self._send_chunk(operation, spec, chunk))
 
@@ -277,15 +282,7 @@ class OctyHook(GtmBaseHook):
 
     def _send_chunk(self, operation: str, spec: _Operation, chunk: list[Any]) -> BatchResult:
         identify = self._identifier(spec)
-        local = BatchResult()
-        valid: list[Any] = []
-        for record in chunk:
-            problem = self._problem(spec, operation, record)
-            if problem:
-                local.submitted += 1
-                local.failures.append(Failure(record, identify(record), problem, None))
-            else:
-                valid.append(record)
+        local, valid = split_invalid(chunk, lambda record: self._problem(spec, operation, record), identify)
         if not valid:
             return local.check()
         try:

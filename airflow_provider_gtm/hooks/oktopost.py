@@ -20,7 +20,7 @@ from urllib.parse import quote
 import requests
 from requests.auth import HTTPBasicAuth
 
-from airflow_provider_gtm.core.batching import BatchResult, Failure, run_batches, send_each
+from airflow_provider_gtm.core.batching import BatchResult, check_batch_size, run_batches, send_each, split_invalid
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.hook import GtmBaseHook
@@ -566,28 +566,25 @@ class OktopostHook(GtmBaseHook):
         """
         if kind not in CREATE_SPECS:
             raise GtmConfigError(f"Oktopost: kind={kind!r} cannot be created; use one of {', '.join(CREATE_SPECS)}.")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise GtmConfigError(f"Oktopost: batch_size must be an integer >= 1, got {batch_size!r}.")
+        size = check_batch_size(batch_size, "Oktopost")
         spec = CREATE_SPECS[kind]
 
         def identifier(record: Any) -> Any:
             return record.get(spec.identifier) if isinstance(record, Mapping) else None
 
+        def problem(record: Any) -> str | None:
+            try:
+                build_create_form(kind, record)
+            except GtmConfigError as exc:
+                return str(exc)
+            return None
+
         def send_chunk(chunk: list[Any]) -> BatchResult:
-            valid: list[Any] = []
-            refused = BatchResult()
-            for record in chunk:
-                try:
-                    build_create_form(kind, record)
-                except GtmConfigError as exc:
-                    refused.submitted += 1
-                    refused.failures.append(Failure(record, identifier(record), str(exc), None))
-                else:
-                    valid.append(record)
+            refused, valid = split_invalid(chunk, problem, identifier)
             sent = send_each(valid, lambda r: self._create(kind, build_create_form(kind, r)), identifier)
             return refused.extend(sent).check()
 
-        return run_batches(records, batch_size, send_chunk)
+        return run_batches(records, size, send_chunk)
 
 
 def _listish(value: Any) -> Any:

@@ -7,12 +7,14 @@ import pytest
 from airflow_provider_gtm.core.batching import (
     NOT_ACKNOWLEDGED,
     BatchResult,
+    check_batch_size,
     chunked,
     collect,
     reconcile,
     send_each,
+    split_invalid,
 )
-from airflow_provider_gtm.core.errors import GtmClientError, GtmError, GtmOutcomeUnknownError
+from airflow_provider_gtm.core.errors import GtmClientError, GtmConfigError, GtmError, GtmOutcomeUnknownError
 
 
 def key(record):
@@ -93,3 +95,32 @@ def test_chunked_streams():
     assert list(chunked(iter(range(5)), 2)) == [[0, 1], [2, 3], [4]]
     with pytest.raises(ValueError):
         list(chunked([], 0))
+
+
+def test_split_invalid_keeps_order_and_never_sends_refused():
+    records = [{"id": "a"}, {"x": 1}, {"id": "b"}, "text"]
+    refused, valid = split_invalid(
+        records, lambda r: None if isinstance(r, dict) and r.get("id") else "missing required field 'id'",
+        lambda r: r.get("id") if isinstance(r, dict) else None)
+    assert valid == [{"id": "a"}, {"id": "b"}]
+    assert (refused.submitted, refused.succeeded) == (2, 0)
+    assert [(f.record, f.error_message, f.status) for f in refused.failures] == [
+        ({"x": 1}, "missing required field 'id'", None), ("text", "missing required field 'id'", None)]
+
+
+@pytest.mark.parametrize(
+    ("value", "maximum", "message"),
+    [(0, None, "Api: batch_size must be an integer >= 1, got 0."),
+     (True, None, "Api: batch_size must be an integer >= 1, got True."),
+     ("10", 500, "Api: batch_size must be an integer from 1 to 500, got '10'."),
+     (501, 500, "Api: batch_size must be an integer from 1 to 500, got 501.")],
+)
+def test_check_batch_size_names_the_argument(value, maximum, message):
+    with pytest.raises(GtmConfigError) as info:
+        check_batch_size(value, "Api", maximum)
+    assert str(info.value) == message
+
+
+def test_check_batch_size_accepts_the_range():
+    assert check_batch_size(1, "Api", 500) == 1 and check_batch_size(500, "Api", 500) == 500
+    assert check_batch_size(10_000, "Api") == 10_000
