@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -17,8 +16,9 @@ from airflow_provider_gtm.core.errors import (
     GtmNotFoundError,
     GtmPollTimeoutError,
 )
-from airflow_provider_gtm.core.timing import FakeTimer
 from airflow_provider_gtm.hooks.customeros import CustomerOSHook, customeros_error_message
+
+from .support import query, sent, set_connection
 
 KEY = "cos_live_4f1e9a7b3c2d8e6f"
 API = "https://api.customeros.ai"
@@ -30,30 +30,13 @@ INVALID_KEY = '{"errors":[{"message\u201d":"Invalid api key"}]}'
 
 
 def set_conn(monkeypatch, *, host=None, password=KEY, extra=None):
-    conn = {"conn_type": "customeros", "password": password, "extra": extra or {}}
-    if host is not None:
-        conn["host"] = host
-    monkeypatch.setenv("AIRFLOW_CONN_CUSTOMEROS_DEFAULT", json.dumps(conn))
-
-
-@pytest.fixture
-def timer():
-    return FakeTimer()
+    set_connection(monkeypatch, "customeros_default", "customeros", host=host, extra=extra, password=password)
 
 
 @pytest.fixture
 def hook(monkeypatch, timer):
     set_conn(monkeypatch)
     return CustomerOSHook(timer=timer, retry=RetryPolicy(max_attempts=4, jitter=0))
-
-
-def query(request) -> dict[str, str]:
-    """The query string exactly as sent (requests-mock's own ``.qs`` lower-cases values)."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(request.url).query, keep_blank_values=True).items()}
-
-
-def sent(request):
-    return json.loads(request.text)
 
 
 def counts(result) -> tuple[int, int, int]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,8 +17,9 @@ from airflow_provider_gtm.core.errors import (
     GtmNotFoundError,
     GtmRateLimitError,
 )
-from airflow_provider_gtm.core.timing import FakeTimer
 from airflow_provider_gtm.hooks.octopus import OctopusConnectHook, to_epoch_ms
+
+from .support import query, set_connection
 
 API_KEY = "connect-secret-3f9a7c1e5b2d4f60a8c9"
 API = "https://connect.octopuscommunity.com"
@@ -30,26 +30,14 @@ POST = f"{API}/v1/messages/post"
 
 
 def set_conn(monkeypatch, *, host=None, password=API_KEY, extra=None):
-    conn = {"conn_type": "octopus_connect", "password": password, "extra": extra or {}}
-    if host is not None:
-        conn["host"] = host
-    monkeypatch.setenv("AIRFLOW_CONN_OCTOPUS_CONNECT_DEFAULT", json.dumps(conn))
-
-
-@pytest.fixture
-def timer():
-    return FakeTimer()
+    set_connection(monkeypatch, "octopus_connect_default", "octopus_connect", host=host, extra=extra,
+                   password=password)
 
 
 @pytest.fixture
 def hook(monkeypatch, timer):
     set_conn(monkeypatch)
     return OctopusConnectHook(timer=timer)
-
-
-def query(request) -> dict[str, str]:
-    """The query string exactly as sent (requests-mock's own ``.qs`` lower-cases values)."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(request.url).query, keep_blank_values=True).items()}
 
 
 def posts(*ids: str, cursor: str | None = None, field: str = "nextPageCursor") -> dict:

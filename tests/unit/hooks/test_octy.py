@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -18,8 +17,9 @@ from airflow_provider_gtm.core.errors import (
     GtmNotFoundError,
     GtmRateLimitError,
 )
-from airflow_provider_gtm.core.timing import FakeTimer
 from airflow_provider_gtm.hooks.octy import OctyHook, octy_error_message
+
+from .support import query, sent, set_connection
 
 PUBLIC = "pk_7d2f0c0e4a1b4c2e"
 SECRET = "sk_9b8a7c6d5e4f3a2b1c0d"
@@ -28,15 +28,7 @@ PROFILES = f"{API}/v1/retention/profiles"
 
 
 def set_conn(monkeypatch, *, host=None, login=PUBLIC, password=SECRET, extra=None):
-    conn = {"conn_type": "octy", "login": login, "password": password, "extra": extra or {}}
-    if host is not None:
-        conn["host"] = host
-    monkeypatch.setenv("AIRFLOW_CONN_OCTY_DEFAULT", json.dumps(conn))
-
-
-@pytest.fixture
-def timer():
-    return FakeTimer()
+    set_connection(monkeypatch, "octy_default", "octy", host=host, extra=extra, login=login, password=password)
 
 
 @pytest.fixture
@@ -61,12 +53,8 @@ def page(records_key: str, records: list, *, total: int | None = None) -> dict:
 
 
 def ids_of(request) -> list[str]:
-    """The ``ids`` query value exactly as sent (requests-mock's ``.qs`` lower-cases it)."""
-    return parse_qs(urlsplit(request.url).query)["ids"][0].split(",")
-
-
-def sent(request) -> dict:
-    return json.loads(request.text)
+    """The ``ids`` query value exactly as sent."""
+    return query(request)["ids"].split(",")
 
 
 # -- connection, auth, transport -----------------------------------------------------------------

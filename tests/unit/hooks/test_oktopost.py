@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -20,8 +20,9 @@ from airflow_provider_gtm.core.errors import (
     GtmOutcomeUnknownError,
     GtmRateLimitError,
 )
-from airflow_provider_gtm.core.timing import FakeTimer
 from airflow_provider_gtm.hooks.oktopost import OktopostHook
+
+from .support import query, set_connection
 
 ACCOUNT = "001kzy8780tsd6r"
 API_KEY = "okto_api_key_7f3c9a1b2d4e6f80"
@@ -36,15 +37,7 @@ ERROR_OBSERVED = {
 
 
 def set_conn(monkeypatch, conn_id="oktopost_default", *, host=None, login=ACCOUNT, password=API_KEY, extra=None):
-    conn = {"conn_type": "oktopost", "login": login, "password": password, "extra": extra or {}}
-    if host is not None:
-        conn["host"] = host
-    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
-
-
-@pytest.fixture
-def timer():
-    return FakeTimer()
+    set_connection(monkeypatch, conn_id, "oktopost", host=host, extra=extra, login=login, password=password)
 
 
 @pytest.fixture
@@ -55,11 +48,6 @@ def hook(monkeypatch, timer):
 
 def form(request) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(request.text, keep_blank_values=True).items()}
-
-
-def query(request) -> dict[str, str]:
-    """The query string exactly as sent (requests-mock's own ``.query`` is lower-cased)."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(request.url).query, keep_blank_values=True).items()}
 
 
 # -- connection, auth, hosts ---------------------------------------------------------------------
