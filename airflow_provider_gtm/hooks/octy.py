@@ -28,6 +28,7 @@ from requests.auth import HTTPBasicAuth
 from airflow_provider_gtm.core.batching import (
     BatchResult,
     check_batch_size,
+    chunked,
     collect,
     reconcile,
     run_batches,
@@ -215,27 +216,19 @@ class OctyHook(GtmBaseHook):
     def get_by_ids(self, resource: str, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
         """Records by id (profiles also by customer id; segments also by name), 100 ids per call."""
         spec = self._resource(resource)
-        batch: list[str] = []
-        for value in [*map(str, ids), None]:
-            if value is not None:
-                batch.append(value)
-            if batch and (value is None or len(batch) == IDS_MAX):
-                resp = self.client.request("GET", spec.path, params={"ids": ",".join(batch)}, accept_statuses=(400,))
-                if resp.status == 400 and "no " in octy_error_message(resp.data, resp.text).lower():
-                    batch = []
-                    continue  # none of these ids exists
-                if resp.status >= 400:
-                    self.client.raise_for_response(resp, "GET", spec.path)
-                yield from self._json(resp).get(spec.records_key) or []
-                batch = []
+        for batch in chunked(map(str, ids), IDS_MAX):
+            resp = self.client.request("GET", spec.path, params={"ids": ",".join(batch)}, accept_statuses=(400,))
+            if resp.status == 400 and "no " in octy_error_message(resp.data, resp.text).lower():
+                continue  # none of these ids exists
+            if resp.status >= 400:
+                self.client.raise_for_response(resp, "GET", spec.path)
+            yield from self._json(resp).get(spec.records_key) or []
 
     def get_profiles_metadata(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         """``GET /v1/retention/profiles/metadata``: existence and merge information per identifier."""
         out: list[dict[str, Any]] = []
-        id_list = [str(i) for i in ids]
-        for offset in range(0, len(id_list), IDS_MAX):
-            body = self.client.get_json("/v1/retention/profiles/metadata",
-                                        params={"ids": ",".join(id_list[offset:offset + IDS_MAX])}) or {}
+        for batch in chunked(map(str, ids), IDS_MAX):
+            body = self.client.get_json("/v1/retention/profiles/metadata", params={"ids": ",".join(batch)}) or {}
             out.extend(body.get("profiles_meta") or [])
         return out
 
@@ -400,17 +393,15 @@ class OctyHook(GtmBaseHook):
 
     def delete_segments(self, segment_ids: Iterable[str]) -> BatchResult:
         """``POST /v1/retention/segments/delete``; Octy flags the segments for deletion."""
-        ids = [str(i) for i in segment_ids]
         spec = _Operation("/v1/retention/segments/delete", "segments", "deleted_segments", "failed_to_delete", None)
-        return collect(run_batches(ids, BATCH_MAX, lambda chunk: self._send_chunk("segments.delete", spec, chunk)))
+        return collect(run_batches(map(str, segment_ids), BATCH_MAX,
+                                   lambda chunk: self._send_chunk("segments.delete", spec, chunk)))
 
     def get_recommendations(self, profile_ids: Iterable[str]) -> list[dict[str, Any]]:
         """``POST /v1/retention/recommendations`` for up to 100 profiles per call; one entry per profile."""
-        ids = [str(i) for i in profile_ids]
         out: list[dict[str, Any]] = []
-        for offset in range(0, len(ids), IDS_MAX):
-            chunk = ids[offset:offset + IDS_MAX]
-            body = self._json(self._post("/v1/retention/recommendations", {"profile_ids": chunk}))
+        for batch in chunked(map(str, profile_ids), IDS_MAX):
+            body = self._json(self._post("/v1/retention/recommendations", {"profile_ids": batch}))
             out.extend(body.get("recommendations") or [])
         return out
 
