@@ -57,6 +57,8 @@ from airflow_provider_gtm.sandbox.framework import (
 )
 from airflow_provider_gtm.sandbox.server import SANDBOX_CREDENTIALS
 
+# Spelled out here, not imported from the hook: the sandbox stands for the API, so a wrong default
+# in the hook must make the tests fail rather than be served back to it.
 DEFAULT_PATHS = {
     "topic_posts": "/v1/feeds/posts",
     "post_comments": "/v1/feeds/comments",
