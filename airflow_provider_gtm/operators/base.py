@@ -11,24 +11,52 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
-from airflow_provider_gtm.core.hook import GtmBaseHook
-from airflow_provider_gtm.core.pagination import Page
+
+if TYPE_CHECKING:
+    # Types only: the hooks (requests, urllib3, tenacity) load in execute, not when a DAG file is parsed.
+    from airflow_provider_gtm.core.batching import BatchResult
+    from airflow_provider_gtm.core.hook import GtmBaseHook
+    from airflow_provider_gtm.core.pagination import Page
 
 OUTPUT_BASE_ENV = "AIRFLOW__GTM__OUTPUT_BASE_URI"
 FAILURE_POLICIES = ("fail", "warn", "ratio")
+
+
+HookT = TypeVar("HookT", bound="GtmBaseHook")
+
+
+class LazyHookClass(Generic[HookT]):
+    """An operator's ``hook_class``, imported on first use (``execute``), not when the DAG file is parsed.
+
+    ``hook_class = LazyHookClass("airflow_provider_gtm.hooks.octy.OctyHook")`` reads like the class
+    itself (``self.hook_class(conn_id)``, ``Operator.hook_class.default_conn_name``); the import of
+    the hook module, and with it ``requests``, ``urllib3`` and ``tenacity``, waits until then.
+    """
+
+    def __init__(self, dotted_path: str) -> None:
+        self.dotted_path = dotted_path
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> type[HookT]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> type[HookT]: ...
+    def __get__(self, obj: object | None, owner: type) -> type[HookT]:
+        module, _, name = self.dotted_path.rpartition(".")
+        hook: type[HookT] = getattr(importlib.import_module(module), name)
+        return hook
 
 
 def default_output_base() -> str:
@@ -138,7 +166,9 @@ class GtmFetchOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("conn_id", "output_uri", "output_base_uri", "limit")
     ui_color = "#e8f4ea"
-    hook_class: ClassVar[type[GtmBaseHook]]
+    hook_class: ClassVar[LazyHookClass[Any]]
+    #: The hook's ``default_conn_name``, known without importing the hook (checked by a unit test).
+    default_conn_id: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -152,7 +182,7 @@ class GtmFetchOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.conn_id = conn_id or self.hook_class.default_conn_name
+        self.conn_id = conn_id or self.default_conn_id
         self.output_uri = output_uri
         self.output_base_uri = output_base_uri
         if limit is not None and not isinstance(limit, str) and (not isinstance(limit, int) or limit < 1):
@@ -301,7 +331,9 @@ class GtmBatchOperator(BaseOperator):
         "conn_id", "records", "input_uri", "failures_uri", "results_uri", "on_failures", "max_failure_ratio",
     )
     ui_color = "#fdf1e0"
-    hook_class: ClassVar[type[GtmBaseHook]]
+    hook_class: ClassVar[LazyHookClass[Any]]
+    #: The hook's ``default_conn_name``, known without importing the hook (checked by a unit test).
+    default_conn_id: ClassVar[str] = ""
     max_batch_size: ClassVar[int] = 500
     #: How many assigned ids go into the XCom itself (all of them are in results_uri).
     max_xcom_ids: ClassVar[int] = 1000
@@ -331,7 +363,7 @@ class GtmBatchOperator(BaseOperator):
         _check_policy(on_failures, max_failure_ratio, ValueError)
         if batch_size is not None and (not isinstance(batch_size, int) or not 1 <= batch_size <= self.max_batch_size):
             raise ValueError(f"batch_size must be an integer from 1 to {self.max_batch_size}, got {batch_size!r}")
-        self.conn_id = conn_id or self.hook_class.default_conn_name
+        self.conn_id = conn_id or self.default_conn_id
         self.records = records
         self.input_uri = input_uri
         self.failures_uri = failures_uri
