@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import json
 import os
@@ -23,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_gtm.core import jsonio
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
 
 if TYPE_CHECKING:
@@ -103,51 +105,110 @@ def airflow_errors(what: str) -> Iterator[None]:
 
 
 def _dumps(record: Any) -> str:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str)
+    return jsonio.dumps(record)
+
+
+def fetch_binding(context: Mapping[str, Any], operator: BaseOperator, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """What a fetch checkpoint is bound to: the task instance and a fingerprint of the query's arguments.
+
+    Only a retry of the same task instance (DAG, run, task, map index) with the same rendered
+    arguments may resume from a checkpoint; another run, or the same run with other arguments,
+    writing to the same ``output_uri`` starts over.
+    """
+    ti = context.get("ti") if isinstance(context, Mapping) else None
+    canonical = json.dumps(
+        {"operator": type(operator).__name__, **arguments}, sort_keys=True, default=str, separators=(",", ":")
+    )
+    return {
+        "dag_id": getattr(ti, "dag_id", None),
+        "run_id": getattr(ti, "run_id", None),
+        "task_id": getattr(ti, "task_id", None),
+        "map_index": getattr(ti, "map_index", None),
+        "arguments": hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest(),
+    }
 
 
 class _JsonLinesWriter:
-    """Writes JSON lines to an ObjectStoragePath; on a local file it can resume after a checkpoint."""
+    """Writes JSON lines to an ObjectStoragePath; on a local file it can resume after a checkpoint.
 
-    def __init__(self, path: ObjectStoragePath, *, resume: bool) -> None:
+    The checkpoint (``<output>.checkpoint.json``, local files only) is one small JSON document
+    rewritten in place on an open descriptor after each page: the byte length, record and page
+    counts of the output up to the last complete page, the paginator's ``next_state``, and the
+    :func:`fetch_binding` it belongs to. The page's lines are written to the output before the
+    checkpoint names them, so after a kill at any point the checkpoint never claims more than the
+    output holds; the retry truncates the output to the checkpoint's length (dropping a partly
+    written page) and continues with the next page: no line lost, none written twice.
+    """
+
+    def __init__(self, path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None) -> None:
         self.path = path
+        self.binding = dict(binding or {})
         self.local = getattr(path, "protocol", "file") in ("file", "local", "")
         self.checkpoint_path = ObjectStoragePath(f"{path}.checkpoint.json") if self.local else None
         self.state: dict[str, Any] | None = None
+        self.ignored: str | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
             with contextlib.suppress(ValueError, OSError):
-                self.state = json.loads(self.checkpoint_path.read_text())
+                self.state = jsonio.loads(self.checkpoint_path.read_bytes())
+            if not isinstance(self.state, dict):
+                self.state = None
+            elif self.state.get("binding") != self.binding:
+                self.ignored = self._mismatch(self.state.get("binding"))
+                self.state = None
         self._fh: IO[bytes]
-        if self.state is not None and self.local:
+        self._checkpoint_fd: int | None = None
+        self._checkpoint_len = 0
+        if self.local:
             local = self._local_path()
             fh = open(local, "r+b" if os.path.exists(local) else "w+b")  # noqa: SIM115
-            # Drop whatever the failed try wrote after its last complete page.
-            fh.truncate(int(self.state.get("bytes", 0)))
+            # Drop whatever the failed try wrote after its last complete page (all of it when
+            # starting over).
+            fh.truncate(int(self.state.get("bytes", 0)) if self.state is not None else 0)
             fh.seek(0, os.SEEK_END)
             self._fh = fh
+            self._checkpoint_fd = os.open(f"{local}.checkpoint.json", os.O_RDWR | os.O_CREAT, 0o644)
+            self._checkpoint_len = os.fstat(self._checkpoint_fd).st_size
         else:
             self.state = None
             self._fh = self.path.open("wb")
+
+    def _mismatch(self, found: Any) -> str:
+        if not isinstance(found, dict):
+            return "it was written by an older version (no binding)"
+        keys = ("dag_id", "run_id", "task_id", "map_index")
+        if any(found.get(k) != self.binding.get(k) for k in keys):
+            who = ", ".join(f"{k}={found.get(k)!r}" for k in keys)
+            return f"it belongs to another task instance ({who})"
+        return "it was written for other query arguments"
 
     def _local_path(self) -> str:
         raw = str(self.path)
         return raw[len("file://"):] if raw.startswith("file://") else getattr(self.path, "path", raw)
 
     def write_records(self, records: Iterable[Any]) -> None:
-        self._fh.write("".join(_dumps(r) + "\n" for r in records).encode())
+        self._fh.write(jsonio.encode_lines(records))
 
     def commit(self, state: dict[str, Any]) -> None:
         """Mark everything written so far as complete (the resume point)."""
         self._fh.flush()
-        if self.checkpoint_path is not None:
-            state = {**state, "bytes": self._fh.tell()}
-            self.checkpoint_path.write_text(json.dumps(state, default=str))
+        if self._checkpoint_fd is None:
+            return
+        document = jsonio.dumps({**state, "bytes": self._fh.tell(), "binding": self.binding}).encode()
+        # Padded to the longest document written so far, so the tail of an older, longer one never
+        # survives; JSON ignores the trailing spaces. One pwrite: a kill leaves the old or the new.
+        padded = document.ljust(self._checkpoint_len)
+        os.pwrite(self._checkpoint_fd, padded, 0)
+        self._checkpoint_len = len(padded)
 
     def close(self, *, success: bool) -> None:
         self._fh.close()
-        if success and self.checkpoint_path is not None and self.checkpoint_path.exists():
-            self.checkpoint_path.unlink()
+        if self._checkpoint_fd is not None:
+            os.close(self._checkpoint_fd)
+            self._checkpoint_fd = None
+            if success and self.checkpoint_path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{self._local_path()}.checkpoint.json")
 
 
 class GtmFetchOperator(BaseOperator):
@@ -206,6 +267,15 @@ class GtmFetchOperator(BaseOperator):
         """A short description of what is fetched, for logs and messages."""
         return self.task_id
 
+    def query_arguments(self) -> dict[str, Any]:
+        """The rendered arguments that decide what is fetched (a checkpoint is bound to them).
+
+        Every templated field but the output location; a subclass with a non-templated argument
+        that changes the query adds it here.
+        """
+        skip = {"output_uri", "output_base_uri"}
+        return {name: getattr(self, name, None) for name in self.template_fields if name not in skip}
+
     def extra_xcom(self, last_page: Page | None) -> dict[str, Any]:
         """What the API adds to the XCom (e.g. ``total``)."""
         if last_page is not None and last_page.total is not None:
@@ -218,7 +288,10 @@ class GtmFetchOperator(BaseOperator):
         limit = int(self.limit) if self.limit not in (None, "", "None") else None
         uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
         path = ObjectStoragePath(uri)
-        writer = _JsonLinesWriter(path, resume=self.resume)
+        binding = fetch_binding(context, self, self.query_arguments())
+        writer = _JsonLinesWriter(path, resume=self.resume, binding=binding)
+        if writer.ignored:
+            self.log.warning("Not resuming from the checkpoint next to %s: %s; starting over", uri, writer.ignored)
         state = writer.state or {}
         records, pages = int(state.get("records", 0)), int(state.get("pages", 0))
         start = state.get("next_state")
