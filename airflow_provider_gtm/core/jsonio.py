@@ -3,7 +3,8 @@
 msgspec (installed with Airflow) does the common case several times faster than the standard
 library; the standard library takes over for what msgspec refuses, so every guarantee holds:
 
-- **Decoding** (:func:`decode`): UTF-8 bytes go straight to msgspec. Anything it refuses (another
+- **Decoding** (:func:`decode`): UTF-8 bytes go straight to msgspec (with the cyclic garbage
+  collector paused for the page, see :func:`_decode_bytes`). Anything it refuses (another
   charset, invalid UTF-8, a lone surrogate escape such as ``"\\ud800"``, an integer beyond 64 bits)
   is decoded as text with replacement characters and parsed by :mod:`json`, as before. ``NaN``,
   ``Infinity`` and numbers out of float range are refused either way (they are not JSON), so a
@@ -18,6 +19,7 @@ library; the standard library takes over for what msgspec refuses, so every guar
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -35,6 +37,20 @@ _encoder = msgspec.json.Encoder(enc_hook=str)
 _UTF8 = frozenset({"utf-8", "utf8", "UTF-8", "UTF8", "Utf-8"})
 
 
+def _decode_bytes(content: bytes) -> Any:
+    # A page is thousands of new dicts and lists: in a worker with Airflow loaded (~150k tracked
+    # objects) they trigger collections of the older generations, which made decoding ~3x slower
+    # (3.2 vs 1.0 µs a record). Parsed JSON holds no reference cycles, so nothing is lost by
+    # letting the collector look at it after the page instead of during it.
+    if not gc.isenabled():
+        return _decoder.decode(content)
+    gc.disable()
+    try:
+        return _decoder.decode(content)
+    finally:
+        gc.enable()
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -50,7 +66,7 @@ def loads(text: str | bytes) -> Any:
     """Parse one JSON document (``ValueError`` if it is not JSON, ``NaN`` and ``Infinity`` included)."""
     if isinstance(text, bytes):
         try:
-            return _decoder.decode(text)
+            return _decode_bytes(text)
         except (msgspec.DecodeError, UnicodeDecodeError):
             text = text.decode("utf-8", errors="replace")
     return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
@@ -62,7 +78,7 @@ def decode(content: bytes, encoding: str | None = None) -> Any:
         return None
     if encoding is None or encoding in _UTF8:
         try:
-            return _decoder.decode(content)
+            return _decode_bytes(content)
         except (msgspec.DecodeError, UnicodeDecodeError):
             pass  # the standard library below decides, on the text the old path saw
     try:

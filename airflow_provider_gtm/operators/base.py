@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import importlib
 import json
@@ -211,6 +212,22 @@ class _JsonLinesWriter:
                     os.unlink(f"{self._local_path()}.checkpoint.json")
 
 
+@contextlib.contextmanager
+def _long_lived_objects_frozen() -> Iterator[None]:
+    """Keep the collector off the objects that exist before a fetch (Airflow's, ~150k) while it runs.
+
+    A fetch allocates thousands of dicts a page; each full collection they trigger walked every
+    object Airflow had loaded (~0.1 s each, ~20-40% of a 100k-record fetch). ``gc.freeze`` moves
+    those to the permanent generation for the fetch and ``gc.unfreeze`` puts them back after, so
+    the process ends up as it was; only the fetch's own objects are collected in between.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class GtmFetchOperator(BaseOperator):
     """Base of the fetch operators: stream every page of a list into JSON Lines at ``output_uri``.
 
@@ -305,7 +322,7 @@ class GtmFetchOperator(BaseOperator):
         last: Page | None = None
         success = False
         try:
-            with airflow_errors(f"Fetching {self.describe()}"):
+            with airflow_errors(f"Fetching {self.describe()}"), _long_lived_objects_frozen():
                 if remaining != 0:
                     for page in self.iter_pages(hook, start, remaining):
                         writer.write_records(page.records)
