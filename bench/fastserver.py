@@ -28,7 +28,8 @@ def record(i: int) -> dict[str, object]:
         "platform_info": {"os": ("android", "ios", "web")[i % 3], "country": ("DE", "FR", "US", "GB")[i % 4]},
         "has_charged": i % 2 == 0, "status": "active", "rfm_score": 111 + i % 445,
         "rfm_segment_desc": "at risk", "churn_probability": ("low", "mid", "high", "very-high")[i % 4],
-        "segment_tags": [{"segment_tag": f"synthetic_segment_{i % 7}", "created_at": f"Sat, {day:02d} Apr 2022 05:03:43 GMT"}],
+        "segment_tags": [{"segment_tag": f"synthetic_segment_{i % 7}",
+                          "created_at": f"Sat, {day:02d} Apr 2022 05:03:43 GMT"}],
         "created_at": f"Sat, {day:02d} Apr 2022 05:03:43 GMT", "updated_at": f"Wed, {day:02d} Apr 2022 18:02:13 GMT",
     }
 

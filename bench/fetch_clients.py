@@ -102,10 +102,13 @@ def http_operator(url: str, out: str) -> int:
     return int(op.execute(context={}))
 
 
-#: Imported before the clock starts: a task's process has Airflow loaded before execute runs.
-PRELOAD = {"plain": ["requests"], "plain_file": ["requests"], "hook": ["airflow_provider_gtm.hooks.octy"],
-           "operator": ["airflow_provider_gtm.operators.octy", "airflow_provider_gtm.hooks.octy"],
-           "http_operator": ["airflow.providers.http.operators.http"]}
+#: Imported before the clock starts: a task's process has Airflow loaded before execute runs (the
+#: supervisor module included, which Airflow imports on a first connection lookup outside a task).
+_TASK_RUNTIME = ["airflow.sdk.execution_time.supervisor"]
+PRELOAD = {"plain": ["requests"], "plain_file": ["requests"],
+           "hook": ["airflow_provider_gtm.hooks.octy", *_TASK_RUNTIME],
+           "operator": ["airflow_provider_gtm.operators.octy", "airflow_provider_gtm.hooks.octy", *_TASK_RUNTIME],
+           "http_operator": ["airflow.providers.http.operators.http", *_TASK_RUNTIME]}
 
 CLIENTS = {"plain": plain, "plain_file": plain_file, "hook": hook, "operator": operator,
            "http_operator": http_operator}
