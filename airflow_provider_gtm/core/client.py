@@ -16,6 +16,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth, _basic_auth_str
+from requests.structures import CaseInsensitiveDict
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from airflow_provider_gtm.core import jsonio
@@ -205,6 +206,7 @@ class RestClient:
         self.session.trust_env = False
         self._proxies: dict[str, str] = dict(env.get("proxies") or {})
         self._verify: bool | str = env.get("verify", True)
+        self._cert: Any = env.get("cert")
         # One retry controller for every call; what one call has spent lives in its own _CallState
         # (tenacity keeps its per-call iteration state thread-local, so threads may share it).
         self._retrying = Retrying(
@@ -342,9 +344,10 @@ class RestClient:
         url = join_url(self.base_url, path)
         err_kwargs: dict[str, Any] = {"api": self.profile.name, "method": method, "path": path}
         try:
-            resp = self.session.request(
-                method, url, params=params, json=json, data=data, files=files, headers=headers,
-                timeout=self.timeout, proxies=self._proxies, verify=self._verify,
+            resp = self.session.send(
+                self._prepare(method, url, params, json, data, files, headers),
+                timeout=self.timeout, allow_redirects=True, proxies=self._proxies, stream=False,
+                verify=self._verify, cert=self._cert,
             )
             content = resp.content  # read fully here so a truncated body fails inside the attempt
         except requests.RequestException as exc:
@@ -376,6 +379,29 @@ class RestClient:
             if message is not None:
                 raise GtmClientError(message, status=status, body=parsed, **err_kwargs)
         return ApiResponse(status=status, headers=resp.headers, data=parsed, text=text, url=resp.url)
+
+    def _prepare(
+        self, method: str, url: str, params: Mapping[str, Any] | None, json: Any, data: Any, files: Any,
+        headers: Mapping[str, str] | None,
+    ) -> requests.PreparedRequest:
+        """The request as ``Session.request`` would prepare it, without its per-call merging.
+
+        ``Session.request`` re-merges the session's headers, cookies, hooks and environment on
+        every call (~0.15-0.25 ms); here the session's headers (auth included, encoded once) are
+        laid under the call's own, and its cookies and hooks are used as they are.
+        """
+        merged = CaseInsensitiveDict(self.session.headers)
+        if headers:
+            merged.update(headers)
+            for name in [name for name, value in merged.items() if value is None]:
+                del merged[name]
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=method, url=url, headers=merged, files=files, data=data, json=json, params=params,
+            auth=self.session.auth, cookies=self.session.cookies if len(self.session.cookies) else None,
+            hooks=self.session.hooks,
+        )
+        return prepared
 
     def _raise_for_status(
         self, status: int, resp: requests.Response, body: Any, text: str, safe: bool,

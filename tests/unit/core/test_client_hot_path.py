@@ -112,3 +112,30 @@ def test_basic_auth_header_is_dropped_on_a_redirect_to_another_host(requests_moc
     requests_mock.get("https://elsewhere.test/y", json={})
     client.get_json("/x")
     assert "Authorization" not in requests_mock.last_request.headers
+
+
+def test_call_headers_override_session_headers_case_insensitively_and_none_removes(requests_mock):
+    client = make_client(headers={"X-Api-Key": "k1", "Accept": "application/json"})
+    requests_mock.get(f"{BASE}/x", json={})
+    client.request("GET", "/x", headers={"accept": "text/csv", "X-Extra": "1"}, expect_json=False)
+    sent = requests_mock.last_request.headers
+    assert sent["Accept"] == "text/csv" and sent["X-Extra"] == "1" and sent["X-Api-Key"] == "k1"
+    client.request("GET", "/x", headers={"X-Api-Key": None})  # type: ignore[dict-item]
+    assert "X-Api-Key" not in requests_mock.last_request.headers
+    client.get_json("/x")
+    assert requests_mock.last_request.headers["X-Api-Key"] == "k1"  # the session's headers are untouched
+
+
+def test_query_params_json_body_cookies_and_session_hooks_still_apply(requests_mock):
+    client = make_client()
+    seen = []
+    client.session.hooks["response"].append(lambda response, **kwargs: seen.append(response.status_code))
+    requests_mock.post(f"{BASE}/x", json={"ok": 1})
+    assert client.request("POST", "/x", params={"a": "1 2"}, json={"k": [1]}, safe_to_retry=True).data == {"ok": 1}
+    sent = requests_mock.last_request
+    assert sent.qs == {"a": ["1 2"]} and sent.json() == {"k": [1]}
+    assert "Cookie" not in sent.headers
+    client.session.cookies.set("sid", "abc")  # what a server's Set-Cookie leaves in the session's jar
+    client.request("POST", "/x", json={}, safe_to_retry=True)
+    assert requests_mock.last_request.headers["Cookie"] == "sid=abc"
+    assert seen == [200, 200]
