@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from types import SimpleNamespace
@@ -124,6 +123,15 @@ def connection_env(url: str) -> dict[str, str]:
     }
 
 
+def peak_rss_kib() -> int:
+    """This program's peak RSS (VmHWM: unlike ru_maxrss, it does not carry over the forking parent's peak)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def main() -> None:
     name, url, total, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     os.environ.update(connection_env(url))
@@ -135,7 +143,7 @@ def main() -> None:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert count == total, (name, count, total)
     print(json.dumps({"count": count, "wall": wall, "cpu": cpu,
-                      "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
+                      "peak_kib": peak_rss_kib()}), flush=True)
 
 
 if __name__ == "__main__":

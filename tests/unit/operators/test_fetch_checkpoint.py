@@ -120,3 +120,14 @@ def test_a_shorter_checkpoint_overwrites_a_longer_one_cleanly(tmp_path):
     with pytest.raises(AirflowException):
         fail_midway(uri).execute(ctx())
     assert json.loads((tmp_path / "out.jsonl.checkpoint.json").read_text())["pages"] == 3
+
+
+def test_fetch_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    RangeFetch(task_id="t", output_uri=f"file://{tmp_path}/out.jsonl").execute(ctx())
+    op = fail_midway(f"file://{tmp_path}/other.jsonl")
+    with pytest.raises(AirflowException):
+        op.execute(ctx())
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
