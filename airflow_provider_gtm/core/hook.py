@@ -11,7 +11,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
 from airflow_provider_gtm.core.errors import GtmApiError, GtmAuthError, GtmConfigError, GtmError
-from airflow_provider_gtm.core.ratelimit import Window, parse_windows, shared_limiter
+from airflow_provider_gtm.core.ratelimit import Window, configured_backend, parse_windows, shared_limiter
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
 from airflow_provider_gtm.core.urls import normalize_base_url
 
@@ -148,11 +148,12 @@ class GtmBaseHook(BaseHook):
             _number(extra, "read_timeout", 60, conn_id=cid, minimum=0.001),
         )
         windows = self._windows()
-        limiter = shared_limiter(self.profile.name, base_url, identity, windows, self._timer) if windows else None
-        if limiter is None and (self.profile.block_on_429_seconds is not None or self.profile.follow_ratelimit_headers):
-            # A 429 must still stop further calls during the block, and RateLimit-* headers must
-            # still pace the calls, even without client-side windows.
-            limiter = shared_limiter(self.profile.name, base_url, identity, (), self._timer)
+        limiter = None
+        # A 429 must still stop further calls during the block, and RateLimit-* headers must
+        # still pace the calls, even without client-side windows.
+        if windows or self.profile.block_on_429_seconds is not None or self.profile.follow_ratelimit_headers:
+            backend = configured_backend(extra.get("rate_limit_backend"), conn_id=cid)
+            limiter = shared_limiter(self.profile.name, base_url, identity, windows, self._timer, backend)
         from airflow_provider_gtm import __version__
 
         return RestClient(
