@@ -1,6 +1,7 @@
 """Client-side rate limiting, shared by every hook.
 
-One :class:`RateLimiter` per (API, base URL, credential) enforces several sliding windows at once (Oktopost: 60 per minute *and* 120 per 5 seconds), follows the server's
+One :class:`RateLimiter` per (API, base URL, credential) enforces several sliding windows at once
+(Oktopost: 60 per minute *and* 120 per 5 seconds), follows the server's
 ``RateLimit-Remaining`` / ``RateLimit-Reset`` headers where an API sends them, and remembers a
 key block (Oktopost blocks a key for 15 minutes after a 429) so that no call is sent into it.
 
