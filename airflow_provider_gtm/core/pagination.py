@@ -182,6 +182,7 @@ def offset_header_pages(
     """
     label = f"{client.profile.name} {path}"
     known_total: list[int | None] = [None]
+    pages_seen = [0]
 
     def get(cursor: int) -> ApiResponse:
         return client.request(
@@ -198,7 +199,7 @@ def offset_header_pages(
         if resp.status >= 400:
             if is_end_of_list(resp):
                 total = known_total[0]
-                if total is None and cursor > 0:
+                if total is None and cursor > 0 and not pages_seen[0]:
                     total = known_total[0] = total_from_first_page()
                 if total is None or cursor >= total:
                     return [], None, total
@@ -209,6 +210,7 @@ def offset_header_pages(
         if not isinstance(body, dict) or not isinstance(body.get(records_key), list):
             raise incomplete(label, cursor, f"the answer has no {records_key!r} list")
         records = body[records_key]
+        pages_seen[0] += 1
         total = total_of(body)
         if total is not None:
             known_total[0] = total
