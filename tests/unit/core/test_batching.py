@@ -16,7 +16,7 @@ from airflow_provider_gtm.core.batching import (
     split_invalid,
     unsendable,
 )
-from airflow_provider_gtm.core.errors import GtmClientError, GtmConfigError, GtmError, GtmOutcomeUnknownError
+from airflow_provider_gtm.core.errors import GtmClientError, GtmConfigError, GtmOutcomeUnknownError
 
 
 def key(record):

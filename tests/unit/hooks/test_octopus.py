@@ -15,8 +15,8 @@ from airflow_provider_gtm.core.errors import (
     GtmClientError,
     GtmConfigError,
     GtmNotFoundError,
-    GtmRateLimitError,
     GtmPaginationError,
+    GtmRateLimitError,
 )
 from airflow_provider_gtm.hooks.octopus import OctopusConnectHook, to_epoch_ms
 
