@@ -285,7 +285,9 @@ class FaultRule:
     JSON documents back to back), ``partial_206`` (status 206 with the same body),
     ``never_ending`` (every list of the call is :data:`NEVER_ENDING_RECORDS` long, so a client
     that only follows the API's end signal never finishes), ``huge_page`` (every record of the
-    answer's first list padded so the body grows by about ``size`` bytes).
+    answer's first list padded so the body grows by about ``size`` bytes). With ``handler: false``
+    the server answers without running the API's handler (as a gateway or proxy would): nothing is
+    applied, and the answer is ``{}`` reshaped by the faults that fired.
     """
 
     kind: str
@@ -297,6 +299,7 @@ class FaultRule:
     delay: float = 0.0
     header: str = "cursor"
     size: int = 4_000_000
+    handler: bool = True
     calls: list[int] | None = None
     every: int | None = None
     probability: float | None = None
@@ -313,8 +316,8 @@ class FaultRule:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FaultRule:
-        allowed = {"kind", "api", "path", "method", "status", "retry_after", "delay", "header", "size", "calls",
-                   "every", "probability", "seed", "times"}
+        allowed = {"kind", "api", "path", "method", "status", "retry_after", "delay", "header", "size", "handler",
+                   "calls", "every", "probability", "seed", "times"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault field(s) {sorted(unknown)}; allowed: {sorted(allowed)}")

@@ -63,6 +63,10 @@ FETCH_429_BARE = ("429 no Retry-After", {"kind": "status", "status": 429, "calls
 WRITE_FAULTS: list[tuple[str, dict[str, Any], str]] = [
     ("empty 200", {"kind": "empty_200", "calls": [1]}, "complete"),
     ("{} 200", {"kind": "empty_object_200", "calls": [1]}, "complete"),
+    # The same answers from a gateway: the API never applied the write. Counting such an answer as
+    # success loses the records (issue #10: 304 records never stored).
+    ("empty 200, not applied", {"kind": "empty_200", "handler": False, "calls": [1]}, "complete"),
+    ("{} 200, not applied", {"kind": "empty_object_200", "handler": False, "calls": [1]}, "complete"),
     ("text/plain no charset", {"kind": "text_plain"}, "complete"),
     ("two JSON documents", {"kind": "double_body"}, "complete"),
     ("206 partial", {"kind": "partial_206", "calls": [1]}, "complete"),
