@@ -322,7 +322,13 @@ def _reshape(response: Response, kinds: set[str], fired: list[FaultRule]) -> Res
     if "partial_206" in kinds:
         response = Response(206, response.body, dict(response.headers), response.content_type)
     if "text_plain" in kinds:
-        response = Response(response.status, response.body, dict(response.headers), "text/plain")
+        # Raw UTF-8 (not \u escapes) so that a client trusting the missing charset reads mojibake.
+        body = response.body
+        try:
+            body = json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":")).encode()
+        except ValueError:
+            pass
+        response = Response(response.status, body, dict(response.headers), "text/plain")
     return response
 
 

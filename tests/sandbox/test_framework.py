@@ -136,7 +136,16 @@ def test_text_plain_fault_keeps_the_utf8_body(octy):
     response = octy(path=PROFILES, headers={"cursor": "0"})
     assert response.headers["Content-Type"] == "text/plain"  # no charset: requests guesses ISO-8859-1
     assert response.encoding == "ISO-8859-1"
-    assert len(response.content.decode("utf-8")) > 0
+    assert json.loads(response.content.decode("utf-8"))["profiles"]
+
+
+def test_text_plain_fault_sends_raw_utf8(gtm_sandbox):
+    gtm_sandbox.set_faults([{"api": "octopus", "kind": "text_plain"}])
+    token = SANDBOX_CREDENTIALS["octopus"]["password"]
+    response = requests.get(gtm_sandbox.base_url("octopus") + "/v1/feeds/all-posts",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert "👍".encode() in response.content  # raw bytes, not a \u escape
+    assert "👍" not in response.text  # what a client trusting the (missing) charset reads
 
 
 def test_double_body_fault_writes_two_json_documents(octy):
