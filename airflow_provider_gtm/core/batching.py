@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -310,11 +311,12 @@ def split_invalid(
 _MAX_DEPTH = 64
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _lone_surrogate(text: str) -> str | None:
-    for char in text:
-        if "\ud800" <= char <= "\udfff":
-            return f"U+{ord(char):04X}"
-    return None
+    found = _SURROGATE.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def unsendable(record: Any) -> str | None:

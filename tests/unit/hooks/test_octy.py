@@ -250,6 +250,26 @@ def test_cursor_exhausted_400_before_the_total_is_an_error(hook, requests_mock, 
     assert timer.sleeps == [1.0]
 
 
+@pytest.mark.parametrize(("total", "ends"), [(100, True), (250, False)])
+def test_resumed_fetch_checks_an_exhausted_answer_against_the_total(hook, requests_mock, total, ends):
+    # A resumed fetch knows no total yet: "exhausted" at cursor 100 is the end only if the list has 100.
+    exhausted = octy_error(400, "No customer profiles found", "Customer profiles pagination cursor exhausted")
+
+    def answer(request, context):
+        if request.headers["cursor"] == "0":
+            context.headers["cursor"] = "1"
+            return page("profiles", [{"profile_id": "p0"}], total=total)
+        context.status_code = 400
+        return exhausted
+
+    requests_mock.get(PROFILES, json=answer)
+    if ends:
+        assert list(hook.iter_pages("profiles", start=100)) == []
+    else:
+        with pytest.raises(GtmPaginationError, match="exhausted before its total 250"):
+            list(hook.iter_pages("profiles", start=100))
+
+
 def test_404_on_the_first_page_is_not_an_empty_list(hook, requests_mock):
     requests_mock.get(PROFILES, status_code=404, json={"detail": "Not Found"})
     with pytest.raises(GtmNotFoundError):
