@@ -287,19 +287,24 @@ def check_batch_size(batch_size: Any, api: str, maximum: int | None = None) -> i
 
 
 def split_invalid(
-    chunk: Sequence[Any], problem: Callable[[Any], str | None], identifier: Callable[[Any], Any]
+    chunk: Sequence[Any],
+    problem: Callable[[Any], str | None],
+    identifier: Callable[[Any], Any],
+    *,
+    convertible: tuple[type, ...] = (),
 ) -> tuple[BatchResult, list[Any]]:
     """Check each record before sending: ``(failures of the records that fail, records to send)``.
 
     ``problem(record)`` returns why the record cannot be sent (naming the field), or ``None``. Before
     it, :func:`unsendable` refuses values no API can receive faithfully (every batch path calls
-    this function, so the check is the same for all). A refused record is a failure with that
+    this function, so the check is the same for all; ``convertible`` names the extra types the
+    hook converts itself, e.g. Oktopost's datetimes). A refused record is a failure with that
     reason and no status, and is never sent.
     """
     refused = BatchResult()
     valid: list[Any] = []
     for record in chunk:
-        reason = unsendable(record) or problem(record)
+        reason = unsendable(record, convertible) or problem(record)
         if reason is None:
             valid.append(record)
         else:
@@ -319,19 +324,19 @@ def _lone_surrogate(text: str) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
-def unsendable(record: Any) -> str | None:
+def unsendable(record: Any, convertible: tuple[type, ...] = ()) -> str | None:
     """Why ``record`` cannot be sent as JSON or form data faithfully, naming the field; else ``None``.
 
     Refused: NaN and ±Infinity (not JSON, RFC 8259), strings holding a lone surrogate (a broken
     emoji: not encodable as UTF-8, and a JSON ``\\udXXX`` escape of it is replaced or refused by
     servers), values JSON has no type for (bytes, sets, dates, objects), non-string keys and
-    nesting deeper than 64 levels.
+    nesting deeper than 64 levels. Values of the ``convertible`` types are left to the hook.
     """
     stack: list[tuple[str, Any, int]] = [("", record, 0)]
     while stack:
         where, value, depth = stack.pop()
         name = f"field {where!r}" if where else "the record"
-        if value is None or isinstance(value, bool | int):
+        if value is None or isinstance(value, bool | int) or (convertible and isinstance(value, convertible)):
             continue
         if isinstance(value, float):
             if not math.isfinite(value):

@@ -184,3 +184,13 @@ def test_check_batch_size_names_the_argument(value, maximum, message):
 def test_check_batch_size_accepts_the_range():
     assert check_batch_size(1, "Api", 500) == 1 and check_batch_size(500, "Api", 500) == 500
     assert check_batch_size(10_000, "Api") == 10_000
+
+
+def test_types_a_hook_converts_itself_pass_the_pre_send_check():
+    from datetime import UTC, datetime
+
+    record = {"id": "a", "startDateTime": datetime(2026, 1, 1, tzinfo=UTC)}
+    assert "is a datetime" in unsendable(record)
+    assert unsendable(record, (datetime,)) is None
+    refused, valid = split_invalid([record], lambda r: None, key, convertible=(datetime,))
+    assert valid == [record] and refused.submitted == 0
