@@ -47,7 +47,8 @@ class GtmBaseHook(BaseHook):
 
     Connection extras understood by every hook (all optional):
     ``connect_timeout`` (s, default 10), ``read_timeout`` (s, default 60), ``max_attempts``
-    (default 6), ``max_wait_seconds`` (total wait budget per call, default 300),
+    (default 6), ``max_wait_seconds`` (total wait budget per call, default 300), ``retry_backoff``
+    (first wait between retries and page re-fetches, doubled each time, default 1 s),
     ``rate_limits`` (``[[calls, seconds], ...]``; ``[]`` turns client-side limiting off).
 
     :param timer: clock/sleep used for every wait (inject a ``FakeTimer`` in tests).
@@ -131,6 +132,9 @@ class GtmBaseHook(BaseHook):
         return RetryPolicy(
             max_attempts=int(_number(extra, "max_attempts", 6, conn_id=cid, minimum=1)),
             max_wait_seconds=_number(extra, "max_wait_seconds", 300, conn_id=cid),
+            # First retry wait (doubling, plus up to as much jitter): also paces page re-fetches.
+            backoff_initial=(backoff := _number(extra, "retry_backoff", 1.0, conn_id=cid)),
+            jitter=min(1.0, backoff),
         )
 
     @functools.cached_property
