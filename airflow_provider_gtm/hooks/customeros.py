@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -207,6 +208,9 @@ class CustomerOSHook(GtmBaseHook):
         body = resp.data if isinstance(resp.data, dict) else {}
         details = body.get("details")
         entries = [details] if isinstance(details, Mapping) else [d for d in details or [] if isinstance(d, Mapping)]
+        # Go's omitempty never omits a struct: an all-success answer carries the zero-valued entry
+        # {"value": "", "recordNumber": 0, "description": ""}; it names no failure.
+        entries = [entry for entry in entries if not _is_zero_detail(entry)]
         failed_at: dict[int, Mapping[str, Any]] = {}
         for entry in entries:
             index = _match_detail(valid, entry, failed_at)
@@ -356,10 +360,36 @@ class CustomerOSHook(GtmBaseHook):
 
         return self._poll(poll, timeout, f"bulk email verification {job_id}", interval=2.0, max_interval=60.0)
 
-    def download_bulk_email_verification(self, job_id: str) -> Iterator[dict[str, str]]:
-        """The result rows (CSV) of a completed job, streamed row by row."""
-        resp = self.client.request("GET", f"{BULK_VERIFY}/results/{job_id}/download", expect_json=False)
-        yield from csv.DictReader(io.StringIO(resp.text))
+    def download_bulk_email_verification(self, job_id: str, *, timeout: float = 3600) -> Iterator[dict[str, str]]:
+        """The result rows (CSV) of a job, streamed row by row.
+
+        Before the job completes CustomerOS answers 202 ``{"status": "processing", "message"}``
+        (``rest/verify/verify_email.go``): that is polled again within ``timeout`` seconds, never
+        read as an empty CSV. :class:`GtmPollTimeoutError` when still processing after ``timeout``.
+        """
+        path = f"{BULK_VERIFY}/results/{job_id}/download"
+
+        def poll() -> tuple[bool, dict[str, Any]]:
+            resp = self.client.request("GET", path, expect_json=False)
+            return not _still_processing(resp.status, resp.text), {"text": resp.text}
+
+        body = self._poll(poll, timeout, f"bulk email verification {job_id} download", interval=2.0,
+                          max_interval=60.0)
+        yield from csv.DictReader(io.StringIO(body["text"]))
+
+
+def _still_processing(status: int, text: str) -> bool:
+    """A 202, or a JSON ``{"status": "processing"}`` where a CSV was asked for."""
+    if status == 202:
+        return True
+    stripped = text.lstrip()
+    if not stripped.startswith("{"):
+        return False
+    try:
+        body = json.loads(stripped)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and str(body.get("status", "")).lower() == "processing"
 
 
 class _Exists(GtmApiError):
@@ -370,8 +400,13 @@ class _Exists(GtmApiError):
         self.answer = answer
 
 
+def _is_zero_detail(entry: Mapping[str, Any]) -> bool:
+    """The Go zero value of ``BulkErrorDetails`` (customeros/customeros, ``rest/customerbase/contact_bulk.go``)."""
+    return not entry.get("value") and not entry.get("description") and not entry.get("recordNumber")
+
+
 def _match_detail(records: list[dict[str, Any]], entry: Mapping[str, Any], taken: Mapping[int, Any]) -> int | None:
-    value = entry.get("value")
+    value = entry.get("value") or None  # the code sends "" when the refused record had no value
     number = entry.get("recordNumber")
     if isinstance(number, int):
         for index in (number, number - 1):
