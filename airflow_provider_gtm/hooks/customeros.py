@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from http import HTTPStatus
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -38,7 +39,12 @@ from airflow_provider_gtm.core.batching import (
     split_invalid,
 )
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
-from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmPollTimeoutError
+from airflow_provider_gtm.core.errors import (
+    GtmApiError,
+    GtmConfigError,
+    GtmPollTimeoutError,
+    GtmServerError,
+)
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.urls import join_url
 
@@ -68,7 +74,20 @@ def customeros_error_message(body: Any, text: str) -> str:
     return generic_error_message(body, text)
 
 
-CUSTOMEROS_PROFILE = ApiProfile(name="customeros", error_message=customeros_error_message)
+_STATUS_BY_TEXT = {HTTPStatus(code).phrase: code for code in (400, 401, 403, 404, 409, 415, 422, 429)}
+
+
+def customeros_status(status: int, body: Any) -> int:
+    """The status an answer means: the newest ``rest/response/response_handler.go`` ``HandleError``
+    writes every error with status line 500 and the real status's text in ``code`` (e.g.
+    ``{"status": "error", "code": "Conflict", "message": "Organization already exists ..."}``)."""
+    if status == 500 and isinstance(body, Mapping) and body.get("status") == "error":
+        return _STATUS_BY_TEXT.get(str(body.get("code")), status)
+    return status
+
+
+CUSTOMEROS_PROFILE = ApiProfile(name="customeros", error_message=customeros_error_message,
+                                status_of=customeros_status)
 
 
 def _contact_identity(record: Any) -> Any:
@@ -167,8 +186,18 @@ class CustomerOSHook(GtmBaseHook):
         """
         if not organization_id:
             raise GtmConfigError("CustomerOS: organization_id is required.")
-        body = self._get(f"{ORGANIZATIONS}/{organization_id}")
-        return body.get("organization") if isinstance(body.get("organization"), dict) else body
+        resp = self.client.request("GET", f"{ORGANIZATIONS}/{organization_id}")
+        body = resp.data if isinstance(resp.data, dict) else {}
+        if isinstance(body.get("organization"), dict):
+            return body["organization"]
+        if body.get("id"):
+            return body  # the October 2024 code answers the organization flat (206: partial data)
+        # A 206 without the organization: the 2025 code answers a bare JSON string
+        # "Unable to retrieve full organization data" (organization.go); nothing to return, retry later.
+        raise GtmServerError(
+            f"CustomerOS answered {resp.status} without the organization: "
+            f"{customeros_error_message(resp.data, resp.text) if isinstance(resp.data, dict) else resp.text[:200]}",
+            api="customeros", status=resp.status, method="GET", path=ORGANIZATIONS)
 
     # -- contacts ---------------------------------------------------------------------------------
 

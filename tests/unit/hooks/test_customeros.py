@@ -15,6 +15,7 @@ from airflow_provider_gtm.core.errors import (
     GtmConfigError,
     GtmNotFoundError,
     GtmPollTimeoutError,
+    GtmServerError,
 )
 from airflow_provider_gtm.hooks.customeros import CustomerOSHook, customeros_error_message
 
@@ -465,3 +466,40 @@ def test_bulk_verification_download_still_processing_times_out(hook, requests_mo
                       json={"status": "processing", "message": "still being processed"})
     with pytest.raises(GtmPollTimeoutError, match="still pending"):
         list(hook.download_bulk_email_verification("job-1", timeout=10))
+
+
+def test_newest_error_handler_500_with_conflict_code_is_already_exists(hook, requests_mock, timer):
+    """rest/response/response_handler.go (newest): HandleError writes c.JSON(500, ...) with
+    ``code: http.StatusText(status)``: a 500 coded "Conflict" is the 409, not a server fault."""
+    requests_mock.post(ORGS, status_code=500, json={
+        "requestId": "api_0123456789abcdef", "status": "error", "code": "Conflict",
+        "message": "Organization already exists with given custom id"})
+    answer = hook.create_organization({"customId": "acme-1"})
+    assert (answer["id"], answer["already_exists"], answer["message"]) == (
+        None, True, "Organization already exists with given custom id")
+    assert requests_mock.call_count == 1 and timer.sleeps == []
+
+
+def test_newest_error_handler_500_coded_bad_request_is_not_retried(hook, requests_mock, timer):
+    requests_mock.get(f"{ORGS}/x", status_code=500, json={
+        "requestId": "api_0123456789abcdef", "status": "error", "code": "Not Found"})
+    with pytest.raises(GtmNotFoundError):
+        hook.get_organization("x")
+    assert requests_mock.call_count == 1
+    requests_mock.get(f"{ORGS}/y", [{"status_code": 500, "json": {"status": "error", "code": "Internal Server Error",
+                                                                   "message": "Failed"}},
+                                    {"status_code": 200, "json": {"organization": {"id": "y"}}}])
+    assert hook.get_organization("y") == {"id": "y"}
+
+
+def test_get_organization_206_shapes(hook, requests_mock):
+    """organization.go: the October 2024 code answers 206 with the (partial) organization flat; the
+    2025 code answers 206 with only the bare string "Unable to retrieve full organization data"."""
+    requests_mock.get(f"{ORGS}/a", status_code=206, json={
+        "status": "partial_success", "message": "Failed to retrieve completed organization data",
+        "id": "a", "customId": "acme-1", "name": "Acme", "domains": [], "externalLinks": []})
+    assert hook.get_organization("a")["id"] == "a"
+    requests_mock.get(f"{ORGS}/b", status_code=206, json="Unable to retrieve full organization data")
+    with pytest.raises(GtmServerError, match="Unable to retrieve full organization data") as caught:
+        hook.get_organization("b")
+    assert caught.value.retryable
