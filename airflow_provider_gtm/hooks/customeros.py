@@ -21,8 +21,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from http import HTTPStatus
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from http import HTTPStatus
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
