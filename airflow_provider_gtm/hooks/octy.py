@@ -124,18 +124,25 @@ OPERATIONS: dict[str, _Operation] = {
 # Every "already exists" wording Octy's services send on a create (simonbermudez/octy-services-wasm at
 # f514fe2, */data/repositories/implementation/*_repository.py), as lower-case prefixes. Nothing that
 # merely contains "exists": "No item exists with provided item_id" is a refusal, not a duplicate.
+# Older versions of a file are covered too (event types before June 2025 said "A system event type
+# exists ..." / "Another custom event type exists ..."; profiles wrote "customer_id :" and "customer_id:").
 _DUPLICATE_PREFIXES = (
     "another profile exists with provided customer_id",  # profiles_repository.py
     "another item exists with provided item_id",  # items_repository.py
     "failed to created new message template. template(s) with provided friendly_name(s) already exist",
     "system event type exists:",  # event_types_repository.py: the type is there, so "ensure it" succeeded
+    "a system event type exists with provided event_type",
+    "another custom event type exists with provided event_type",
     "conflict:",  # event_types_repository.py: a duplicate key on insert ("Conflict: <event_type>")
+    "already exists",
 )
 
 
 def _is_duplicate(message: str) -> bool:
     lowered = message.strip().lower()
-    return lowered.startswith(_DUPLICATE_PREFIXES) or lowered.startswith("already exists")
+    # segmentation/services/segmentation.py: "Segment with provided name: X already exists. ..."
+    return lowered.startswith(_DUPLICATE_PREFIXES) or (
+        lowered.startswith("segment with provided") and "already exists" in lowered)
 
 
 def _validation_errors(body: Any, body_key: str, size: int) -> tuple[dict[int, str], list[str]]:

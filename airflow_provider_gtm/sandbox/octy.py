@@ -731,7 +731,7 @@ class OctySandbox(SandboxApi):
                            else _identifier_error(customer_id, "customer identifier"))
                 problem = problem or self._profile_fields_error(record)
                 if problem is None and self.profiles.alt_owner(customer_id) is not None:
-                    problem = f"Another profile exists with provided customer_id : {customer_id}"
+                    problem = f"Another profile exists with provided customer_id: {customer_id}"
                 if problem:
                     failed.append({"customer_id": customer_id, "error_message": problem})
                     continue
@@ -882,8 +882,34 @@ class OctySandbox(SandboxApi):
                 **{k: event[k] for k in ("event_id", "event_type", "event_properties", "profile_id", "created_at")}}
         return json_response(body, 201)
 
+    @staticmethod
+    def _create_event_errors(records: list[Any]) -> list[dict[str, Any]]:
+        """pydantic's errors for ``BatchCreateEvents`` (events/api/routers/request_models/events.py:
+        ``event_type: str``, ``event_properties: dict``, ``profile_id: str``, ``created_at: Optional[str]``),
+        located ``["body", "events", <index>, <field>]`` as FastAPI reports them."""
+        errors: list[dict[str, Any]] = []
+        for index, record in enumerate(records):
+            where: list[Any] = ["body", "events", index]
+            if not isinstance(record, dict):
+                errors.append({"loc": where, "msg": "value is not a valid dict", "type": "type_error.dict"})
+                continue
+            for field in ("event_type", "event_properties", "profile_id"):
+                value = record.get(field)
+                if field not in record or value is None:
+                    errors.append({"loc": [*where, field], "msg": "field required", "type": "value_error.missing"})
+                elif field == "event_properties" and not isinstance(value, dict):
+                    errors.append({"loc": [*where, field], "msg": "value is not a valid dict",
+                                   "type": "type_error.dict"})
+                elif field != "event_properties" and not isinstance(value, str | int | float):
+                    errors.append({"loc": [*where, field], "msg": "str type expected", "type": "type_error.str"})
+        return errors
+
     def create_events(self, request: Request) -> Response:
         records = self._batch(request, "events")
+        invalid = self._create_event_errors(records)
+        if invalid:
+            # error_handlers.py validation_handler: 422, nothing created, every pydantic error listed.
+            raise HttpError(422, "Missing or invalid JSON parameters", errors=invalid)
         created: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         with self.ctx.lock:
@@ -923,7 +949,7 @@ class OctySandbox(SandboxApi):
                 if problem is None and name in SYSTEM_EVENT_TYPES:
                     problem = f"System event type exists: {name}"
                 if problem is None and self.event_types.alt_owner(name) is not None:
-                    problem = f"Another event type exists with provided event_type : {name}"
+                    problem = f"Conflict: {name}"  # event_types_repository.py (f514fe2): duplicate key
                 if problem:
                     failed.append({"event_type": name, "error_message": problem})
                     continue

@@ -661,6 +661,10 @@ def test_422_naming_no_record_fails_the_chunk_with_octys_words(hook, requests_mo
     ("event_types.create", "events/types/create", "event_types", {"event_type": "charged"},
      "System event type exists: charged", True),
     ("event_types.create", "events/types/create", "event_types", {"event_type": "x"}, "Conflict: x", True),
+    ("event_types.create", "events/types/create", "event_types", {"event_type": "x"},
+     "Another custom event type exists with provided event_type : x", True),  # before June 2025
+    ("profiles.create", "profiles/create", "profiles", {"customer_id": "c1"},
+     "Another profile exists with provided customer_id : c1", True),  # older spacing
     ("items.update", "items/update", "items", {"item_id": "i1"},
      "Another item exists with provided item_id : i1", False),
     ("profiles.update", "profiles/update", "profiles", {"profile_id": "p1"},
