@@ -507,8 +507,10 @@ def test_events_batch_validation_422_names_record_and_field(octy):
 def test_refused_event_echoed_whole(octy):
     """events/services/events.py (f514fe2): a refused event is echoed with event_type, event_properties,
     profile_id and error_message; created ones come back with the same three fields (and event_id)."""
-    events = [{"event_type": "custom_event_3", "event_properties": {"page": "/a"}, "profile_id": "profile_000000000001"},
-              {"event_type": "never_defined", "event_properties": {"page": "/b"}, "profile_id": "profile_000000000001"}]
+    who = "profile_000000000001"
+    events = [{"event_type": "custom_event_3", "event_properties": {"page": "/a"}, "profile_id": who},
+              {"event_type": "never_defined", "event_properties": {"page": "/b"}, "profile_id": who}]
     body = octy("POST", f"{R}/events/create/batch", json={"events": events}).json()
     assert {k: body["created_events"][0][k] for k in ("event_type", "event_properties", "profile_id")} == events[0]
-    assert body["failed_to_create"] == [{**events[1], "error_message": "Unknown event type supplied with this request."}]
+    refused = {**events[1], "error_message": "Unknown event type supplied with this request."}
+    assert body["failed_to_create"] == [refused]
