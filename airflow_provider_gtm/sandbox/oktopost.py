@@ -13,7 +13,7 @@ observed lower-case ``{"Errors": {"api": {"message": ...}}}`` variant), ``GET /m
 existing credential; ``startDateTime`` epoch seconds; ``status``); ``GET /credential`` (``network``)
 and ``/credential/{id}``; ``GET /board`` ``/board/{id}``; ``POST /board-message`` (``boardId``*,
 ``messageId``*) → ``{"Result": true}``; ``GET /advocate?email=``, ``GET /advocate/{id}``,
-``POST /advocate`` (``firstName``*, ``lastName``*, ``email``*, ``boardId``*); ``GET /analytics/{postId}``;
+``POST /advocate`` (``firstName``*, ``lastName``*, ``email``*, ``boardId``*) → ``{"Result": true}``; ``GET /analytics/{postId}``;
 ``GET /click``; ``GET /lead``.
 
 Lists: ``_page`` (0-based), ``_count`` 25/50/100 (200 for ``/click``; anything else 400), ``_order``
@@ -387,5 +387,7 @@ class OktopostSandbox(SandboxApi):
                   "BoardIds": [form["boardId"]], "Profiles": []}
         with self.ctx.lock:
             self.created["advocates"][record["Id"]] = record
-        return json_response({"Result": True, "Advocate": record})
+        # Oktopost/oktopost-typescript-sdk src/resources/advocacy/advocates.ts: invite answers a
+        # BaseApiResponse, ``{"Result": true}`` without the advocate (look it up by email).
+        return json_response({"Result": True})
 
