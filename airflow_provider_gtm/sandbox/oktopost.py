@@ -13,7 +13,8 @@ observed lower-case ``{"Errors": {"api": {"message": ...}}}`` variant), ``GET /m
 existing credential; ``startDateTime`` epoch seconds; ``status``); ``GET /credential`` (``network``)
 and ``/credential/{id}``; ``GET /board`` ``/board/{id}``; ``POST /board-message`` (``boardId``*,
 ``messageId``*) → ``{"Result": true}``; ``GET /advocate?email=``, ``GET /advocate/{id}``,
-``POST /advocate`` (``firstName``*, ``lastName``*, ``email``*, ``boardId``*) → ``{"Result": true}``; ``GET /analytics/{postId}``;
+``POST /advocate`` (``firstName``*, ``lastName``*, ``email``*, ``boardId``*)
+→ ``{"Result": true}``; ``GET /analytics/{postId}``;
 ``GET /click``; ``GET /lead``.
 
 Lists: ``_page`` (0-based), ``_count`` 25/50/100 (200 for ``/click``; anything else 400), ``_order``

@@ -317,7 +317,7 @@ def test_create_post_converts_time_and_checks_status(hook, requests_mock):
 
 def test_create_board_message_and_invite(hook, requests_mock):
     requests_mock.post(f"{US}/board-message", json={"Result": True})
-    requests_mock.post(f"{US}/advocate", [{"json": {"Result": True, "Advocate": {"Id": "adv9"}}}, {"json": {"Result": True}}])
+    requests_mock.post(f"{US}/advocate", json={"Result": True, "Advocate": {"Id": "adv9"}})
     assert hook.create_board_message("brd1", "005m", start_date=1767225600, expire_date="2026-02-01 00:00:00",
                                      important=True, topic_ids=["tpc1", "tpc2"]) == {"Result": True}
     assert form(requests_mock.last_request) == {
