@@ -8,9 +8,13 @@ Documented choices:
 - ``POST /customerbase/v1/organizations`` answering 409 means "already exists" and carries the
   existing ``id``: :meth:`CustomerOSHook.create_organization` returns it instead of raising. Org
   creates are retried after a timeout or 5xx because a duplicate comes back as that 409.
-- Bulk contacts: ``details`` is an object for one failure and a list for several; each entry is
-  matched to the record sent by ``recordNumber`` (0-based or 1-based, checked against ``value``),
-  else by ``value``. A bulk call is never resent after a timeout or 5xx (no idempotency key exists):
+- ``POST /customerbase/v1/organizations``: the existing ``id`` comes with the 409 of the October
+  2024 code only; the newest error handler writes the duplicate as a 500 coded ``Conflict``
+  (:func:`customeros_status` reads it as the 409). A 206 followed by a second body (2024) is one
+  created organization, confirmed by the first body's ``id``.
+- Bulk contacts: ``details`` is an object for none or one failure (none: Go's zero-valued struct,
+  no failure) and a list for several; each entry is matched to the record sent by ``recordNumber``
+  (0-based or 1-based, checked against a non-empty ``value``), else by ``value``. A bulk call is never resent after a timeout or 5xx (no idempotency key exists):
   its records are reported with "outcome unknown".
 - Person enrichment answers 202 with ``resultUrl`` while pending: it is polled (GET only) with a
   growing interval within a time budget, and only when it points at the connection's own host.

@@ -9,6 +9,10 @@ Documented choices:
 - Failure entries are matched back to the records sent by whichever key Octy used: the seed's
   ``identifier`` or the code's ``customer_id``, ``profile_id``, ``item_id``, ``event_type``,
   ``event_type_id``, ``template_id``/``friendly_name`` or the echoed event.
+- Events are matched by every field Octy echoes (``event_type``, ``event_properties``,
+  ``profile_id``); a 422 names records by ``error.errors[].loc`` and those fail with the field and
+  ``msg`` while the rest is sent again. "Already exists" only for the duplicate wordings the
+  services send on a create (see ``_DUPLICATE_PREFIXES``).
 - When every record fails Octy answers 400 with the failures in ``error.errors``: that is a result
   (every record failed, each with its reason), not an exception.
 - Creates of profiles, items and event types are retried after a timeout or a 5xx because Octy
