@@ -14,7 +14,8 @@ Documented choices:
   created organization, confirmed by the first body's ``id``.
 - Bulk contacts: ``details`` is an object for none or one failure (none: Go's zero-valued struct,
   no failure) and a list for several; each entry is matched to the record sent by ``recordNumber``
-  (0-based or 1-based, checked against a non-empty ``value``), else by ``value``. A bulk call is never resent after a timeout or 5xx (no idempotency key exists):
+  (0-based or 1-based, checked against a non-empty ``value``), else by ``value``. A bulk call is
+  never resent after a timeout or 5xx (no idempotency key exists):
   its records are reported with "outcome unknown".
 - Person enrichment answers 202 with ``resultUrl`` while pending: it is polled (GET only) with a
   growing interval within a time budget, and only when it points at the connection's own host.
