@@ -178,7 +178,9 @@ class CustomerOSHook(GtmBaseHook):
         def send_chunk(chunk: list[Any]) -> BatchResult:
             local, valid = split_invalid(chunk, problem, identifier)
             result = send_each(valid, send_one, identifier,
-                               already_exists=lambda e: e.answer.get("id") if isinstance(e, _Exists) else None,
+                               # the newest code's duplicate carries no id: still "already exists"
+                               already_exists=lambda e: (e.answer.get("id") or True) if isinstance(e, _Exists)
+                               else None,
                                confirms=lambda answer: bool(answer.get("id")))  # no id: nothing confirms it
             return local.extend(result).check()
 

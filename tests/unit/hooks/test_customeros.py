@@ -503,3 +503,12 @@ def test_get_organization_206_shapes(hook, requests_mock):
     with pytest.raises(GtmServerError, match="Unable to retrieve full organization data") as caught:
         hook.get_organization("b")
     assert caught.value.retryable
+
+
+def test_duplicate_without_an_id_is_still_flagged_already_exists(hook, requests_mock):
+    """The newest organization.go duplicate (500 coded Conflict) names no existing id."""
+    requests_mock.post(ORGS, status_code=500, json={"requestId": "api_1", "status": "error", "code": "Conflict",
+                                                    "message": "Organization already exists with given domain"})
+    (result,) = hook.iter_create_organizations([{"website": "acme.example"}])
+    (failure,) = result.failures
+    assert failure.already_exists and failure.existing_id is None and failure.status == 409
