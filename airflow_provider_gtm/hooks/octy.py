@@ -162,7 +162,8 @@ def _validation_errors(body: Any, body_key: str, size: int) -> tuple[dict[int, s
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, Mapping):
             continue
-        loc = entry.get("loc") if isinstance(entry.get("loc"), list) else []
+        raw_loc = entry.get("loc")
+        loc: list[Any] = list(raw_loc) if isinstance(raw_loc, list) else []
         message = str(entry.get("msg") or entry.get("error_message") or "invalid")
         path = loc[1:] if loc[:1] == ["body"] else loc
         if len(path) >= 2 and path[0] == body_key and isinstance(path[1], int) and 0 <= path[1] < size:
