@@ -102,3 +102,21 @@ def test_advocate_invites_confirmed_by_result_true(gtm_sandbox_connections, tmp_
     result = OktopostCreateOperator(task_id="i", kind="advocate_invites", records=records,
                                     output_base_uri=f"file://{tmp_path}").execute(context())
     assert counts(result) == (2, 2, 0)
+
+
+def test_profiles_422_version_reports_each_record_and_creates_the_rest(gtm_sandbox_connections, tmp_path):
+    """octy-services f514fe2 profiles/api/routers/request_models/profiles.py: identifier and null-value
+    rules are pydantic validators (a 422 naming records); the hook fails those and resends the rest."""
+    gtm_sandbox_connections.configure(octy={"profiles_validation": "pydantic"})
+    records = [{"customer_id": f"ok{i}", "profile_data": {"i": i}, "platform_info": {"s": "t"}, "has_charged": False}
+               for i in range(4)]
+    records.insert(2, {"customer_id": "bad.id", "profile_data": {"i": 9}, "platform_info": {"s": "t"},
+                       "has_charged": False})
+    result = OctyBatchOperator(task_id="p", operation="profiles.create", records=records, on_failures="warn",
+                               output_base_uri=f"file://{tmp_path}").execute(context())
+    assert counts(result) == (5, 4, 1)
+    (failure,) = lines(result["failures_uri"])
+    assert failure["identifier"] == "bad.id" and failure["status"] == 422
+    assert "customer_id: Illegal character(s)" in failure["error_message"]
+    stored = sorted(p["customer_id"] for p in gtm_sandbox_connections.state()["apis"]["octy"]["profiles"].values())
+    assert stored == ["ok0", "ok1", "ok2", "ok3"]

@@ -514,3 +514,22 @@ def test_refused_event_echoed_whole(octy):
     assert {k: body["created_events"][0][k] for k in ("event_type", "event_properties", "profile_id")} == events[0]
     refused = {**events[1], "error_message": "Unknown event type supplied with this request."}
     assert body["failed_to_create"] == [refused]
+
+
+def test_profiles_create_pydantic_validation_version(octy):
+    """simonbermudez/octy-services-wasm@f514fe2 profiles/api/routers/request_models/profiles.py: the
+    customer_id rule and the no-null-values rule are pydantic validators, so a bad record makes the
+    whole request a 422 naming it (error_handlers.py validation_handler); nothing is created."""
+    octy.sandbox.configure(octy={"profiles_validation": "pydantic"})
+    response = octy("POST", f"{R}/profiles/create", json={"profiles": [
+        {"customer_id": "ok_1", "profile_data": {"a": 1}, "platform_info": {"os": "ios"}, "has_charged": False},
+        {"customer_id": "bad.id", "profile_data": {"a": 1}, "platform_info": {"os": "ios"}, "has_charged": False},
+        {"customer_id": "ok_2", "profile_data": {"a": ""}, "platform_info": {"os": "ios"}, "has_charged": False},
+    ]})
+    body = _error(response, 422, "Missing or invalid JSON parameters")
+    assert [(e["loc"], e["msg"]) for e in body["error"]["errors"]] == [
+        (["body", "profiles", 1, "customer_id"], "Illegal character(s) found in provided customer identifier : ['.']"),
+        (["body", "profiles", 2, "profile_data"], "Invalid profile_data attribute provided. Null values or empty "
+                                                  "strings can not be provided as profile_data values. Invalid key "
+                                                  "pair value: (a : )")]
+    assert octy.sandbox.state()["apis"]["octy"]["profiles"] == {}
