@@ -209,11 +209,22 @@ class CustomerOSHook(GtmBaseHook):
     # -- contacts ---------------------------------------------------------------------------------
 
     def create_contact(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST /customerbase/v1/contacts`` with ``{"email", "linkedinUrl"}``; returns the ``contact``."""
+        """``POST /customerbase/v1/contacts`` with ``{"email", "linkedinUrl"}``; returns the ``contact``.
+
+        :raises GtmApiError: when the answer holds no ``contact`` with a ``contactId``:
+            ``rest/customerbase/contact.go`` writes no body at all for a record it cannot bind (a
+            bare 200), and answers ``contactId: ""`` when saving failed.
+        """
         if not _contact_identity(record):
             raise GtmConfigError("CustomerOS: a contact needs 'email' or 'linkedinUrl'.")
-        body = self.client.request("POST", CONTACTS, json=dict(record)).data or {}
-        return body.get("contact") if isinstance(body.get("contact"), dict) else body
+        resp = self.client.request("POST", CONTACTS, json=dict(record))
+        body = resp.data if isinstance(resp.data, dict) else {}
+        contact = body.get("contact")
+        if not isinstance(contact, dict) or not (contact.get("contactId") or contact.get("id")):
+            raise GtmApiError(
+                f"CustomerOS answered {resp.status} without a saved contact (no contactId); "
+                "the contact was not confirmed", api="customeros", status=resp.status, method="POST", path=CONTACTS)
+        return contact
 
     def iter_bulk_create_contacts(self, records: Iterable[Any], *, batch_size: int = 100) -> Iterator[BatchResult]:
         """``POST /customerbase/v1/contacts/bulk`` per chunk; yield a :class:`BatchResult` per chunk.

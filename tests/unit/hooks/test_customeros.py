@@ -10,6 +10,7 @@ import requests
 
 from airflow_provider_gtm.core.client import RetryPolicy
 from airflow_provider_gtm.core.errors import (
+    GtmApiError,
     GtmAuthError,
     GtmClientError,
     GtmConfigError,
@@ -512,3 +513,15 @@ def test_duplicate_without_an_id_is_still_flagged_already_exists(hook, requests_
     (result,) = hook.iter_create_organizations([{"website": "acme.example"}])
     (failure,) = result.failures
     assert failure.already_exists and failure.existing_id is None and failure.status == 409
+
+
+@pytest.mark.parametrize("answer", [
+    {"text": ""},  # contact.go writes nothing for a body it cannot bind: gin's bare 200
+    {"json": {"requestId": "api_1", "status": "success", "contact": {"email": "ada@acme.example", "contactId": ""}}},
+])
+def test_create_contact_without_a_saved_contact_is_an_error(hook, requests_mock, answer):
+    """rest/customerbase/contact.go: processContact returns "" when saving fails, and the handler still
+    answers 200 HandleSuccess with that empty contactId; neither answer confirms a contact."""
+    requests_mock.post(f"{API}/customerbase/v1/contacts", status_code=200, **answer)
+    with pytest.raises(GtmApiError, match="without a saved contact"):
+        hook.create_contact({"email": "ada@acme.example"})
