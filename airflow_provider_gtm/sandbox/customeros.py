@@ -617,13 +617,22 @@ class CustomerOSSandbox(SandboxApi):
     def create_contact(self, request: Request) -> Response:
         if request.content_type.lower().startswith("multipart/form-data"):
             return self.import_contacts(request)
+        # rest/customerbase/contact.go (newest): a body it cannot bind, or one without email and
+        # LinkedIn URL, gets no answer written at all (gin's bare 200); an invalid one goes through
+        # HandleError, whose status line is 500 with code "Bad Request" and "<value> | <reason>".
         try:
             body = request.json()
         except HttpError:
-            raise HttpError(400, "Invalid request body") from None
-        problem, _ = self._contact_problem(body)
+            return Response(status=200, body=b"", content_type="text/plain")
+        if not isinstance(body, dict) or not (str(body.get("email") or "").strip()
+                                              or str(body.get("linkedinUrl") or "").strip()):
+            return Response(status=200, body=b"", content_type="text/plain")
+        problem, value = self._contact_problem(body)
         if problem:
-            raise HttpError(400, problem)
+            with self.ctx.lock:
+                request_id = self._request_id()
+            return json_response({"requestId": request_id, "status": "error", "code": "Bad Request",
+                                  "message": f"{value} | {problem}"}, 500)
         with self.ctx.lock:
             record = self._store_contact(body.get("email") or "", body.get("linkedinUrl") or "")
             request_id = self._request_id()

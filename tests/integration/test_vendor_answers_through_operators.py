@@ -120,3 +120,18 @@ def test_profiles_422_version_reports_each_record_and_creates_the_rest(gtm_sandb
     assert "customer_id: Illegal character(s)" in failure["error_message"]
     stored = sorted(p["customer_id"] for p in gtm_sandbox_connections.state()["apis"]["octy"]["profiles"].values())
     assert stored == ["ok0", "ok1", "ok2", "ok3"]
+
+
+def test_single_contact_answers_as_contact_go_writes_them(gtm_sandbox_connections):
+    """rest/customerbase/contact.go (newest): an invalid contact is a 500 coded "Bad Request": a
+    refusal, not retried; a saved one returns its contactId."""
+    from airflow_provider_gtm.core.errors import GtmClientError
+    from airflow_provider_gtm.hooks.customeros import CustomerOSHook
+
+    hook = CustomerOSHook()
+    assert hook.create_contact({"email": "jo@acme.example"})["contactId"]
+    before = gtm_sandbox_connections.state()["calls"]["customeros"]
+    with pytest.raises(GtmClientError, match="invalid email format") as refused:
+        hook.create_contact({"email": "bad@@x"})
+    assert refused.value.status == 400
+    assert gtm_sandbox_connections.state()["calls"]["customeros"] == before + 1

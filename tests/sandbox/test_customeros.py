@@ -305,11 +305,19 @@ def test_get_unknown_organization_404(cos):
 
 # --- contacts ---------------------------------------------------------------------------------------
 def test_create_contact(cos):
+    """customeros/customeros rest/customerbase/contact.go with rest/response/response_handler.go
+    (newest): 200 ``{requestId, status, contact}``; a record without email or LinkedIn URL gets no body
+    (a bare 200); an invalid one a 500 coded "Bad Request" with "<value> | <reason>"."""
     response = cos("POST", "/customerbase/v1/contacts", json={"email": "jo@acme.example"})
     assert response.status_code == 200
     contact = response.json()["contact"]
     assert contact["email"] == "jo@acme.example" and contact["contactId"]
-    assert cos("POST", "/customerbase/v1/contacts", json={}).status_code == 400
+    empty = cos("POST", "/customerbase/v1/contacts", json={})
+    assert (empty.status_code, empty.content) == (200, b"")
+    invalid = cos("POST", "/customerbase/v1/contacts", json={"email": "bad@@x"})
+    assert invalid.status_code == 500
+    assert {k: invalid.json()[k] for k in ("status", "code", "message")} == {
+        "status": "error", "code": "Bad Request", "message": "bad@@x | invalid email format"}
     assert contact["contactId"] in cos.sandbox.state()["apis"]["customeros"]["contacts"]
 
 
