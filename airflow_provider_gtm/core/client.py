@@ -7,6 +7,7 @@ Written once for the four APIs. What differs per API (its error shape, its rate 
 from __future__ import annotations
 
 import email.utils
+import json as jsonlib
 import logging
 import random
 from collections.abc import Callable, Collection, Mapping
@@ -68,6 +69,9 @@ class ApiProfile:
     :param default_windows: client-side rate limits (overridable by the connection's extra).
     :param block_on_429_seconds: a 429 blocks the key this long (Oktopost: 900); never retried into.
     :param follow_ratelimit_headers: pace from ``RateLimit-Remaining``/``RateLimit-Reset``.
+    :param status_of: ``(HTTP status, parsed JSON body or None) -> the status the answer means``,
+        for servers whose body names a status other than the status line's (CustomerOS's newest
+        error handler writes every error as a 500 whose ``code`` names the real one).
     """
 
     name: str
@@ -76,6 +80,7 @@ class ApiProfile:
     default_windows: tuple[Window, ...] = ()
     block_on_429_seconds: float | None = None
     follow_ratelimit_headers: bool = False
+    status_of: Callable[[int, Any], int] = lambda status, body: status
 
 
 @dataclass
@@ -97,13 +102,19 @@ class RetryPolicy:
 
 @dataclass
 class ApiResponse:
-    """A decoded answer: status, headers and the JSON body parsed once (``None`` if empty)."""
+    """A decoded answer: status, headers and the JSON body parsed once (``None`` if empty).
+
+    ``more_documents``: a body holding several JSON documents back to back (CustomerOS's
+    ``contact_bulk.go`` writes its 201 body twice) is read as its first document in ``data``; the
+    later documents that differ from it are kept here for the hook to interpret.
+    """
 
     status: int
     headers: Mapping[str, str]
     data: Any
     text: str = ""
     url: str = ""
+    more_documents: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -361,9 +372,9 @@ class RestClient:
         if self.limiter is not None and self.profile.follow_ratelimit_headers:
             self.limiter.observe_headers(resp.headers)
 
-        text = content.decode(resp.encoding or "utf-8", errors="replace") if content else ""
-        body = jsonio.decode(content, resp.encoding)
-        status = resp.status_code
+        text = decode_text(content, resp.headers.get("Content-Type"), resp.encoding)
+        body, more_documents = _decode_json(text, content)
+        status = self.profile.status_of(resp.status_code, None if body is _NOT_JSON else body)
 
         if status >= 400 and status not in accept_statuses:
             self._raise_for_status(status, resp, body, text, safe, err_kwargs)
@@ -378,7 +389,8 @@ class RestClient:
             message = self.profile.body_error(parsed)
             if message is not None:
                 raise GtmClientError(message, status=status, body=parsed, **err_kwargs)
-        return ApiResponse(status=status, headers=resp.headers, data=parsed, text=text, url=resp.url)
+        return ApiResponse(status=status, headers=resp.headers, data=parsed, text=text, url=resp.url,
+                           more_documents=more_documents)
 
     def _prepare(
         self, method: str, url: str, params: Mapping[str, Any] | None, json: Any, data: Any, files: Any,
@@ -444,7 +456,59 @@ def _error_class(status: int) -> type[GtmApiError]:
     return GtmClientError
 
 
-_NOT_JSON: Any = jsonio.NOT_JSON
+_NOT_JSON: Any = object()
+_JSON_DECODER = jsonlib.JSONDecoder()
+
+
+def decode_text(content: bytes, content_type: str | None, declared: str | None) -> str:
+    """A body's text: UTF-8 whatever the Content-Type says (JSON is UTF-8, RFC 8259 section 8.1).
+
+    ``requests`` takes a ``text/*`` type without charset for ISO-8859-1, which turns every
+    non-ASCII character of a JSON body into mojibake. Only bytes that are not valid UTF-8 fall back
+    to a charset the server declared explicitly, else to UTF-8 with replacement characters.
+    """
+    if not content:
+        return ""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        explicit = declared if declared and "charset=" in (content_type or "").lower() else None
+        try:
+            return content.decode(explicit or "utf-8", errors="replace")
+        except LookupError:
+            return content.decode("utf-8", errors="replace")
+
+
+def _decode_json(text: str, content: bytes = b"") -> tuple[Any, list[Any]]:
+    """``(first document, later documents that differ from it)``; ``_NOT_JSON`` when not JSON."""
+    if not text:
+        return None, []
+    if content:
+        # The common case, one UTF-8 document, by msgspec straight from the bytes (core/jsonio.py).
+        try:
+            return jsonio.decode_bytes(content), []
+        except ValueError:
+            pass
+    try:
+        return jsonlib.loads(text), []
+    except ValueError:
+        pass
+    # Several documents back to back (a handler that writes its body twice)? Every part must parse.
+    documents: list[Any] = []
+    position, end = 0, len(text)
+    try:
+        while True:
+            while position < end and text[position].isspace():
+                position += 1
+            if position >= end:
+                break
+            document, position = _JSON_DECODER.raw_decode(text, position)
+            documents.append(document)
+    except ValueError:
+        return _NOT_JSON, []
+    first = documents[0]
+    log.debug("the answer holds %d JSON documents back to back; reading the first", len(documents))
+    return first, [document for document in documents[1:] if document != first]
 
 
 def _short(exc: BaseException) -> str:

@@ -51,6 +51,14 @@ def _decode_bytes(content: bytes) -> Any:
         gc.enable()
 
 
+def decode_bytes(content: bytes) -> Any:
+    """One JSON document from UTF-8 bytes by msgspec alone (``ValueError`` for anything it refuses)."""
+    try:
+        return _decode_bytes(content)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
