@@ -27,6 +27,7 @@ from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmErr
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page
 from airflow_provider_gtm.core.records import encode_record
+from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
 
 OUTPUT_BASE_ENV = "AIRFLOW__GTM__OUTPUT_BASE_URI"
 FAILURE_POLICIES = ("fail", "warn", "ratio")
@@ -342,6 +343,8 @@ class GtmBatchOperator(BaseOperator):
     max_batch_size: ClassVar[int] = 500
     #: How many assigned ids go into the XCom itself (all of them are in results_uri).
     max_xcom_ids: ClassVar[int] = 1000
+    #: True when the API takes one call per record (the progress log's time left counts calls).
+    one_call_per_record: bool = False
 
     def __init__(
         self,
@@ -413,6 +416,10 @@ class GtmBatchOperator(BaseOperator):
         examples: dict[str, list[Any]] = {}
         ids: list[Any] = []
         hook = self.make_hook()
+        progress = BatchProgress(
+            self.log, f"Sending {self.describe()}", total=count_input(self.records, self.input_uri),
+            windows=hook_windows(hook), calls_per_chunk=None if self.one_call_per_record else 1,
+        )
         with (
             airflow_errors(f"Sending {self.describe()}"),
             failures_path.open("wb") as failures_fh,
@@ -444,6 +451,7 @@ class GtmBatchOperator(BaseOperator):
                             examples[failure.error_message].append(failure.identifier)
                         failures_fh.write((_dumps(failure.to_json()) + "\n").encode())
                     results_fh.write("".join(lines).encode())
+                    progress.chunk(submitted, succeeded, failed)
             finally:
                 hook.close()
         if submitted != succeeded + failed:

@@ -137,7 +137,9 @@ class CustomerOSLookupOperator(GtmFetchOperator):
         submitted = ObjectStoragePath(f"{uri}.submitted.jsonl")
         submitted.parent.mkdir(parents=True, exist_ok=True)
         # The first answers wait next to the output (not in the trigger's payload, which is kept in the DB).
-        submitted.write_text("".join(_dumps({"input": i, "result": a}) + "\n" for i, a in zip(inputs, answers)))
+        submitted.write_text(
+            "".join(_dumps({"input": i, "result": a}) + "\n" for i, a in zip(inputs, answers, strict=True))
+        )
         self.log.info("Submitted %d person enrichments; %d pending", len(inputs), len(pending))
         if not pending:
             return self._write_output(uri, {})
@@ -205,6 +207,8 @@ class CustomerOSBatchOperator(GtmBatchOperator):
         super().__init__(**kwargs)
         check_choice(type(self).__name__, "operation", operation, CUSTOMEROS_OPERATIONS)
         self.operation = operation
+        # organizations.create is one call per organization (for the progress log's time left).
+        self.one_call_per_record = operation == "organizations.create"
 
     def describe(self) -> str:
         return f"CustomerOS {self.operation}"

@@ -105,6 +105,7 @@ class OktopostCreateOperator(GtmBatchOperator):
 
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "kind")
     hook_class = OktopostHook
+    one_call_per_record = True
     max_batch_size = 100
 
     def __init__(self, *, kind: str, **kwargs: Any) -> None:
