@@ -3,7 +3,8 @@
     python scripts/demo.py          # what `make demo` runs
     python scripts/demo.py --ui     # Airflow's UI wired to the sandbox (what `make airflow-ui` runs)
 
-Everything lives under .demo/ in the repository: the Airflow home (SQLite), and the data files.
+Everything lives under .demo/ in the repository: the Airflow home (SQLite), the data files, and the
+whole output of each run in .demo/logs/<dag_id>.log (a failed run's reason and log tail are printed).
 No account and no internet are needed.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -60,6 +62,60 @@ def airflow(*args: str, env: dict[str, str], check: bool = True, quiet: bool = F
     return subprocess.run(cmd, env=env, check=check, stdout=out, stderr=out).returncode
 
 
+LOGS = DEMO / "logs"
+TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(?P<task>\S+) map_index=(?P<map>-?\d+)")
+EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Exception|Error|Exit|Deferred)\b(?::.*)?$")
+FAILED_MARKERS = ("Task failed with exception", "new_state=failed")
+
+
+def failed_tasks(output: str, tail: int = 15) -> list[dict[str, str | list[str]]]:
+    """The tasks that failed in an ``airflow dags test`` output: id, reason (the exception line), log tail."""
+    sections: list[tuple[str, list[str]]] = []
+    for line in output.splitlines():
+        started = TASK_START.search(line)
+        if started:
+            name = started["task"] + (f"[{started['map']}]" if started["map"] != "-1" else "")
+            sections.append((name, []))
+        if sections:
+            sections[-1][1].append(line)
+    failed = []
+    for name, lines in sections:
+        if not any(marker in line for line in lines for marker in FAILED_MARKERS):
+            continue
+        reasons = [line.strip() for line in lines if EXCEPTION_LINE.match(line.strip())]
+        failed.append({"task": name, "reason": reasons[-1] if reasons else "(no exception in the log; see the tail)",
+                       "tail": lines[-tail:]})
+    return failed
+
+
+def sandbox_calls(state: dict) -> str:
+    """The sandbox's per-API call counts (its state key ``calls``), e.g. ``octy 12, oktopost 7``."""
+    calls = state.get("calls") or {}
+    return ", ".join(f"{api} {count}" for api, count in sorted(calls.items())) or "none"
+
+
+def run_dag(dag_id: str, conf: dict, env: dict[str, str]) -> tuple[int, Path]:
+    """``airflow dags test`` one DAG; its whole output goes to ``.demo/logs/<dag_id>.log``."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log_path = LOGS / f"{dag_id}.log"
+    with log_path.open("w") as log:
+        code = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", dag_id, "-c", json.dumps(conf)],
+                              env=env, check=False, stdout=log, stderr=subprocess.STDOUT).returncode
+    return code, log_path
+
+
+def print_failure(log_path: Path) -> None:
+    found = failed_tasks(log_path.read_text(errors="replace"))
+    for failure in found:
+        print(f"  task {failure['task']} failed: {failure['reason']}")
+        print("  last lines of its log:")
+        for line in failure["tail"]:
+            print(f"    {line}")
+    if not found:
+        print("  (no failed task found in the output; the run itself failed, see the log)")
+    print(f"  whole log of this run: {log_path}")
+
+
 def latest_report(dag_id: str) -> dict | None:
     reports = sorted((DEMO / "data" / dag_id).glob("*/report/report.json"), key=lambda p: p.stat().st_mtime)
     return json.loads(reports[-1].read_text()) if reports else None
@@ -92,18 +148,18 @@ def main(argv: list[str] | None = None) -> int:
         for dag_id, conf in RUNS.items():
             print(f"\n>>> airflow dags test {dag_id}", flush=True)
             started = time.monotonic()
-            code = airflow("dags", "test", dag_id, "-c", json.dumps(conf), env=env, check=False, quiet=True)
+            code, log_path = run_dag(dag_id, conf, env)
             elapsed = time.monotonic() - started
             report = latest_report(dag_id)
             print(f"{dag_id}: {'success' if code == 0 else 'FAILED'} in {elapsed:.1f}s")
             if report:
                 print(format_report(report))
             if code != 0:
+                print_failure(log_path)
                 failed.append(dag_id)
-        state = sandbox.state()
-        print("\nSandbox counters:", json.dumps(state.get("counters", {}).get("requests", {})))
+        print("\nCalls the sandbox answered, per API:", sandbox_calls(sandbox.state()))
     if failed:
-        print(f"\nFailed runs: {', '.join(failed)} (logs under {DEMO / 'airflow-home' / 'logs'})")
+        print(f"\nFailed runs: {', '.join(failed)} (each run's whole log: {LOGS}/<dag_id>.log)")
         return 1
     print(f"\nAll {len(RUNS)} sample DAGs succeeded. Files are under {DEMO / 'data'}.")
     return 0
