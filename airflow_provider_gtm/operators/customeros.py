@@ -149,11 +149,12 @@ class CustomerOSLookupOperator(GtmFetchOperator):
                 conn_id=self.conn_id, result_urls=pending, timeout=self.poll_timeout
             ),
             method_name="execute_complete",
-            kwargs={"uri": uri},
         )
 
-    def execute_complete(self, context: Any, event: dict[str, Any], uri: str) -> dict[str, Any]:
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         event = resume_from_trigger("CustomerOS person enrichments", event)
+        # The same URI as before deferring: it depends only on the task, its run and its map index.
+        uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
         return self._write_output(uri, event.get("results") or {})
 
     def _limited_inputs(self) -> list[Any]:
