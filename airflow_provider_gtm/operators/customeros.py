@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
@@ -119,7 +119,7 @@ class CustomerOSLookupOperator(GtmFetchOperator):
             return super().execute(context)
         uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
         inputs = self._limited_inputs()
-        hook = self.make_hook()
+        hook = cast(CustomerOSHook, self.make_hook())
         answers: list[Any] = []
         try:
             with airflow_errors(f"Submitting {len(inputs)} CustomerOS person enrichments"):
@@ -270,15 +270,15 @@ class CustomerOSEnrichPersonOperator(BaseOperator):
 
     def execute(self, context: Any) -> Any:
         hook = CustomerOSHook(self.conn_id)
-        who = {
-            "email": self.person_email or None, "linkedin_url": self.linkedin_url or None,
-            "first_name": self.first_name or None, "last_name": self.last_name or None,
-        }
+        email, linkedin_url = self.person_email or None, self.linkedin_url or None
+        first_name, last_name = self.first_name or None, self.last_name or None
         try:
             with airflow_errors("CustomerOS person enrichment"):
                 if not self.deferrable:
-                    return hook.enrich_person(**who, timeout=self.poll_timeout)
-                first = hook.start_person_enrichment(**who)
+                    return hook.enrich_person(email=email, linkedin_url=linkedin_url, first_name=first_name,
+                                              last_name=last_name, timeout=self.poll_timeout)
+                first = hook.start_person_enrichment(email=email, linkedin_url=linkedin_url, first_name=first_name,
+                                                     last_name=last_name)
         finally:
             hook.close()
         if not _is_pending(first):
