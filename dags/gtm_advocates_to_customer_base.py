@@ -28,7 +28,7 @@ from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
         "max_people": Param(None, type=["null", "integer"], minimum=1, title="At most this many people",
                             description="Empty: everyone."),
         "enrich_people": Param(False, type="boolean", title="Enrich people",
-                               description="Run CustomerOS person enrichment (answers are polled until complete)."),
+                               description="Run CustomerOS person enrichment (the triggerer waits for the answers)."),
         "max_enrichments": Param(5, type="integer", minimum=0, maximum=500, title="People to enrich at most"),
         "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"], title="When CustomerOS refuses"),
         "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio"),
@@ -47,7 +47,8 @@ def gtm_advocates_to_customer_base() -> None:
     3. **create_contacts** sends the contacts in bulk; CustomerOS's per-record `details` go to the
        failures file. **create_organizations** creates the organizations; a 409 "already exists"
        returns the existing id and counts as success, so a re-run never duplicates.
-    4. **enrich_people** (optional) runs person enrichment, polling each answer until complete.
+    4. **enrich_people** (optional) submits every person enrichment, then defers: the triggerer
+       polls the answers together until complete, with no worker slot held while CustomerOS works.
     5. **report** lists every failure with CustomerOS's reason.
     6. **check_run** runs only when a step failed and fails the run, so a run with refusals
        beyond the failure policy ends "failed" while the report still lists them.
@@ -96,6 +97,8 @@ def gtm_advocates_to_customer_base() -> None:
         lookup="person_enrichment",
         inputs=pick_people_to_enrich(built),
         poll_timeout=300,
+        # Submitted on the worker, then one trigger waits for all the answers: no worker slot held.
+        deferrable=True,
     )
 
     @task(trigger_rule="all_done")

@@ -30,7 +30,8 @@ EVENTS_PER_CHUNK = 1000
             type=["null", "string"],
             format="date-time",
             title="Posts created after",
-            description="Leave empty to take the posts of this run's data interval (incremental runs).",
+            description="Leave empty to continue after the newest post of the last successful fetch "
+                        "(the first run takes every post). A time here replays from it.",
         ),
         "page_size": Param(20, type="integer", minimum=1, maximum=20, title="Octopus page size",
                            description="Posts per Octopus call (1-20)."),
@@ -53,8 +54,12 @@ def gtm_community_engagement_to_retention() -> None:
     Every day, the posts written in the Octopus community since the last run become Octy data:
 
     1. **ensure_event_type** creates the custom Octy event type (an existing one is fine).
-    2. **fetch_new_posts** streams Octopus's *all posts* feed from the data interval's start
-       (`originTime` in milliseconds, `direction=After`) into JSON Lines.
+    2. **fetch_new_posts** streams Octopus's *all posts* feed into JSON Lines, continuing after the
+       newest post (`createdAt`) the last successful fetch wrote: a watermark kept in the Airflow
+       Variable `gtm_watermark__gtm_community_engagement_to_retention__fetch_new_posts`, so scheduled,
+       manual and retried runs fetch every post exactly once whatever the schedule (a data interval
+       has zero length on Airflow 3, so `data_interval_start` would lose the posts between runs).
+       If a later step fails, clear that step in the same run: the posts stay in its file.
     3. **build_profiles** turns each distinct author into an Octy profile (`customer_id` = `octopus-<id>`).
     4. **create_profiles** sends them in batches of 500; authors that already exist count as success.
     5. **build_events** maps each post to an event of the custom type for its author's profile, in
@@ -72,9 +77,11 @@ def gtm_community_engagement_to_retention() -> None:
     fetch = OctopusFetchOperator(
         task_id="fetch_new_posts",
         feed="all_posts",
-        origin_time="{{ params.since or data_interval_start }}",
+        origin_time="{{ params.since }}",
         direction="After",
         order="Asc",
+        watermark_field="createdAt",
+        since_last_watermark=True,
         page_size="{{ params.page_size }}",
         limit="{{ params.max_posts }}",
     )

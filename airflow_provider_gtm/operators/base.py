@@ -28,6 +28,8 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_gtm.core import jsonio
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
 from airflow_provider_gtm.core.records import encode_record
+from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
+from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
 
 if TYPE_CHECKING:
     # Types only: the hooks (requests, urllib3, tenacity) load in execute, not when a DAG file is parsed.
@@ -246,6 +248,13 @@ class GtmFetchOperator(BaseOperator):
         so a list that never ends cannot run forever (``None``: no bound). Unlike ``limit``, reaching
         it is an error: the list was not fetched whole.
     :param max_records: the same bound in records (``None``, the default: no bound).
+    :param watermark_field: the record field that grows over time (e.g. Octopus ``createdAt``): the
+        XCom gets ``"watermark"`` (its newest value and the ids carrying it).
+    :param since_last_watermark: continue from the watermark of the last successful run of this task
+        (kept in an Airflow Variable, see :mod:`airflow_provider_gtm.operators.watermark`) and record
+        the new one when the output is complete. Operators whose API can filter by it say how.
+    :param watermark_variable: the Variable's key (default ``gtm_watermark__<dag_id>__<task_id>``).
+    :param id_field: the record field that identifies a record (default ``id``).
     """
 
     template_fields: Sequence[str] = ("conn_id", "output_uri", "output_base_uri", "limit")
@@ -267,9 +276,20 @@ class GtmFetchOperator(BaseOperator):
         log_every_pages: int = 10,
         max_pages: int | None = -1,
         max_records: int | None = None,
+        watermark_field: str | None = None,
+        since_last_watermark: bool = False,
+        watermark_variable: str | None = None,
+        id_field: str = "id",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if since_last_watermark and not watermark_field:
+            raise ValueError(f"{type(self).__name__}: since_last_watermark=True needs watermark_field=")
+        self.watermark_field = watermark_field
+        self.since_last_watermark = since_last_watermark
+        self.watermark_variable = watermark_variable
+        self.id_field = id_field
+        self.incremental: IncrementalFetch | None = None
         if max_pages == -1:
             max_pages = self.default_max_pages
         for name, bound in (("max_pages", max_pages), ("max_records", max_records)):
@@ -310,6 +330,19 @@ class GtmFetchOperator(BaseOperator):
         skip = {"output_uri", "output_base_uri"}
         return {name: getattr(self, name, None) for name in self.template_fields if name not in skip}
 
+    def watermark_seed(self) -> Watermark | None:
+        """Where a watermark starts before any run recorded one (e.g. the origin time asked for)."""
+        return None
+
+    def start_incremental(self, context: Any, checkpoint: Mapping[str, Any] | None) -> IncrementalFetch | None:
+        if not self.watermark_field:
+            return None
+        ti = context["ti"]
+        key = (self.watermark_variable or default_variable_key(ti.dag_id, ti.task_id)) if self.since_last_watermark \
+            else None
+        return IncrementalFetch(field_name=self.watermark_field, id_field=self.id_field, variable_key=key,
+                                run_id=ti.run_id, seed=self.watermark_seed(), checkpoint=checkpoint)
+
     def extra_xcom(self, last_page: Page | None) -> dict[str, Any]:
         """What the API adds to the XCom (e.g. ``total``)."""
         if last_page is not None and last_page.total is not None:
@@ -334,6 +367,7 @@ class GtmFetchOperator(BaseOperator):
                 "Resuming %s after %d complete pages (%d records) in %s", self.describe(), pages, records, uri
             )
         remaining = None if limit is None else max(0, limit - records)
+        self.incremental = incremental = self.start_incremental(context, writer.state)
         hook = self.make_hook()
         started = time.monotonic()
         last: Page | None = None
@@ -347,7 +381,10 @@ class GtmFetchOperator(BaseOperator):
                         records += len(page.records)
                         pages += 1
                         last = page
-                        writer.commit({"records": records, "pages": pages, "next_state": page.next_state})
+                        if incremental is not None:
+                            incremental.observe(page.records)
+                        writer.commit({"records": records, "pages": pages, "next_state": page.next_state,
+                                       **(incremental.checkpoint() if incremental is not None else {})})
                         if pages % self.log_every_pages == 0:
                             self._progress(records, pages, started, page.total)
             success = True
@@ -364,6 +401,8 @@ class GtmFetchOperator(BaseOperator):
                 "%s: the list ended with %d records but the API's total is %d", self.describe(), records, total
             )
             result["count_mismatch"] = {"records": records, "total": total}
+        if incremental is not None:
+            incremental.finish(result)
         return result
 
     def _check_bounds(self, pages: int, records: int) -> None:
@@ -464,6 +503,8 @@ class GtmBatchOperator(BaseOperator):
     max_batch_size: ClassVar[int] = 500
     #: How many assigned ids go into the XCom itself (all of them are in results_uri).
     max_xcom_ids: ClassVar[int] = 1000
+    #: True when the API takes one call per record (the progress log's time left counts calls).
+    one_call_per_record: bool = False
 
     def __init__(
         self,
@@ -535,6 +576,10 @@ class GtmBatchOperator(BaseOperator):
         examples: dict[str, list[Any]] = {}
         ids: list[Any] = []
         hook = self.make_hook()
+        progress = BatchProgress(
+            self.log, f"Sending {self.describe()}", total=count_input(self.records, self.input_uri),
+            windows=hook_windows(hook), calls_per_chunk=None if self.one_call_per_record else 1,
+        )
         with (
             airflow_errors(f"Sending {self.describe()}"),
             failures_path.open("wb") as failures_fh,
@@ -566,6 +611,7 @@ class GtmBatchOperator(BaseOperator):
                             examples[failure.error_message].append(failure.identifier)
                         failures_fh.write((_dumps(failure.to_json()) + "\n").encode())
                     results_fh.write("".join(lines).encode())
+                    progress.chunk(submitted, succeeded, failed)
             finally:
                 hook.close()
         if submitted != succeeded + failed:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_gtm.core.errors import GtmConfigError
@@ -14,8 +15,10 @@ from airflow_provider_gtm.operators.base import (
     GtmBatchOperator,
     GtmFetchOperator,
     LazyHookClass,
+    _dumps,
     _load_records,
     airflow_errors,
+    default_uri,
 )
 
 if TYPE_CHECKING:
@@ -27,6 +30,32 @@ CUSTOMEROS_LOOKUPS = ("organizations", "person_enrichment", "organization_enrich
 CUSTOMEROS_OPERATIONS = ("organizations.create", "contacts.bulk_create")
 
 
+def default_deferrable() -> bool:
+    """``[operators] default_deferrable`` (Airflow's own switch), read when the operator is built."""
+    from airflow.sdk.configuration import conf
+
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def resume_from_trigger(what: str, event: dict[str, Any]) -> Any:
+    """Turn a trigger's failure event into Airflow's meaning; return the event of a success.
+
+    A timeout, a 5xx, a rate limit or a transport error fails the task so that Airflow retries it;
+    auth and other 4xx answers fail it without retries.
+    """
+    status = event.get("status")
+    if status == "success":
+        return event
+    message = f"{what}: {event.get('message', status)}"
+    if status == "timeout" or (status == "error" and event.get("retryable")):
+        raise AirflowException(message)
+    raise AirflowFailException(message)
+
+
+def _is_pending(answer: Any) -> bool:
+    return isinstance(answer, dict) and answer.get("isComplete", True) is False and bool(answer.get("resultUrl"))
+
+
 class CustomerOSLookupOperator(GtmFetchOperator):
     """Look up or enrich a list of inputs in CustomerOS and write one JSON line per input.
 
@@ -36,7 +65,12 @@ class CustomerOSLookupOperator(GtmFetchOperator):
         (inputs: ``{"domain": ...}`` or ``{"linkedinUrl": ...}``) or ``email_verification`` (inputs:
         addresses).
     :param inputs: the list of inputs (templated; e.g. from an upstream XCom).
-    :param poll_timeout: seconds to wait for one person enrichment to complete.
+    :param poll_timeout: seconds to wait for one person enrichment to complete (for all of them
+        together when deferred).
+    :param deferrable: for ``person_enrichment``: submit every enrichment on the worker, then wait
+        for all of them together in one :class:`CustomerOSPersonEnrichmentsTrigger` with no worker
+        slot held. Default: ``[operators] default_deferrable``. Other lookups answer at once and
+        ignore it.
 
     Each output line is ``{"input": <input>, "result": <the API's answer>}``.
     """
@@ -46,9 +80,11 @@ class CustomerOSLookupOperator(GtmFetchOperator):
     default_conn_id = "customeros_default"
 
     def __init__(
-        self, *, lookup: str, inputs: list[Any] | str, poll_timeout: float = 600, **kwargs: Any
+        self, *, lookup: str, inputs: list[Any] | str, poll_timeout: float = 600, deferrable: bool | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
         check_choice(type(self).__name__, "lookup", lookup, CUSTOMEROS_LOOKUPS)
         if not is_template(inputs) and not isinstance(inputs, list | str):
             raise ValueError("CustomerOSLookupOperator: inputs must be a list (or a template rendering to one)")
@@ -75,6 +111,75 @@ class CustomerOSLookupOperator(GtmFetchOperator):
             last_name=item.get("lastName"),
             timeout=self.poll_timeout,
         )
+
+    # -- deferrable person enrichment: submit all on the worker, wait together in the triggerer ----
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        if not (self.deferrable and self.lookup == "person_enrichment"):
+            return super().execute(context)
+        uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
+        inputs = self._limited_inputs()
+        hook = cast("CustomerOSHook", self.make_hook())
+        answers: list[Any] = []
+        try:
+            with airflow_errors(f"Submitting {len(inputs)} CustomerOS person enrichments"):
+                for item in inputs:
+                    if not isinstance(item, dict):
+                        raise GtmConfigError(f"person_enrichment inputs must be objects such as {{'email': ...}}, "
+                                             f"got {item!r}")
+                    answers.append(hook.start_person_enrichment(
+                        email=item.get("email"), linkedin_url=item.get("linkedinUrl"),
+                        first_name=item.get("firstName"), last_name=item.get("lastName"),
+                    ))
+        finally:
+            hook.close()
+        pending = [str(a["resultUrl"]) for a in answers if _is_pending(a)]
+        submitted = ObjectStoragePath(f"{uri}.submitted.jsonl")
+        submitted.parent.mkdir(parents=True, exist_ok=True)
+        # The first answers wait next to the output (not in the trigger's payload, which is kept in the DB).
+        submitted.write_text(
+            "".join(_dumps({"input": i, "result": a}) + "\n" for i, a in zip(inputs, answers, strict=True))
+        )
+        self.log.info("Submitted %d person enrichments; %d pending", len(inputs), len(pending))
+        if not pending:
+            return self._write_output(uri, {})
+        self.log.info("Deferring: the triggerer waits for the %d pending answers together", len(pending))
+        from airflow_provider_gtm.triggers.customeros import CustomerOSPersonEnrichmentsTrigger
+
+        self.defer(
+            trigger=CustomerOSPersonEnrichmentsTrigger(
+                conn_id=self.conn_id, result_urls=pending, timeout=self.poll_timeout
+            ),
+            method_name="execute_complete",
+        )
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        event = resume_from_trigger("CustomerOS person enrichments", event)
+        # The same URI as before deferring: it depends only on the task, its run and its map index.
+        uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
+        return self._write_output(uri, event.get("results") or {})
+
+    def _limited_inputs(self) -> list[Any]:
+        inputs = _load_records(self.inputs)
+        limit = int(self.limit) if self.limit not in (None, "", "None") else None
+        return inputs if limit is None else inputs[:limit]
+
+    def _write_output(self, uri: str, results: dict[str, Any]) -> dict[str, Any]:
+        submitted = ObjectStoragePath(f"{uri}.submitted.jsonl")
+        path = ObjectStoragePath(uri)
+        count = 0
+        with submitted.open("rb") as src, path.open("wb") as out:
+            for line in src:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if _is_pending(row["result"]):
+                    row["result"] = results[str(row["result"]["resultUrl"])]
+                out.write((_dumps(row) + "\n").encode())
+                count += 1
+        submitted.unlink()
+        self.log.info("Fetched CustomerOS person_enrichment: %d records", count)
+        return {"uri": str(path), "records": count, "pages": count, "total": count}
 
     def iter_pages(self, hook: CustomerOSHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
         from airflow_provider_gtm.core.pagination import Page
@@ -108,6 +213,8 @@ class CustomerOSBatchOperator(GtmBatchOperator):
         super().__init__(**kwargs)
         check_choice(type(self).__name__, "operation", operation, CUSTOMEROS_OPERATIONS)
         self.operation = operation
+        # organizations.create is one call per organization (for the progress log's time left).
+        self.one_call_per_record = operation == "organizations.create"
 
     def describe(self) -> str:
         return f"CustomerOS {self.operation}"
@@ -130,65 +237,67 @@ class CustomerOSEnrichPersonOperator(BaseOperator):
     defers to :class:`~airflow_provider_gtm.triggers.customeros.CustomerOSPersonEnrichmentTrigger`
     (``deferrable=True``, no worker slot held while waiting) or polls on the worker.
 
-    :param email: / :param linkedin_url: who to enrich (one is required; templated).
+    :param person_email: / :param linkedin_url: who to enrich (one is required; templated). The
+        argument is not called ``email``: that is ``BaseOperator.email``, the failure-alert recipients.
     :param first_name: / :param last_name: optional hints (templated).
     :param poll_timeout: seconds to wait for the answer to complete.
+    :param deferrable: wait in the triggerer instead of on the worker (default:
+        ``[operators] default_deferrable``).
     """
 
-    template_fields: Sequence[str] = ("conn_id", "email", "linkedin_url", "first_name", "last_name")
+    template_fields: Sequence[str] = ("conn_id", "person_email", "linkedin_url", "first_name", "last_name")
 
     def __init__(
         self,
         *,
         conn_id: str = "customeros_default",
-        email: str | None = None,
+        person_email: str | None = None,
         linkedin_url: str | None = None,
         first_name: str | None = None,
         last_name: str | None = None,
         poll_timeout: float = 600,
-        deferrable: bool = False,
+        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not email and not linkedin_url:
-            raise ValueError("CustomerOSEnrichPersonOperator: pass email= or linkedin_url= (CustomerOS needs one)")
+        if not person_email and not linkedin_url:
+            raise ValueError(
+                "CustomerOSEnrichPersonOperator: pass person_email= or linkedin_url= (CustomerOS needs one); "
+                "email= is BaseOperator's failure-alert recipients, not the person to enrich"
+            )
         self.conn_id = conn_id
-        self.email = email
+        self.person_email = person_email
         self.linkedin_url = linkedin_url
         self.first_name = first_name
         self.last_name = last_name
         self.poll_timeout = poll_timeout
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
 
     def execute(self, context: Any) -> Any:
         from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 
         hook = CustomerOSHook(self.conn_id)
-        with airflow_errors("CustomerOS person enrichment"):
-            if not self.deferrable:
-                return hook.enrich_person(
-                    email=self.email or None, linkedin_url=self.linkedin_url or None,
-                    first_name=self.first_name or None, last_name=self.last_name or None,
-                    timeout=self.poll_timeout,
-                )
-            first = hook.start_person_enrichment(
-                email=self.email or None, linkedin_url=self.linkedin_url or None,
-                first_name=self.first_name or None, last_name=self.last_name or None,
-            )
-        if first.get("isComplete", True) or not first.get("resultUrl"):
+        email, linkedin_url = self.person_email or None, self.linkedin_url or None
+        first_name, last_name = self.first_name or None, self.last_name or None
+        try:
+            with airflow_errors("CustomerOS person enrichment"):
+                if not self.deferrable:
+                    return hook.enrich_person(email=email, linkedin_url=linkedin_url, first_name=first_name,
+                                              last_name=last_name, timeout=self.poll_timeout)
+                first = hook.start_person_enrichment(email=email, linkedin_url=linkedin_url, first_name=first_name,
+                                                     last_name=last_name)
+        finally:
+            hook.close()
+        if not _is_pending(first):
             return first
         from airflow_provider_gtm.triggers.customeros import CustomerOSPersonEnrichmentTrigger
 
         self.defer(
             trigger=CustomerOSPersonEnrichmentTrigger(
-                conn_id=self.conn_id, result_url=first["resultUrl"], timeout=self.poll_timeout
+                conn_id=self.conn_id, result_url=str(first["resultUrl"]), timeout=self.poll_timeout
             ),
             method_name="execute_complete",
         )
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        if event.get("status") == "success":
-            return event["result"]
-        if event.get("status") == "timeout":
-            raise AirflowException(event.get("message", "person enrichment timed out"))
-        raise AirflowFailException(event.get("message", "person enrichment failed"))
+        return resume_from_trigger("CustomerOS person enrichment", event)["result"]

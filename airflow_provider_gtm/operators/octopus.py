@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_gtm.operators._validation import check_choice, check_range, is_template
 from airflow_provider_gtm.operators.base import GtmFetchOperator, LazyHookClass
+from airflow_provider_gtm.operators.watermark import Watermark
 
 if TYPE_CHECKING:
     from airflow_provider_gtm.core.pagination import Page
@@ -28,10 +30,16 @@ class OctopusFetchOperator(GtmFetchOperator):
         (templated, e.g. ``"{{ data_interval_start }}"`` for incremental runs).
     :param direction: for ``all_posts``: ``After`` (newer than ``origin_time``) or ``Before`` (API default).
 
-    Example (posts created since the last run)::
+    Incremental (``all_posts``): with ``watermark_field="createdAt"`` and ``since_last_watermark=True``
+    each run continues after the newest post the last successful run wrote (whatever the schedule;
+    see :mod:`airflow_provider_gtm.operators.watermark`); an ``origin_time`` given explicitly wins
+    (a replay), and with neither the first run takes every post::
 
-        OctopusFetchOperator(task_id="new_posts", feed="all_posts", origin_time="{{ data_interval_start }}",
-                             direction="After", order="Asc")
+        OctopusFetchOperator(task_id="new_posts", feed="all_posts", order="Asc",
+                             watermark_field="createdAt", since_last_watermark=True)
+
+    Do not use ``origin_time="{{ data_interval_start }}"`` for this on Airflow 3: a cron-scheduled
+    run's data interval has zero length, so posts created between two runs would never be fetched.
     """
 
     template_fields: Sequence[str] = (
@@ -74,14 +82,47 @@ class OctopusFetchOperator(GtmFetchOperator):
     def describe(self) -> str:
         return f"Octopus {self.feed}" + (f" of {self.parent_id}" if self.parent_id else "")
 
+    def watermark_seed(self) -> Watermark | None:
+        # Before any recorded watermark, an explicit "after this time" is where the next run may continue.
+        if self.feed == "all_posts" and self.origin_time and self.direction == "After":
+            from airflow_provider_gtm.hooks.octopus import to_epoch_ms
+
+            return Watermark(to_epoch_ms(self.origin_time), [])
+        return None
+
     def iter_pages(self, hook: OctopusConnectHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
-        return hook.iter_feed_pages(
+        from airflow_provider_gtm.hooks.octopus import to_epoch_ms
+
+        origin, direction = self.origin_time or None, self.direction or None
+        since = self.incremental.start if self.incremental is not None else None
+        if since is not None and origin is None and self.feed == "all_posts":
+            # One millisecond early: whether the API counts the origin itself or not, the posts at
+            # exactly the watermark come back, and the ones already written are dropped by id below.
+            origin, direction = to_epoch_ms(since.value) - 1, "After"
+        else:
+            since = None
+        if origin is None and direction == "After":
+            direction = None  # "after nothing" is every post: send no direction without an origin
+        pages = hook.iter_feed_pages(
             self.feed,  # type: ignore[arg-type]
             parent_id=self.parent_id,
             page_size=int(self.page_size),
             order=self.order or None,  # type: ignore[arg-type]
-            origin_time=self.origin_time or None,
-            direction=self.direction or None,  # type: ignore[arg-type]
+            origin_time=origin,
+            direction=direction,  # type: ignore[arg-type]
             start_cursor=start,
             limit=limit,
         )
+        if since is None:
+            return pages
+        return self._after_watermark(pages, since)
+
+    def _after_watermark(self, pages: Iterator[Page], since: Watermark) -> Iterator[Page]:
+        field, id_field = self.watermark_field or "createdAt", self.id_field
+        dropped = 0
+        for page in pages:
+            kept = [r for r in page.records
+                    if not isinstance(r, dict) or since.admits(r.get(field), r.get(id_field))]
+            dropped += len(page.records) - len(kept)
+            total = None if page.total is None else page.total - dropped
+            yield dataclasses.replace(page, records=kept, total=total)

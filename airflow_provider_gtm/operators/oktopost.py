@@ -109,6 +109,7 @@ class OktopostCreateOperator(GtmBatchOperator):
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "kind")
     hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
     default_conn_id = "oktopost_default"
+    one_call_per_record = True
     max_batch_size = 100
 
     def __init__(self, *, kind: str, **kwargs: Any) -> None:

@@ -52,7 +52,7 @@ from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator, Okto
     OktopostFetchOperator(task_id="d", resource="campaigns")
     OktopostCreateOperator(task_id="e", kind="campaigns", records=[{"name": "x"}])
     CustomerOSBatchOperator(task_id="f", operation="organizations.create", records=[{"name": "x"}])
-    CustomerOSEnrichPersonOperator(task_id="g", email="a@example.com", deferrable=True)""")
+    CustomerOSEnrichPersonOperator(task_id="g", person_email="a@example.com", deferrable=True)""")
 
 PARSE = """
 import json, sys
@@ -111,7 +111,13 @@ def test_a_dag_file_using_every_operator_parses_with_only_the_providers_own_modu
     added = {m for m in set(provider["after"]) - set(trivial["after"]) if not m.startswith("unusual_prefix_")}
     assert _runtime_only(set(provider["after"])) == _runtime_only(set(trivial["after"]))
     assert _foreign(added) == []
-    assert len(added) <= 12, sorted(added)
+    # Only the operator layer and the light core modules it needs at parse; never the HTTP client,
+    # the hooks, the paginators, the batching or ledger code, the limiter or the triggers.
+    heavy = ("airflow_provider_gtm.hooks", "airflow_provider_gtm.triggers", "airflow_provider_gtm.core.client",
+             "airflow_provider_gtm.core.hook", "airflow_provider_gtm.core.pagination",
+             "airflow_provider_gtm.core.batching", "airflow_provider_gtm.core.ledger",
+             "airflow_provider_gtm.core.ratelimit")
+    assert sorted(m for m in added if m.startswith(heavy)) == []
 
 
 @pytest.mark.parametrize("dag_file", sorted(p.name for p in (REPO / "dags").glob("*.py")))

@@ -1,0 +1,157 @@
+"""A durable watermark for incremental fetches: each run continues where the last successful one ended.
+
+On Airflow 3 a cron-scheduled run has a zero-length data interval (start == end), so
+``origin_time="{{ data_interval_start }}"`` fetches only what appeared after the run itself started:
+everything created between two runs is lost, and a manual run with defaults fetches nothing. A
+watermark does not depend on the schedule:
+
+- the fetch task records the newest value of ``watermark_field`` it wrote (e.g. Octopus
+  ``createdAt``) and the ids of the records that carry exactly that value, in its XCom
+  (``"watermark"``) and, once its output file is complete, in an Airflow Variable;
+- the next run's fetch starts from that value, keeps records newer than it and those at exactly
+  that value whose id it has not seen, so an API that treats the origin as inclusive or exclusive,
+  or several records created in the same millisecond, neither loses nor repeats a record;
+- the Variable also remembers where the run that wrote it started, so a retried or cleared fetch
+  of that same run starts from there again and rewrites the same records (plus newer ones)
+  instead of skipping its own.
+
+A run that fails after its fetch keeps its records in its output file: clear the failed tasks of that
+run (Airflow's own recovery) rather than expecting the next run to fetch them again. A failed or
+retried fetch never moves the watermark.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _comparable(value: Any) -> Any:
+    """Numbers compare as numbers (epoch ms); anything else as text (ISO-8601 strings sort in time order)."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return str(value)
+
+
+@dataclass
+class Watermark:
+    """The newest ``value`` seen, and the ids of the records that carry exactly that value."""
+
+    value: Any
+    ids: list[str] = field(default_factory=list)
+
+    def admits(self, value: Any, record_id: Any) -> bool:
+        """True for a record the fetch that recorded this watermark has not written."""
+        mine, theirs = _comparable(self.value), _comparable(value)
+        if type(mine) is not type(theirs):
+            return True  # cannot compare: keep the record rather than lose it
+        return bool(theirs > mine) or (theirs == mine and str(record_id) not in self.ids)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "ids": sorted(self.ids)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Watermark | None:
+        if not isinstance(data, Mapping) or data.get("value") is None:
+            return None
+        return cls(value=data["value"], ids=[str(i) for i in data.get("ids") or []])
+
+
+class WatermarkTracker:
+    """Follows the newest ``field`` value among the records a fetch writes (page by page)."""
+
+    def __init__(self, field_name: str, *, id_field: str = "id", start: Watermark | None = None) -> None:
+        self.field = field_name
+        self.id_field = id_field
+        self.current: Watermark | None = Watermark(start.value, list(start.ids)) if start else None
+
+    def observe(self, records: Iterable[Any]) -> None:
+        for record in records:
+            if not isinstance(record, Mapping) or record.get(self.field) is None:
+                continue
+            value, record_id = record[self.field], str(record.get(self.id_field))
+            if self.current is None:
+                self.current = Watermark(value, [record_id])
+                continue
+            mine, theirs = _comparable(self.current.value), _comparable(value)
+            if type(mine) is not type(theirs):
+                continue
+            if theirs > mine:
+                self.current = Watermark(value, [record_id])
+            elif theirs == mine and record_id not in self.current.ids:
+                self.current.ids.append(record_id)
+
+    def to_json(self) -> dict[str, Any] | None:
+        return self.current.to_json() if self.current is not None else None
+
+
+def default_variable_key(dag_id: str, task_id: str) -> str:
+    """``gtm_watermark__<dag_id>__<task_id>``: the Variable a fetch keeps its watermark in."""
+    return f"gtm_watermark__{dag_id}__{task_id}"
+
+
+def load_start(variable_key: str, run_id: str) -> Watermark | None:
+    """Where this run's fetch starts: the last successful fetch's watermark, or, for a retry or a
+    re-run of the run that wrote it, the watermark that run itself started from."""
+    from airflow.sdk import Variable
+
+    raw = Variable.get(variable_key, default=None)
+    if raw is None:
+        return None
+    try:
+        stored = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return None
+    if not isinstance(stored, Mapping):
+        return None
+    if stored.get("run_id") == run_id:
+        return Watermark.from_json(stored.get("started_from"))
+    return Watermark.from_json(stored)
+
+
+def save(variable_key: str, run_id: str, started_from: Watermark | None, reached: dict[str, Any] | None) -> None:
+    """Record the watermark a complete fetch reached (nothing when it saw no record and had no start)."""
+    from airflow.sdk import Variable
+
+    if reached is None:
+        return
+    stored = {**reached, "run_id": run_id, "started_from": started_from.to_json() if started_from else None}
+    Variable.set(variable_key, json.dumps(stored), description="airflow-provider-gtm incremental fetch watermark")
+
+
+class IncrementalFetch:
+    """The watermark side of one fetch task: where it starts, what it reached, and recording it.
+
+    Built by :class:`~airflow_provider_gtm.operators.base.GtmFetchOperator` when ``watermark_field``
+    is set; ``since_last_watermark=True`` also reads and records the Variable.
+    """
+
+    def __init__(self, *, field_name: str, id_field: str, variable_key: str | None, run_id: str,
+                 seed: Watermark | None, checkpoint: Mapping[str, Any] | None) -> None:
+        self.variable_key = variable_key
+        self.run_id = run_id
+        self.start = load_start(variable_key, run_id) if variable_key else None
+        begin = self.start or seed
+        self.tracker = WatermarkTracker(field_name, id_field=id_field, start=begin)
+        if checkpoint and checkpoint.get("watermark"):
+            # A resumed try: what the pages already written reached.
+            self.tracker.current = Watermark.from_json(checkpoint["watermark"])
+
+    def observe(self, records: Iterable[Any]) -> None:
+        self.tracker.observe(records)
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {"watermark": self.tracker.to_json()}
+
+    def finish(self, result: dict[str, Any]) -> None:
+        """Add ``watermark`` to the XCom and, the output being complete, record it for the next run."""
+        reached = self.tracker.to_json()
+        result["watermark"] = reached
+        if self.variable_key:
+            save(self.variable_key, self.run_id, self.start, reached)

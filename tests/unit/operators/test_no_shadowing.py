@@ -1,0 +1,62 @@
+"""No operator of the provider takes a parameter that overwrites a BaseOperator attribute.
+
+``CustomerOSEnrichPersonOperator(email=...)`` once replaced ``BaseOperator.email`` (the failure-alert
+recipients) with the person to enrich. Every operator class's own ``__init__`` parameters are
+checked against BaseOperator's parameters and attributes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+from airflow.sdk import BaseOperator
+
+import airflow_provider_gtm.operators as operators_package
+
+# Parameters an operator may pass through on purpose (documented BaseOperator behaviour it extends).
+ALLOWED: set[str] = {"kwargs"}
+
+
+def provider_operators() -> list[type[BaseOperator]]:
+    found = set()
+    for module_info in pkgutil.iter_modules(operators_package.__path__):
+        module = importlib.import_module(f"{operators_package.__name__}.{module_info.name}")
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, BaseOperator) and obj.__module__.startswith("airflow_provider_gtm."):
+                found.add(obj)
+    return sorted(found, key=lambda cls: cls.__qualname__)
+
+
+def base_operator_names() -> set[str]:
+    names = set(inspect.signature(BaseOperator.__init__).parameters)
+    names |= {name for name in dir(BaseOperator) if not name.startswith("_")}
+    return names
+
+
+def test_the_check_sees_every_operator():
+    names = {cls.__name__ for cls in provider_operators()}
+    assert {"CustomerOSEnrichPersonOperator", "CustomerOSLookupOperator", "OctyBatchOperator",
+            "OktopostCreateOperator", "OctopusFetchOperator", "GtmFetchOperator", "GtmBatchOperator"} <= names
+    assert {"email", "params", "retries", "pool", "task_id", "log"} <= base_operator_names()
+
+
+def test_no_operator_parameter_shadows_a_base_operator_attribute():
+    base = base_operator_names()
+    clashes = {}
+    for cls in provider_operators():
+        own = set(inspect.signature(cls.__init__).parameters) - {"self"} - ALLOWED
+        shadowed = sorted(own & base)
+        if shadowed:
+            clashes[cls.__qualname__] = shadowed
+    assert clashes == {}
+
+
+def test_alert_recipients_stay_base_operator_email():
+    from airflow_provider_gtm.operators.customeros import CustomerOSEnrichPersonOperator
+
+    op = CustomerOSEnrichPersonOperator(task_id="e", person_email="prospect@acme.example",
+                                        email=["oncall@ops.example"])
+    assert op.email == ["oncall@ops.example"]
+    assert op.person_email == "prospect@acme.example"
