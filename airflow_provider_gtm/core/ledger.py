@@ -67,6 +67,7 @@ class ChunkOutcome:
             accepted=self.accepted + part.accepted,
             failures=self.failures + part.failures,
             resend=[positions[i] for i in part.resend],
+            inflight=[positions[i] for i in part.inflight],
             confirmed=self.confirmed + part.confirmed,
         )
 

@@ -425,6 +425,20 @@ class GtmBatchOperator(BaseOperator):
     #: Records per ledger chunk when ``batch_size`` is not given (each chunk is one ledger entry).
     ledger_chunk_size: ClassVar[int] = 50
 
+    #: Record fields that name a record in messages (the first one present is used).
+    identifier_fields: ClassVar[tuple[str, ...]] = (
+        "customer_id", "item_id", "event_type", "email", "domain", "name", "messageId", "id",
+    )
+
+    def record_identifier(self, record: Any) -> Any:
+        """What names a record in the failures file when the API gave no answer for it."""
+        if isinstance(record, Mapping):
+            for name in self.identifier_fields:
+                if record.get(name) not in (None, ""):
+                    return record[name]
+            return None
+        return record
+
     def validate_record(self, record: Any) -> str | None:
         """What is wrong with one record before anything is sent (``None``: nothing); per API."""
         return None
@@ -523,18 +537,17 @@ class GtmBatchOperator(BaseOperator):
                             f"retries the task, which resumes from the write ledger {ledger.directory}"
                         )
                 for record in unknown:
-                    line = {"record": record, "identifier": None, "error_message": OUTCOME_UNKNOWN_RETRY,
-                            "status": None}
+                    line = {"record": record, "identifier": self.record_identifier(record),
+                            "error_message": OUTCOME_UNKNOWN_RETRY, "status": None}
+                    examples.setdefault(OUTCOME_UNKNOWN_RETRY, [])
+                    if len(examples[OUTCOME_UNKNOWN_RETRY]) < 5:
+                        examples[OUTCOME_UNKNOWN_RETRY].append(line["identifier"])
                     failures_fh.write((_dumps(line) + "\n").encode())
+                    submitted += 1
+                    failed += 1
+                    reasons[OUTCOME_UNKNOWN_RETRY] += 1
             finally:
                 hook.close()
-        if unknown:
-            raise AirflowFailException(
-                f"{self.describe()}: {len(unknown)} records were sent by an earlier try whose answer was never "
-                f"recorded and the API cannot tell whether they were applied; they were not sent again. "
-                f"Check them and decide (they are in {failures_path} as {OUTCOME_UNKNOWN_RETRY!r}); "
-                f"ledger: {ledger.directory}"
-            )
         if submitted != succeeded + failed:
             raise AirflowFailException(
                 f"accounting error: submitted {submitted} != succeeded {succeeded} + failed {failed}"
@@ -553,6 +566,15 @@ class GtmBatchOperator(BaseOperator):
             if len(ids) > self.max_xcom_ids:
                 summary["ids_truncated"] = True
         self._log_summary(summary, reasons, examples)
+        if unknown:
+            summary["outcome_unknown"] = len(unknown)
+            context["ti"].xcom_push(key="return_value", value=summary)
+            raise AirflowFailException(
+                f"{self.describe()}: {len(unknown)} records were sent by an earlier try whose answer was never "
+                "recorded, and the API cannot tell whether they were applied; they were not sent again. "
+                f"Check them and decide: they are in {failures_path} as {OUTCOME_UNKNOWN_RETRY!r} "
+                f"(write ledger: {ledger.directory})"
+            )
         self._apply_policy(context, summary)
         return summary
 
@@ -626,14 +648,15 @@ class GtmBatchOperator(BaseOperator):
         outcome.confirmed = max(0, result.succeeded - len(result.accepted))
         used: set[int] = set()
         for failure in result.failures:
+            # A record the answer reports as "outcome unknown" stays a per-record failure (the
+            # failures policy decides; it is never resent). A server error that applied nothing
+            # (not "outcome unknown") is sent again by the next try.
             maybe_applied = failure.error_message.startswith(OUTCOME_UNKNOWN)
-            if maybe_applied or (failure.status is not None and failure.status >= 500):
+            if not maybe_applied and failure.status is not None and failure.status >= 500:
                 position = _position(chunk, failure.record, used)
                 if position is not None:
                     used.add(position)
-                    # Maybe applied: resolved by the next try (a lookup, else a person); a server
-                    # error that the API says applied nothing: sent again by the next try.
-                    (outcome.inflight if maybe_applied else outcome.resend).append(position)
+                    outcome.resend.append(position)
                     continue
             if failure.already_exists and self.existing_is_success:
                 outcome.accepted.append({"existing": True, **failure.to_json()})
