@@ -430,6 +430,36 @@ class OktopostHook(GtmBaseHook):
             start=start_page, limit=limit,
         )
 
+    def created_since(self, resource: str, since: datetime, max_pages: int = 10) -> list[dict[str, Any]] | None:
+        """The records of a list whose ``Created`` is at or after ``since`` (UTC), newest pages first.
+
+        Used to find out whether a create whose answer was lost was applied. Oktopost lists oldest
+        first, so this reads the last pages (from ``Total``) backwards until a page starts before
+        ``since``. ``None`` when that takes more than ``max_pages`` pages (it cannot tell cheaply).
+        """
+        count = 100
+        first = next(iter(self.iter_pages(resource, count=count, limit=count)), None)
+        total = first.total if first is not None and first.total is not None else 0
+        found: list[dict[str, Any]] = []
+        last_page = max(0, (total - 1) // count)
+        for number, page_index in enumerate(range(last_page, -1, -1)):
+            if number >= max_pages:
+                return None
+            page = first if page_index == 0 else next(
+                iter(self.iter_pages(resource, count=count, start_page=page_index, limit=count)), None
+            )
+            records = page.records if page is not None else []
+            older = False
+            for record in records:
+                created = _parse_created(record.get("Created"))
+                if created is not None and created >= since:
+                    found.append(record)
+                elif created is not None:
+                    older = True
+            if older or not records:
+                return found
+        return found
+
     def iter_records(
         self,
         resource: str,
@@ -606,3 +636,13 @@ def _listish(value: Any) -> Any:
     if isinstance(value, Iterable) and not isinstance(value, Mapping):
         return list(value)
     return value
+
+
+def _parse_created(value: Any) -> datetime | None:
+    """Oktopost's ``Created`` (``YYYY-MM-DD HH:MM:SS``, UTC) as an aware datetime."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None

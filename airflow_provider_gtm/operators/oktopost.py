@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.pagination import Page
@@ -120,3 +120,32 @@ class OktopostCreateOperator(GtmBatchOperator):
 
     def assigned_id(self, accepted: Any) -> Any:
         return accepted.get("Id") if isinstance(accepted, dict) else None
+
+    #: How far before the lost chunk's start a "created since" lookup reaches (clock skew).
+    lookup_margin: ClassVar[timedelta] = timedelta(minutes=2)
+
+    def resolve_unknown(  # type: ignore[override]
+        self, hook: OktopostHook, records: list[Any], started_at: str | None
+    ) -> tuple[list[Any], list[int]] | None:
+        """Campaigns: list the campaigns created since the lost chunk started and match them by name.
+
+        Other kinds have no field that tells a record this task sent from another one: ``None``.
+        """
+        if self.kind != "campaigns" or not started_at:
+            return None
+        since = datetime.fromisoformat(started_at) - self.lookup_margin
+        created = hook.created_since("campaigns", since)
+        if created is None:
+            return None
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for campaign in created:
+            by_name.setdefault(str(campaign.get("Name")), []).append(campaign)
+        found: list[Any] = []
+        not_applied: list[int] = []
+        for position, record in enumerate(records):
+            matches = by_name.get(str(record.get("name"))) if isinstance(record, dict) else None
+            if matches:
+                found.append(matches.pop(0))
+            else:
+                not_applied.append(position)
+        return found, not_applied

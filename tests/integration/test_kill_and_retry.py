@@ -53,6 +53,8 @@ class Case:
     records: Callable[[int], list[Any]]
     identify: Callable[[Any], Any]
     stored: Callable[[dict[str, Any]], list[Any]]
+    #: The API can tell whether a lost chunk was applied (the operator looks before resending).
+    lookup: bool = False
 
 
 CASES = {
@@ -80,7 +82,7 @@ CASES = {
         lambda records, base: OktopostCreateOperator(task_id="w", kind="campaigns", records=records,
                                                      batch_size=BATCH, output_base_uri=base),
         lambda n: [{"name": f"Kill {i}"} for i in range(n)], lambda r: r["name"],
-        lambda state: [c.get("Name") for c in state["campaigns"].values()]),
+        lambda state: [c.get("Name") for c in state["campaigns"].values()], lookup=True),
 }
 
 #: (name, ledger method, which call, kill before or after it): chunk 1 of 3 is the one interrupted.
@@ -133,7 +135,8 @@ def test_killed_batch_is_resumed_exactly_once(sandbox, tmp_path, operation, poin
 
     ctx = context()
     operator = case.make(records, base)
-    if point == "applied, answer not recorded":
+    lost_answer = point == "applied, answer not recorded" and not case.lookup
+    if lost_answer:
         # Nothing can tell whether chunk 1 landed without a lookup: it is not resent, a person decides.
         with pytest.raises(AirflowFailException, match="not sent again"):
             operator.execute(ctx)
@@ -147,7 +150,7 @@ def test_killed_batch_is_resumed_exactly_once(sandbox, tmp_path, operation, poin
     failures = lines(summary["failures_uri"])
     results = lines(summary["results_uri"])
     assert len(results) == summary["succeeded"] and len(failures) == summary["failed"]
-    if point == "applied, answer not recorded":
+    if lost_answer:
         assert summary["failed"] == BATCH == summary["outcome_unknown"]
         assert sorted(case.identify(f["record"]) for f in failures) == sorted(
             case.identify(r) for r in records[BATCH:2 * BATCH]
