@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.pagination import Page
-from airflow_provider_gtm.hooks.oktopost import OktopostHook
+from airflow_provider_gtm.hooks.oktopost import CREATE_SPECS, OktopostHook
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
 
@@ -120,6 +120,16 @@ class OktopostCreateOperator(GtmBatchOperator):
 
     def assigned_id(self, accepted: Any) -> Any:
         return accepted.get("Id") if isinstance(accepted, dict) else None
+
+    def validate_record(self, record: Any) -> str | None:
+        """Every required Oktopost field is present (checked for every record before any is sent)."""
+        spec = CREATE_SPECS.get(self.kind)
+        if spec is None:
+            return None
+        if not isinstance(record, dict):
+            return f"expected an object with {', '.join(spec.required)}, got {type(record).__name__}"
+        missing = [name for name in spec.required if record.get(name) in (None, "")]
+        return f"field {missing[0]!r} is missing" if missing else None
 
     #: How far before the lost chunk's start a "created since" lookup reaches (clock skew).
     lookup_margin: ClassVar[timedelta] = timedelta(minutes=2)

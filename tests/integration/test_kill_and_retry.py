@@ -157,3 +157,28 @@ def test_killed_batch_is_resumed_exactly_once(sandbox, tmp_path, operation, poin
         )
     else:
         assert summary["failed"] == 0 and not failures
+
+
+def test_bad_line_75_fails_before_line_1_is_sent(sandbox, tmp_path):
+    records = [{"name": f"Early {i}"} for i in range(120)]
+    records[74] = {"url": "https://no-name.example"}
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    operator = OktopostCreateOperator(task_id="w", kind="campaigns", input_uri=f"file://{source}",
+                                      output_base_uri=f"file://{tmp_path}/out")
+    with pytest.raises(AirflowFailException, match=r"record 75 is invalid, nothing was sent: field 'name' is missing"):
+        operator.execute(context())
+    source.write_text(source.read_text().replace('{"url": "https://no-name.example"}', "{not json"))
+    with pytest.raises(AirflowFailException, match="line 75 is not valid JSON"):
+        operator.execute(context())
+    assert not [c for c in sandbox.state()["apis"]["oktopost"]["campaigns"].values()
+                if str(c.get("Name", "")).startswith("Early")]
+
+
+def test_garbage_policy_fails_before_anything_is_sent(sandbox, tmp_path):
+    operator = OktopostCreateOperator(task_id="w", kind="campaigns", records=[{"name": "Policy 1"}],
+                                      on_failures="{{ params.p }}", output_base_uri=f"file://{tmp_path}/out")
+    operator.on_failures = "sometimes"  # what the template rendered to
+    with pytest.raises(AirflowFailException, match="on_failures"):
+        operator.execute(context())
+    assert not sandbox.state()["apis"]["oktopost"]["campaigns"]
