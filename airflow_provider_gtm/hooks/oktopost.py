@@ -22,7 +22,7 @@ from requests.auth import HTTPBasicAuth
 
 from airflow_provider_gtm.core.batching import BatchResult, check_batch_size, run_batches, send_each, split_invalid
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
-from airflow_provider_gtm.core.errors import GtmConfigError
+from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page, page_number_pages
 from airflow_provider_gtm.core.ratelimit import Window
@@ -366,6 +366,15 @@ class OktopostHook(GtmBaseHook):
         """
         params = {"boardId": board_id} if board_id else None
         return self._one("/advocate", id, "id", "Advocate", params)
+
+    def find_advocate(self, email: str) -> dict[str, Any] | None:
+        """``GET /v2/advocate?email=``: the ``Advocate`` with this email, ``None`` when there is none."""
+        if not isinstance(email, str) or not email.strip():
+            raise GtmConfigError(f"Oktopost: email must be a non-empty string, got {email!r}.")
+        try:
+            return self._unwrap(self._get("/advocate", {"email": email.strip()}), "Advocate")
+        except GtmNotFoundError:
+            return None
 
     def get_post_analytics(self, post_id: str) -> dict[str, Any]:
         """``GET /v2/analytics/{postId}``: the post's ``Stats``

@@ -139,8 +139,11 @@ class OktopostCreateOperator(GtmBatchOperator):
     ) -> tuple[list[Any], list[int]] | None:
         """Campaigns: list the campaigns created since the lost chunk started and match them by name.
 
+        Advocate invites: ``GET /v2/advocate?email=`` per record (found on the board: invited).
         Other kinds have no field that tells a record this task sent from another one: ``None``.
         """
+        if self.kind == "advocate_invites":
+            return self._resolve_advocates(hook, records)
         if self.kind != "campaigns" or not started_at:
             return None
         since = datetime.fromisoformat(started_at) - self.lookup_margin
@@ -159,3 +162,16 @@ class OktopostCreateOperator(GtmBatchOperator):
             else:
                 not_applied.append(position)
         return found, not_applied
+
+    @staticmethod
+    def _resolve_advocates(hook: OktopostHook, records: list[Any]) -> tuple[list[Any], list[int]]:
+        found: list[Any] = []
+        not_applied: list[int] = []
+        for position, record in enumerate(records):
+            advocate = hook.find_advocate(str(record.get("email"))) if isinstance(record, dict) else None
+            if advocate is not None and record.get("boardId") in (advocate.get("BoardIds") or []):
+                found.append({"Result": True, "Advocate": advocate})
+            else:
+                not_applied.append(position)
+        return found, not_applied
+

@@ -83,6 +83,13 @@ CASES = {
                                                      batch_size=BATCH, output_base_uri=base),
         lambda n: [{"name": f"Kill {i}"} for i in range(n)], lambda r: r["name"],
         lambda state: [c.get("Name") for c in state["campaigns"].values()], lookup=True),
+    "oktopost advocate_invites": Case(
+        "oktopost",
+        lambda records, base: OktopostCreateOperator(task_id="w", kind="advocate_invites", records=records,
+                                                     batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"firstName": "K", "lastName": str(i), "email": f"k{i}@kill.example",
+                    "boardId": "brds00000000000"} for i in range(n)],
+        lambda r: r["email"], lambda state: [a.get("Email") for a in state["advocates"].values()], lookup=True),
 }
 
 #: (name, ledger method, which call, kill before or after it): chunk 1 of 3 is the one interrupted.
