@@ -65,6 +65,27 @@ CASES = {
         lambda n: [{"customer_id": f"k{i}", "profile_data": {"name": f"K {i}"}, "platform_info": {"s": "t"},
                     "has_charged": False} for i in range(n)],
         lambda r: r["customer_id"], lambda state: [p["customer_id"] for p in state["profiles"].values()]),
+    "octy items.create": Case(
+        "octy",
+        lambda records, base: OctyBatchOperator(task_id="w", operation="items.create", records=records,
+                                                batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"item_id": f"ksku{i}", "item_category": "shoes", "item_name": f"K {i}",
+                    "item_description": "x", "item_price": 100 + i} for i in range(n)],
+        lambda r: r["item_id"], lambda state: [i.get("item_id") for i in state["items"].values()]),
+    "octy events.create": Case(
+        "octy",
+        lambda records, base: OctyBatchOperator(task_id="w", operation="events.create", records=records,
+                                                batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"event_type": "custom_event_3", "event_properties": {"n": f"k{i}"},
+                    "profile_id": "profile_000000000001"} for i in range(n)],
+        lambda r: r["event_properties"]["n"],
+        lambda state: [(e.get("event_properties") or {}).get("n") for e in state["events"].values()]),
+    "octy event_types.create": Case(
+        "octy",
+        lambda records, base: OctyBatchOperator(task_id="w", operation="event_types.create", records=records,
+                                                batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"event_type": f"kill_type_{i}", "event_properties": ["plan"]} for i in range(n)],
+        lambda r: r["event_type"], lambda state: [t.get("event_type") for t in state["event_types"].values()]),
     "customeros contacts.bulk_create": Case(
         "customeros",
         lambda records, base: CustomerOSBatchOperator(task_id="w", operation="contacts.bulk_create",
