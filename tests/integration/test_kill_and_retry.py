@@ -27,7 +27,9 @@ from airflow_provider_gtm.core import ledger as ledger_module
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator
 from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
+from airflow_provider_gtm.sandbox.server import SANDBOX_CREDENTIALS
 
+OKTOPOST_ACCOUNT = SANDBOX_CREDENTIALS["oktopost"]["login"]
 RECORDS = 12
 BATCH = 4  # three chunks
 
@@ -86,6 +88,13 @@ CASES = {
                                                 batch_size=BATCH, output_base_uri=base),
         lambda n: [{"event_type": f"kill_type_{i}", "event_properties": ["plan"]} for i in range(n)],
         lambda r: r["event_type"], lambda state: [t.get("event_type") for t in state["event_types"].values()]),
+    "octy templates.create": Case(
+        "octy",
+        lambda records, base: OctyBatchOperator(task_id="w", operation="templates.create", records=records,
+                                                batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"friendly_name": f"kill_t{i}", "template_type": "email", "title": "T", "content": "C"}
+                   for i in range(n)],
+        lambda r: r["friendly_name"], lambda state: [t.get("friendly_name") for t in state["templates"].values()]),
     "customeros contacts.bulk_create": Case(
         "customeros",
         lambda records, base: CustomerOSBatchOperator(task_id="w", operation="contacts.bulk_create",
@@ -104,6 +113,26 @@ CASES = {
                                                      batch_size=BATCH, output_base_uri=base),
         lambda n: [{"name": f"Kill {i}"} for i in range(n)], lambda r: r["name"],
         lambda state: [c.get("Name") for c in state["campaigns"].values()], lookup=True),
+    "oktopost messages": Case(
+        "oktopost",
+        lambda records, base: OktopostCreateOperator(task_id="w", kind="messages", records=records,
+                                                     batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"campaignId": "002s00000000001", "network": "LinkedIn", "message": f"Kill {i}"}
+                   for i in range(n)],
+        lambda r: r["message"], lambda state: [m.get("Message") for m in state["messages"].values()]),
+    "oktopost posts": Case(
+        "oktopost",
+        lambda records, base: OktopostCreateOperator(task_id="w", kind="posts", records=records,
+                                                     batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"messageId": "005s00000000001", "credentialIds": f"003-{OKTOPOST_ACCOUNT}-{i % 3}",
+                    "startDateTime": 1_900_000_000 + i} for i in range(n)],
+        lambda r: r["startDateTime"], lambda state: [p.get("StartDateTime") for p in state["posts"].values()]),
+    "oktopost board_messages": Case(
+        "oktopost",
+        lambda records, base: OktopostCreateOperator(task_id="w", kind="board_messages", records=records,
+                                                     batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"boardId": "brds00000000000", "messageId": f"005s{i:011d}"} for i in range(n)],
+        lambda r: r["messageId"], lambda state: [b.get("messageId") for b in state["board_messages"]]),
     "oktopost advocate_invites": Case(
         "oktopost",
         lambda records, base: OktopostCreateOperator(task_id="w", kind="advocate_invites", records=records,
