@@ -609,6 +609,10 @@ class GtmBatchOperator(BaseOperator):
             )
             outcome = outcome.merge(ChunkOutcome(accepted=list(found), resend=list(not_applied)), outcome.inflight)
             ledger.mark_done(index, outcome)
+            # What the API answers "already exists" for now may be this task's own earlier work.
+            own_existing = True
+        else:
+            own_existing = False
         if outcome.resend:
             positions = outcome.resend
             part = [chunk[i] for i in positions]
@@ -637,12 +641,16 @@ class GtmBatchOperator(BaseOperator):
                 sent.resend.extend(positions[done_count:])
                 ledger.mark_done(index, sent)
                 raise
-            outcome = base.merge(self._outcome(result.check(), part), positions)
+            outcome = base.merge(self._outcome(result.check(), part, own_existing=own_existing), positions)
             ledger.mark_done(index, outcome)
         return outcome
 
-    def _outcome(self, result: BatchResult, chunk: list[Any]) -> ChunkOutcome:
-        """Turn a chunk's checked result into its ledger entry (what is settled, what is resent)."""
+    def _outcome(self, result: BatchResult, chunk: list[Any], *, own_existing: bool = False) -> ChunkOutcome:
+        """Turn a chunk's checked result into its ledger entry (what is settled, what is resent).
+
+        ``own_existing``: the records were sent by an earlier try whose answer was lost, so an
+        "already exists" answer is that try's work: a success whatever ``existing_is_success`` says.
+        """
         outcome = ChunkOutcome(accepted=list(result.accepted))
         # Some answers confirm by count without returning objects: keep the count right.
         outcome.confirmed = max(0, result.succeeded - len(result.accepted))
@@ -658,7 +666,7 @@ class GtmBatchOperator(BaseOperator):
                     used.add(position)
                     outcome.resend.append(position)
                     continue
-            if failure.already_exists and self.existing_is_success:
+            if failure.already_exists and (self.existing_is_success or own_existing):
                 outcome.accepted.append({"existing": True, **failure.to_json()})
                 continue
             outcome.failures.append(failure.to_json())

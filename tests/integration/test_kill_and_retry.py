@@ -106,7 +106,8 @@ CASES = {
         lambda records, base: CustomerOSBatchOperator(task_id="w", operation="organizations.create",
                                                       records=records, batch_size=BATCH, output_base_uri=base),
         lambda n: [{"name": f"Kill {i}", "website": f"https://k{i}.kill.example"} for i in range(n)],
-        lambda r: r["name"], lambda state: [o.get("name") for o in state["organizations"].values()]),
+        lambda r: r["name"], lambda state: [o.get("name") for o in state["organizations"].values()],
+        lookup=True),
     "oktopost campaigns": Case(
         "oktopost",
         lambda records, base: OktopostCreateOperator(task_id="w", kind="campaigns", records=records,
