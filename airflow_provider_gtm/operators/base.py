@@ -630,7 +630,12 @@ class GtmBatchOperator(BaseOperator):
                 for piece in self.send(hook, part):
                     result.extend(piece.check())
             except GtmOutcomeUnknownError:
-                # The call may have been applied: leave the chunk in flight for the next try to resolve.
+                # The call may have been applied: what earlier calls of this part settled is kept,
+                # the rest stays in flight for the next try to resolve (a lookup, else a person).
+                done_count = result.submitted
+                sent = base.merge(self._outcome(result, part[:done_count]), positions[:done_count])
+                sent.inflight.extend(positions[done_count:])
+                ledger.mark_done(index, sent)
                 raise
             except GtmApiError:
                 # The API answered with an error before applying anything (refused, rate limit run
