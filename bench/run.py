@@ -15,6 +15,8 @@ from pathlib import Path
 from bench.benchmarks import ALL
 from bench.common import machine
 
+KEPT_MARKER = "<!-- written by hand below; bench.run keeps it -->"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -40,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         parts += [section, f"_{name}: {time.perf_counter() - started:.0f} s_", ""]
     output = args.output or (None if args.quick else str(Path(__file__).with_name("RESULTS.md")))
     if output:
+        # The hand-written reading of the figures (after KEPT_MARKER) survives a new run.
+        previous = Path(output).read_text() if Path(output).exists() else ""
+        if KEPT_MARKER in previous:
+            parts += ["", KEPT_MARKER + previous.split(KEPT_MARKER, 1)[1]]
         Path(output).write_text("\n".join(parts))
         print(f"written to {output}")
     return 0

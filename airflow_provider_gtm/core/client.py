@@ -16,8 +16,11 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth, _basic_auth_str
+from requests.structures import CaseInsensitiveDict
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
+from airflow_provider_gtm.core import jsonio
 from airflow_provider_gtm.core.errors import (
     GtmApiError,
     GtmAuthError,
@@ -196,11 +199,35 @@ class RestClient:
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
-        self.session.auth = auth
         self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
         if headers:
             self.session.headers.update(headers)
+        if isinstance(auth, HTTPBasicAuth):
+            # Encoded once: a session header, not an auth object re-encoding it on every call.
+            # requests still drops it on a redirect to another host, as it drops auth headers.
+            self.session.headers["Authorization"] = _basic_auth_str(auth.username, auth.password)
+        else:
+            self.session.auth = auth
         self._rng = random.Random()
+        # Resolved once per client, not per call: requests otherwise re-reads the environment's
+        # proxy and CA settings on every request (~0.2-0.9 ms each). The environment is still
+        # honoured (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), as of the client's
+        # creation; every call goes to base_url's host, so one lookup answers for all of them.
+        env = self.session.merge_environment_settings(base_url, {}, None, None, None)
+        self.session.trust_env = False
+        self._proxies: dict[str, str] = dict(env.get("proxies") or {})
+        self._verify: bool | str = env.get("verify", True)
+        self._cert: Any = env.get("cert")
+        # One retry controller for every call; what one call has spent lives in its own _CallState
+        # (tenacity keeps its per-call iteration state thread-local, so threads may share it).
+        self._retrying = Retrying(
+            retry=retry_if_exception_type(_Retry),
+            wait=self._wait_seconds,
+            stop=self._should_stop,
+            sleep=lambda seconds: self.timer.sleep(seconds),
+            reraise=True,
+            before_sleep=self._before_sleep,
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -234,16 +261,8 @@ class RestClient:
         method = method.upper()
         safe = method in SAFE_METHODS if safe_to_retry is None else safe_to_retry
         state = _CallState()
-        retrying = Retrying(
-            retry=retry_if_exception_type(_Retry),
-            wait=lambda rs: self._wait_seconds(rs, state),
-            stop=lambda rs: self._should_stop(rs, state),
-            sleep=self._sleep_tracked(state),
-            reraise=True,
-            before_sleep=lambda rs: self._log_retry(rs, method, path),
-        )
         try:
-            return retrying(
+            return self._retrying(
                 self._attempt, method, path, state, safe, params, json, data, files, headers,
                 accept_statuses, expect_json,
             )
@@ -268,14 +287,15 @@ class RestClient:
 
     # -- retry machinery ------------------------------------------------------------------------
 
-    def _sleep_tracked(self, state: _CallState) -> Callable[[float], None]:
-        def sleep(seconds: float) -> None:
-            state.waited += seconds
-            self.timer.sleep(seconds)
+    @staticmethod
+    def _call_state(rs: RetryCallState) -> _CallState:
+        # request() passes (method, path, state, ...) to _attempt: the call's own state.
+        state = rs.args[2]
+        assert isinstance(state, _CallState)
+        return state
 
-        return sleep
-
-    def _wait_seconds(self, rs: RetryCallState, state: _CallState) -> float:
+    def _wait_seconds(self, rs: RetryCallState) -> float:
+        state = self._call_state(rs)
         exc = rs.outcome.exception() if rs.outcome else None
         server_wait = exc.server_wait if isinstance(exc, _Retry) else None
         state.last_server_wait = server_wait
@@ -285,12 +305,14 @@ class RestClient:
         backoff = min(self.retry.backoff_max, self.retry.backoff_initial * (2 ** (attempt - 1)))
         return backoff + self._rng.uniform(0, self.retry.jitter)
 
-    def _should_stop(self, rs: RetryCallState, state: _CallState) -> bool:
+    def _should_stop(self, rs: RetryCallState) -> bool:
         if rs.attempt_number >= self.retry.max_attempts:
             return True
-        return state.waited + rs.upcoming_sleep > self.retry.max_wait_seconds
+        return self._call_state(rs).waited + rs.upcoming_sleep > self.retry.max_wait_seconds
 
-    def _log_retry(self, rs: RetryCallState, method: str, path: str) -> None:
+    def _before_sleep(self, rs: RetryCallState) -> None:
+        self._call_state(rs).waited += rs.upcoming_sleep
+        method, path = rs.args[0], rs.args[1]
         exc = rs.outcome.exception() if rs.outcome else None
         log.warning(
             "%s %s %s failed (attempt %d): %s; retrying in %.1fs",
@@ -333,9 +355,10 @@ class RestClient:
         url = join_url(self.base_url, path)
         err_kwargs: dict[str, Any] = {"api": self.profile.name, "method": method, "path": path}
         try:
-            resp = self.session.request(
-                method, url, params=params, json=json, data=data, files=files, headers=headers,
-                timeout=self.timeout,
+            resp = self.session.send(
+                self._prepare(method, url, params, json, data, files, headers),
+                timeout=self.timeout, allow_redirects=True, proxies=self._proxies, stream=False,
+                verify=self._verify, cert=self._cert,
             )
             content = resp.content  # read fully here so a truncated body fails inside the attempt
         except requests.RequestException as exc:
@@ -350,7 +373,7 @@ class RestClient:
             self.limiter.observe_headers(resp.headers)
 
         text = decode_text(content, resp.headers.get("Content-Type"), resp.encoding)
-        body, more_documents = _decode_json(text)
+        body, more_documents = _decode_json(text, content)
         status = self.profile.status_of(resp.status_code, None if body is _NOT_JSON else body)
 
         if status >= 400 and status not in accept_statuses:
@@ -368,6 +391,29 @@ class RestClient:
                 raise GtmClientError(message, status=status, body=parsed, **err_kwargs)
         return ApiResponse(status=status, headers=resp.headers, data=parsed, text=text, url=resp.url,
                            more_documents=more_documents)
+
+    def _prepare(
+        self, method: str, url: str, params: Mapping[str, Any] | None, json: Any, data: Any, files: Any,
+        headers: Mapping[str, str] | None,
+    ) -> requests.PreparedRequest:
+        """The request as ``Session.request`` would prepare it, without its per-call merging.
+
+        ``Session.request`` re-merges the session's headers, cookies, hooks and environment on
+        every call (~0.15-0.25 ms); here the session's headers (auth included, encoded once) are
+        laid under the call's own, and its cookies and hooks are used as they are.
+        """
+        merged = CaseInsensitiveDict(self.session.headers)
+        if headers:
+            merged.update(headers)
+            for name in [name for name, value in merged.items() if value is None]:
+                del merged[name]
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=method, url=url, headers=merged, files=files, data=data, json=json, params=params,
+            auth=self.session.auth, cookies=self.session.cookies if len(self.session.cookies) else None,
+            hooks=self.session.hooks,
+        )
+        return prepared
 
     def _raise_for_status(
         self, status: int, resp: requests.Response, body: Any, text: str, safe: bool,
@@ -433,10 +479,16 @@ def decode_text(content: bytes, content_type: str | None, declared: str | None) 
             return content.decode("utf-8", errors="replace")
 
 
-def _decode_json(text: str) -> tuple[Any, list[Any]]:
+def _decode_json(text: str, content: bytes = b"") -> tuple[Any, list[Any]]:
     """``(first document, later documents that differ from it)``; ``_NOT_JSON`` when not JSON."""
     if not text:
         return None, []
+    if content:
+        # The common case, one UTF-8 document, by msgspec straight from the bytes (core/jsonio.py).
+        try:
+            return jsonio.decode_bytes(content), []
+        except ValueError:
+            pass
     try:
         return jsonlib.loads(text), []
     except ValueError:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.errors import GtmConfigError
-from airflow_provider_gtm.core.pagination import Page
-from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 from airflow_provider_gtm.operators._validation import check_choice, is_template
-from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, _load_records, airflow_errors
-from airflow_provider_gtm.triggers.customeros import CustomerOSPersonEnrichmentTrigger
+from airflow_provider_gtm.operators.base import (
+    GtmBatchOperator,
+    GtmFetchOperator,
+    LazyHookClass,
+    _load_records,
+    airflow_errors,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_gtm.core.batching import BatchResult
+    from airflow_provider_gtm.core.pagination import Page
+    from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 
 CUSTOMEROS_LOOKUPS = ("organizations", "person_enrichment", "organization_enrichment", "email_verification")
 CUSTOMEROS_OPERATIONS = ("organizations.create", "contacts.bulk_create")
@@ -35,7 +42,8 @@ class CustomerOSLookupOperator(GtmFetchOperator):
     """
 
     template_fields: Sequence[str] = (*GtmFetchOperator.template_fields, "lookup", "inputs")
-    hook_class = CustomerOSHook
+    hook_class = LazyHookClass["CustomerOSHook"]("airflow_provider_gtm.hooks.customeros.CustomerOSHook")
+    default_conn_id = "customeros_default"
 
     def __init__(
         self, *, lookup: str, inputs: list[Any] | str, poll_timeout: float = 600, **kwargs: Any
@@ -69,6 +77,8 @@ class CustomerOSLookupOperator(GtmFetchOperator):
         )
 
     def iter_pages(self, hook: CustomerOSHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
+        from airflow_provider_gtm.core.pagination import Page
+
         inputs = _load_records(self.inputs)
         first = int(start or 0)
         end = len(inputs) if limit is None else min(len(inputs), first + limit)
@@ -90,7 +100,8 @@ class CustomerOSBatchOperator(GtmBatchOperator):
     """
 
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "operation")
-    hook_class = CustomerOSHook
+    hook_class = LazyHookClass["CustomerOSHook"]("airflow_provider_gtm.hooks.customeros.CustomerOSHook")
+    default_conn_id = "customeros_default"
     max_batch_size = 500
 
     def __init__(self, *, operation: str, **kwargs: Any) -> None:
@@ -144,7 +155,7 @@ class CustomerOSEnrichPersonOperator(BaseOperator):
     def __init__(
         self,
         *,
-        conn_id: str = CustomerOSHook.default_conn_name,
+        conn_id: str = "customeros_default",
         email: str | None = None,
         linkedin_url: str | None = None,
         first_name: str | None = None,
@@ -165,6 +176,8 @@ class CustomerOSEnrichPersonOperator(BaseOperator):
         self.deferrable = deferrable
 
     def execute(self, context: Any) -> Any:
+        from airflow_provider_gtm.hooks.customeros import CustomerOSHook
+
         hook = CustomerOSHook(self.conn_id)
         with airflow_errors("CustomerOS person enrichment"):
             if not self.deferrable:
@@ -179,6 +192,8 @@ class CustomerOSEnrichPersonOperator(BaseOperator):
             )
         if first.get("isComplete", True) or not first.get("resultUrl"):
             return first
+        from airflow_provider_gtm.triggers.customeros import CustomerOSPersonEnrichmentTrigger
+
         self.defer(
             trigger=CustomerOSPersonEnrichmentTrigger(
                 conn_id=self.conn_id, result_url=first["resultUrl"], timeout=self.poll_timeout

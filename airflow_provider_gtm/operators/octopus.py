@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_gtm.core.pagination import Page
-from airflow_provider_gtm.hooks.octopus import OctopusConnectHook
 from airflow_provider_gtm.operators._validation import check_choice, check_range, is_template
-from airflow_provider_gtm.operators.base import GtmFetchOperator
+from airflow_provider_gtm.operators.base import GtmFetchOperator, LazyHookClass
+
+if TYPE_CHECKING:
+    from airflow_provider_gtm.core.pagination import Page
+    from airflow_provider_gtm.hooks.octopus import OctopusConnectHook
 
 OCTOPUS_FEEDS = ("topic_posts", "post_comments", "comment_replies", "user_posts", "all_posts")
 
@@ -35,7 +37,8 @@ class OctopusFetchOperator(GtmFetchOperator):
     template_fields: Sequence[str] = (
         *GtmFetchOperator.template_fields, "feed", "parent_id", "page_size", "order", "origin_time", "direction",
     )
-    hook_class = OctopusConnectHook
+    hook_class = LazyHookClass["OctopusConnectHook"]("airflow_provider_gtm.hooks.octopus.OctopusConnectHook")
+    default_conn_id = "octopus_connect_default"
 
     def __init__(
         self,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_gtm.core.batching import BatchResult
-from airflow_provider_gtm.core.pagination import Page
-from airflow_provider_gtm.hooks.octy import OctyHook
 from airflow_provider_gtm.operators._validation import check_choice
-from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
+from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
+
+if TYPE_CHECKING:
+    from airflow_provider_gtm.core.batching import BatchResult
+    from airflow_provider_gtm.core.pagination import Page
+    from airflow_provider_gtm.hooks.octy import OctyHook
 
 OCTY_RESOURCES = ("profiles", "items", "event_types", "segments", "templates")
 OCTY_OPERATIONS = (
@@ -35,7 +37,8 @@ class OctyFetchOperator(GtmFetchOperator):
     """
 
     template_fields: Sequence[str] = (*GtmFetchOperator.template_fields, "resource", "filters")
-    hook_class = OctyHook
+    hook_class = LazyHookClass["OctyHook"]("airflow_provider_gtm.hooks.octy.OctyHook")
+    default_conn_id = "octy_default"
 
     def __init__(self, *, resource: str, filters: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -66,7 +69,8 @@ class OctyBatchOperator(GtmBatchOperator):
     """
 
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "operation")
-    hook_class = OctyHook
+    hook_class = LazyHookClass["OctyHook"]("airflow_provider_gtm.hooks.octy.OctyHook")
+    default_conn_id = "octy_default"
     max_batch_size = 500
 
     def __init__(self, *, operation: str, **kwargs: Any) -> None:

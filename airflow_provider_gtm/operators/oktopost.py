@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_gtm.core.batching import BatchResult
-from airflow_provider_gtm.core.pagination import Page
-from airflow_provider_gtm.hooks.oktopost import CREATE_SPECS, OktopostHook
 from airflow_provider_gtm.operators._validation import check_choice, is_template
-from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
+from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
+
+if TYPE_CHECKING:
+    from airflow_provider_gtm.core.batching import BatchResult
+    from airflow_provider_gtm.core.pagination import Page
+    from airflow_provider_gtm.hooks.oktopost import OktopostHook
 
 OKTOPOST_RESOURCES = ("campaigns", "messages", "posts", "credentials", "boards", "advocates", "clicks", "leads")
 OKTOPOST_CREATE_KINDS = ("campaigns", "messages", "posts", "board_messages", "advocate_invites")
@@ -36,7 +38,8 @@ class OktopostFetchOperator(GtmFetchOperator):
     template_fields: Sequence[str] = (
         *GtmFetchOperator.template_fields, "resource", "filters", "count", "order", "after", "before",
     )
-    hook_class = OktopostHook
+    hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
+    default_conn_id = "oktopost_default"
 
     def __init__(
         self,
@@ -104,7 +107,8 @@ class OktopostCreateOperator(GtmBatchOperator):
     """
 
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "kind")
-    hook_class = OktopostHook
+    hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
+    default_conn_id = "oktopost_default"
     max_batch_size = 100
 
     def __init__(self, *, kind: str, **kwargs: Any) -> None:
@@ -123,6 +127,8 @@ class OktopostCreateOperator(GtmBatchOperator):
 
     def validate_record(self, record: Any) -> str | None:
         """Every required Oktopost field is present (checked for every record before any is sent)."""
+        from airflow_provider_gtm.hooks.oktopost import CREATE_SPECS  # lazy, like the hook class
+
         spec = CREATE_SPECS.get(self.kind)
         if spec is None:
             return None

@@ -1,0 +1,133 @@
+"""Parsing a DAG file that uses the provider loads only the provider's own small modules.
+
+requests, urllib3, tenacity, the hooks and the trigger base load in ``execute``/``get_conn``, not
+when the DAG processor parses a file. Checked in fresh processes by the modules loaded (the wall
+time, at most 10 ms over a trivial DAG file, is measured by ``bench/`` and recorded in
+bench/RESULTS.md: tests do not assert timings).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+OPERATOR_MODULES = [f"airflow_provider_gtm.operators.{name}" for name in ("octy", "octopus", "oktopost", "customeros")]
+#: Loaded only when a task runs (or a hook is used).
+RUNTIME_ONLY = ("requests", "urllib3", "charset_normalizer", "idna", "tenacity", "airflow.triggers.base",
+                "airflow_provider_gtm.hooks", "airflow_provider_gtm.core.client", "airflow_provider_gtm.core.hook",
+                "airflow_provider_gtm.core.pagination", "airflow_provider_gtm.triggers")
+
+TRIVIAL_DAG = """
+from __future__ import annotations
+import pendulum
+from airflow.sdk import dag, task
+
+@dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"))
+def trivial():
+    @task
+    def hello():
+        return 1
+    hello()
+
+trivial()
+"""
+
+PROVIDER_DAG = TRIVIAL_DAG.replace("trivial", "with_provider").replace("from airflow.sdk import dag, task", """\
+from airflow.sdk import dag, task
+from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator, CustomerOSEnrichPersonOperator
+from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
+from airflow_provider_gtm.operators.octy import OctyBatchOperator, OctyFetchOperator
+from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator, OktopostFetchOperator""").replace(
+    "    hello()", """\
+    hello()
+    OctyFetchOperator(task_id="a", resource="profiles")
+    OctyBatchOperator(task_id="b", operation="profiles.create", input_uri="{{ ti.xcom_pull('a')['uri'] }}")
+    OctopusFetchOperator(task_id="c", feed="all_posts")
+    OktopostFetchOperator(task_id="d", resource="campaigns")
+    OktopostCreateOperator(task_id="e", kind="campaigns", records=[{"name": "x"}])
+    CustomerOSBatchOperator(task_id="f", operation="organizations.create", records=[{"name": "x"}])
+    CustomerOSEnrichPersonOperator(task_id="g", email="a@example.com", deferrable=True)""")
+
+PARSE = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+before = set(sys.modules)
+bag = DagBag(dag_folder=sys.argv[1])
+assert not bag.import_errors, bag.import_errors
+print(json.dumps({"before": sorted(before), "after": sorted(sys.modules), "dags": sorted(bag.dag_ids)}))
+"""
+
+
+def _loaded(code: str, *args: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _foreign(modules: set[str]) -> list[str]:
+    """Modules neither the provider's own nor the standard library's."""
+    return sorted(m for m in modules if not m.startswith("airflow_provider_gtm")
+                  and m.split(".")[0] not in sys.stdlib_module_names)
+
+
+def _runtime_only(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == r or m.startswith(r + ".") for r in RUNTIME_ONLY))
+
+
+def test_importing_the_provider_and_its_operators_loads_no_http_stack_hooks_or_triggers():
+    code = f"""
+import json, sys
+import airflow.sdk  # what every DAG file imports anyway
+before = set(sys.modules)
+import airflow_provider_gtm
+airflow_provider_gtm.get_provider_info()
+for name in {OPERATOR_MODULES!r}:
+    __import__(name)
+print(json.dumps({{"before": sorted(before), "after": sorted(sys.modules)}}))
+"""
+    loaded = _loaded(code)
+    added = set(loaded["after"]) - set(loaded["before"])
+    assert _runtime_only(added) == []
+    assert "requests" not in loaded["after"] and "urllib3" not in loaded["after"]
+    assert _foreign(added) == []
+
+
+def test_a_dag_file_using_every_operator_parses_with_only_the_providers_own_modules_added(tmp_path):
+    (tmp_path / "trivial").mkdir()
+    (tmp_path / "trivial" / "trivial.py").write_text(textwrap.dedent(TRIVIAL_DAG))
+    (tmp_path / "provider").mkdir()
+    (tmp_path / "provider" / "with_provider.py").write_text(textwrap.dedent(PROVIDER_DAG))
+    trivial = _loaded(PARSE, str(tmp_path / "trivial"))
+    provider = _loaded(PARSE, str(tmp_path / "provider"))
+    assert trivial["dags"] == ["trivial"] and provider["dags"] == ["with_provider"]
+    # The DAG file's own module is named after its path ("unusual_prefix_<hash>_<file>").
+    added = {m for m in set(provider["after"]) - set(trivial["after"]) if not m.startswith("unusual_prefix_")}
+    assert _runtime_only(set(provider["after"])) == _runtime_only(set(trivial["after"]))
+    assert _foreign(added) == []
+    assert len(added) <= 12, sorted(added)
+
+
+@pytest.mark.parametrize("dag_file", sorted(p.name for p in (REPO / "dags").glob("*.py")))
+def test_sample_dags_parse_without_the_http_stack(tmp_path, dag_file):
+    (tmp_path / dag_file).write_text((REPO / "dags" / dag_file).read_text())
+    loaded = _loaded(PARSE, str(tmp_path))
+    assert _runtime_only(set(loaded["after"]) - set(loaded["before"])) == []
+
+
+def test_operators_know_their_hooks_default_connection_without_importing_it():
+    from airflow_provider_gtm.operators import customeros, octopus, octy, oktopost
+    from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
+
+    operators = [cls for module in (customeros, octopus, octy, oktopost) for cls in vars(module).values()
+                 if isinstance(cls, type) and issubclass(cls, GtmFetchOperator | GtmBatchOperator)
+                 and cls not in (GtmFetchOperator, GtmBatchOperator)]
+    assert len(operators) >= 7
+    for cls in operators:
+        assert cls.default_conn_id == cls.hook_class.default_conn_name, cls.__name__
