@@ -125,3 +125,20 @@ def test_existing_is_success_counts_only_already_exists_answers(tmp_path):
                   existing_is_success=True)
     summary = op.execute(context())
     assert (summary["succeeded"], summary["failed"], summary["existing"]) == (2, 0, 1)
+
+
+def test_the_ledger_works_on_an_object_store_without_append_or_rename(monkeypatch):
+    from airflow.sdk.io import fs as sdk_fs
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    # An object store stand-in (fsspec's memory store): no local rename path, objects written whole.
+    monkeypatch.setitem(sdk_fs._register_filesystems(), "memory", lambda conn_id: MemoryFileSystem())
+    api: list[str] = []
+    uri = "memory://gtm-ledger-test/run/f.jsonl"
+    first = ApiBatch(task_id="t", api=api, records=RECORDS, batch_size=4, failures_uri=uri, fail_calls={2},
+                     fail_with=GtmServerError("unavailable", status=503))
+    with pytest.raises(AirflowException):
+        first.execute(context())
+    summary = ApiBatch(task_id="t", api=api, records=RECORDS, batch_size=4, failures_uri=uri).execute(context())
+    assert sorted(api) == sorted(r["id"] for r in RECORDS)
+    assert (summary["submitted"], summary["succeeded"]) == (10, 10)
