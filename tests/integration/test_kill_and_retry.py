@@ -66,14 +66,15 @@ CASES = {
                                                 batch_size=BATCH, output_base_uri=base),
         lambda n: [{"customer_id": f"k{i}", "profile_data": {"name": f"K {i}"}, "platform_info": {"s": "t"},
                     "has_charged": False} for i in range(n)],
-        lambda r: r["customer_id"], lambda state: [p["customer_id"] for p in state["profiles"].values()]),
+        lambda r: r["customer_id"], lambda state: [p["customer_id"] for p in state["profiles"].values()],
+        lookup=True),
     "octy items.create": Case(
         "octy",
         lambda records, base: OctyBatchOperator(task_id="w", operation="items.create", records=records,
                                                 batch_size=BATCH, output_base_uri=base),
         lambda n: [{"item_id": f"ksku{i}", "item_category": "shoes", "item_name": f"K {i}",
                     "item_description": "x", "item_price": 100 + i} for i in range(n)],
-        lambda r: r["item_id"], lambda state: [i.get("item_id") for i in state["items"].values()]),
+        lambda r: r["item_id"], lambda state: [i.get("item_id") for i in state["items"].values()], lookup=True),
     "octy events.create": Case(
         "octy",
         lambda records, base: OctyBatchOperator(task_id="w", operation="events.create", records=records,
