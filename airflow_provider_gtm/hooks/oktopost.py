@@ -22,7 +22,7 @@ from requests.auth import HTTPBasicAuth
 
 from airflow_provider_gtm.core.batching import BatchResult, check_batch_size, run_batches, send_each, split_invalid
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
-from airflow_provider_gtm.core.errors import GtmConfigError
+from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page, page_number_pages
 from airflow_provider_gtm.core.ratelimit import Window
@@ -367,6 +367,15 @@ class OktopostHook(GtmBaseHook):
         params = {"boardId": board_id} if board_id else None
         return self._one("/advocate", id, "id", "Advocate", params)
 
+    def find_advocate(self, email: str) -> dict[str, Any] | None:
+        """``GET /v2/advocate?email=``: the ``Advocate`` with this email, ``None`` when there is none."""
+        if not isinstance(email, str) or not email.strip():
+            raise GtmConfigError(f"Oktopost: email must be a non-empty string, got {email!r}.")
+        try:
+            return self._unwrap(self._get("/advocate", {"email": email.strip()}), "Advocate")
+        except GtmNotFoundError:
+            return None
+
     def get_post_analytics(self, post_id: str) -> dict[str, Any]:
         """``GET /v2/analytics/{postId}``: the post's ``Stats``
         (``LinkClicks, Conversions, Comments, Likes, Shares, ImpressionsAdded``).
@@ -429,6 +438,36 @@ class OktopostHook(GtmBaseHook):
             self.client, self._path(RESOURCE_PATHS[resource]), params=query, count=count,
             start=start_page, limit=limit,
         )
+
+    def created_since(self, resource: str, since: datetime, max_pages: int = 10) -> list[dict[str, Any]] | None:
+        """The records of a list whose ``Created`` is at or after ``since`` (UTC), newest pages first.
+
+        Used to find out whether a create whose answer was lost was applied. Oktopost lists oldest
+        first, so this reads the last pages (from ``Total``) backwards until a page starts before
+        ``since``. ``None`` when that takes more than ``max_pages`` pages (it cannot tell cheaply).
+        """
+        count = 100
+        first = next(iter(self.iter_pages(resource, count=count, limit=count)), None)
+        total = first.total if first is not None and first.total is not None else 0
+        found: list[dict[str, Any]] = []
+        last_page = max(0, (total - 1) // count)
+        for number, page_index in enumerate(range(last_page, -1, -1)):
+            if number >= max_pages:
+                return None
+            page = first if page_index == 0 else next(
+                iter(self.iter_pages(resource, count=count, start_page=page_index, limit=count)), None
+            )
+            records = page.records if page is not None else []
+            older = False
+            for record in records:
+                created = _parse_created(record.get("Created"))
+                if created is not None and created >= since:
+                    found.append(record)
+                elif created is not None:
+                    older = True
+            if older or not records:
+                return found
+        return found
 
     def iter_records(
         self,
@@ -606,3 +645,13 @@ def _listish(value: Any) -> Any:
     if isinstance(value, Iterable) and not isinstance(value, Mapping):
         return list(value)
     return value
+
+
+def _parse_created(value: Any) -> datetime | None:
+    """Oktopost's ``Created`` (``YYYY-MM-DD HH:MM:SS``, UTC) as an aware datetime."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None

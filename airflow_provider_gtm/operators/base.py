@@ -20,13 +20,14 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_gtm.core import jsonio
-from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
+from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError, GtmOutcomeUnknownError
 from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
 from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
@@ -35,10 +36,16 @@ if TYPE_CHECKING:
     # Types only: the hooks (requests, urllib3, tenacity) load in execute, not when a DAG file is parsed.
     from airflow_provider_gtm.core.batching import BatchResult
     from airflow_provider_gtm.core.hook import GtmBaseHook
+    from airflow_provider_gtm.core.ledger import ChunkOutcome, WriteLedger
     from airflow_provider_gtm.core.pagination import Page
 
 OUTPUT_BASE_ENV = "AIRFLOW__GTM__OUTPUT_BASE_URI"
 FAILURE_POLICIES = ("fail", "warn", "ratio")
+#: The failure message of a record an earlier try sent whose outcome no lookup could settle.
+OUTCOME_UNKNOWN_RETRY = (
+    "outcome unknown: an earlier try sent this record and stopped before the answer was recorded; "
+    "not sent again, check it and decide"
+)
 
 
 HookT = TypeVar("HookT", bound="GtmBaseHook")
@@ -456,6 +463,18 @@ def _load_records(value: Any) -> list[Any]:
     return value
 
 
+def _position(chunk: list[Any], record: Any, used: set[int]) -> int | None:
+    """Where a failed record sits in its chunk (hooks may hand back a copy, so compare by value)."""
+    for i, candidate in enumerate(chunk):
+        if i not in used and candidate is record:
+            return i
+    encoded = _dumps(record)
+    for i, candidate in enumerate(chunk):
+        if i not in used and _dumps(candidate) == encoded:
+            return i
+    return None
+
+
 def read_json_lines(uri: str) -> Iterator[Any]:
     """Stream records from a JSON Lines file, one line at a time."""
     path = ObjectStoragePath(uri)
@@ -565,17 +584,83 @@ class GtmBatchOperator(BaseOperator):
             return read_json_lines(self.input_uri)
         return iter(_load_records(self.records))
 
+    #: Records per ledger chunk when ``batch_size`` is not given (each chunk is one ledger entry).
+    ledger_chunk_size: ClassVar[int] = 50
+
+    #: Record fields that name a record in messages (the first one present is used).
+    identifier_fields: ClassVar[tuple[str, ...]] = (
+        "customer_id", "item_id", "event_type", "email", "domain", "name", "messageId", "id",
+    )
+
+    def record_identifier(self, record: Any) -> Any:
+        """What names a record in the failures file when the API gave no answer for it."""
+        if isinstance(record, Mapping):
+            for name in self.identifier_fields:
+                if record.get(name) not in (None, ""):
+                    return record[name]
+            return None
+        return record
+
+    def validate_record(self, record: Any) -> str | None:
+        """What is wrong with one record before anything is sent (``None``: nothing); per API."""
+        return None
+
+    def ledger_arguments(self) -> dict[str, Any]:
+        """The arguments that decide what is sent: a retry with other arguments starts a new ledger."""
+        names = ("operation", "kind", "conn_id", "batch_size", "existing_is_success")
+        return {"class": type(self).__name__, **{n: getattr(self, n, None) for n in names}}
+
+    def resolve_unknown(
+        self, hook: GtmBaseHook, records: list[Any], started_at: str | None
+    ) -> tuple[list[Any], list[int]] | None:
+        """Find out whether records an earlier try sent (its answer never recorded) were applied.
+
+        Return ``(found, not_applied)``: the API's objects for the records it has (they count as
+        succeeded, even if this task's earlier try created them) and the positions in ``records`` it
+        does not have (sent again). ``None`` when the API cannot tell: nothing is resent and the
+        records are reported as outcome unknown for a person to decide. Per API, in its operator.
+        """
+        return None
+
+    def _preflight(self) -> str:
+        """Check everything checkable before the first write; return a digest of the input."""
+        _check_policy(self.on_failures, self.max_failure_ratio, AirflowFailException)
+        digest = hashlib.sha256()
+        where = f"input_uri {self.input_uri!r}" if self.input_uri else "records"
+        with airflow_errors(f"Checking {self.describe()}"):
+            for number, record in enumerate(self._input(), start=1):
+                problem = self.validate_record(record)
+                if problem:
+                    raise AirflowFailException(
+                        f"{self.describe()}: {where} record {number} is invalid, nothing was sent: {problem}"
+                    )
+                digest.update(_dumps(record).encode() + b"\n")
+        return digest.hexdigest()
+
     def execute(self, context: Any) -> dict[str, Any]:
+        # Loaded here, not at DAG parse time (see LazyHookClass).
+        from airflow_provider_gtm.core.batching import chunked
+        from airflow_provider_gtm.core.ledger import LEDGER_DIR, WriteLedger, ledger_key
+
+        input_digest = self._preflight()
+        chunk_size = int(self.batch_size or self.ledger_chunk_size)
         failures_uri = self.failures_uri or default_uri(context, self.output_base_uri, "failures.jsonl")
         results_uri = self.results_uri or re.sub(r"[^/]*$", "results.jsonl", failures_uri)
         failures_path, results_path = ObjectStoragePath(failures_uri), ObjectStoragePath(results_uri)
         failures_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)
+        key = ledger_key(context, input_digest, self.ledger_arguments())
+        ledger = WriteLedger(failures_path.parent / LEDGER_DIR / key)
+        if not ledger.empty:
+            self.log.info("Resuming %s from its write ledger %s", self.describe(), ledger.directory)
         submitted = succeeded = failed = existing = 0
         reasons: Counter[str] = Counter()
         examples: dict[str, list[Any]] = {}
         ids: list[Any] = []
+        unknown: list[Any] = []
         hook = self.make_hook()
+        # The files are rewritten whole on every try from the ledger (carried results first), so a
+        # retry never loses what an earlier try recorded and never duplicates it.
         progress = BatchProgress(
             self.log, f"Sending {self.describe()}", total=count_input(self.records, self.input_uri),
             windows=hook_windows(hook), calls_per_chunk=None if self.one_call_per_record else 1,
@@ -586,32 +671,52 @@ class GtmBatchOperator(BaseOperator):
             results_path.open("wb") as results_fh,
         ):
             try:
-                for result in self.send(hook, self._input()):
-                    result.check()
-                    submitted += result.submitted
-                    succeeded += result.succeeded
+                for index, chunk in enumerate(chunked(self._input(), chunk_size)):
+                    outcome = self._settle_chunk(hook, ledger, index, chunk, unknown)
+                    if outcome is None:
+                        continue
+                    submitted += len(outcome.accepted) + outcome.confirmed + len(outcome.failures)
+                    succeeded += len(outcome.accepted) + outcome.confirmed
                     lines = []
-                    for accepted in result.accepted:
+                    for accepted in outcome.accepted:
                         lines.append(_dumps(accepted) + "\n")
-                        new_id = self.assigned_id(accepted)
+                        if isinstance(accepted, dict) and accepted.get("existing") is True:
+                            existing += 1
+                            new_id = accepted.get("existing_id")
+                        else:
+                            new_id = self.assigned_id(accepted)
                         if new_id is not None and len(ids) <= self.max_xcom_ids:
                             ids.append(new_id)
-                    for failure in result.failures:
-                        if failure.already_exists and self.existing_is_success:
-                            existing += 1
-                            succeeded += 1
-                            lines.append(_dumps({"existing": True, **failure.to_json()}) + "\n")
-                            if failure.existing_id is not None and len(ids) <= self.max_xcom_ids:
-                                ids.append(failure.existing_id)
-                            continue
+                    for line in outcome.failures:
                         failed += 1
-                        reasons[failure.error_message] += 1
-                        examples.setdefault(failure.error_message, [])
-                        if len(examples[failure.error_message]) < 5:
-                            examples[failure.error_message].append(failure.identifier)
-                        failures_fh.write((_dumps(failure.to_json()) + "\n").encode())
+                        message = str(line.get("error_message"))
+                        reasons[message] += 1
+                        examples.setdefault(message, [])
+                        if len(examples[message]) < 5:
+                            examples[message].append(line.get("identifier"))
+                        failures_fh.write((_dumps(line) + "\n").encode())
                     results_fh.write("".join(lines).encode())
                     progress.chunk(submitted, succeeded, failed)
+                    if outcome.resend or outcome.inflight:
+                        # Server errors or lost answers (after the client's own retries): an outage.
+                        # Fail retryably now instead of spending the retry budget chunk after chunk;
+                        # the next try looks up what may have been applied, resends what was not, and
+                        # resumes the rest from the ledger.
+                        raise AirflowException(
+                            f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met server errors "
+                            f"and {len(outcome.inflight)} have an unknown outcome; failing so that Airflow "
+                            f"retries the task, which resumes from the write ledger {ledger.directory}"
+                        )
+                for record in unknown:
+                    line = {"record": record, "identifier": self.record_identifier(record),
+                            "error_message": OUTCOME_UNKNOWN_RETRY, "status": None}
+                    examples.setdefault(OUTCOME_UNKNOWN_RETRY, [])
+                    if len(examples[OUTCOME_UNKNOWN_RETRY]) < 5:
+                        examples[OUTCOME_UNKNOWN_RETRY].append(line["identifier"])
+                    failures_fh.write((_dumps(line) + "\n").encode())
+                    submitted += 1
+                    failed += 1
+                    reasons[OUTCOME_UNKNOWN_RETRY] += 1
             finally:
                 hook.close()
         if submitted != succeeded + failed:
@@ -632,8 +737,122 @@ class GtmBatchOperator(BaseOperator):
             if len(ids) > self.max_xcom_ids:
                 summary["ids_truncated"] = True
         self._log_summary(summary, reasons, examples)
+        if unknown:
+            summary["outcome_unknown"] = len(unknown)
+            context["ti"].xcom_push(key="return_value", value=summary)
+            raise AirflowFailException(
+                f"{self.describe()}: {len(unknown)} records were sent by an earlier try whose answer was never "
+                "recorded, and the API cannot tell whether they were applied; they were not sent again. "
+                f"Check them and decide: they are in {failures_path} as {OUTCOME_UNKNOWN_RETRY!r} "
+                f"(write ledger: {ledger.directory})"
+            )
         self._apply_policy(context, summary)
         return summary
+
+    def _settle_chunk(
+        self, hook: GtmBaseHook, ledger: WriteLedger, index: int, chunk: list[Any], unknown: list[Any]
+    ) -> ChunkOutcome | None:
+        """The chunk's outcome: from the ledger, from a lookup, or by sending what is still unsent.
+
+        Records whose outcome stays unknown go to ``unknown`` (not sent again); ``None`` when the
+        whole chunk is unknown.
+        """
+        from airflow_provider_gtm.core.batching import BatchResult
+        from airflow_provider_gtm.core.ledger import ChunkOutcome
+
+        outcome = ledger.done(index)
+        if outcome is None:
+            if ledger.unknown(index):
+                # An earlier try sent the chunk and died before recording the answer.
+                outcome = ChunkOutcome(inflight=list(range(len(chunk))))
+            else:
+                outcome = ChunkOutcome(resend=list(range(len(chunk))))
+        if outcome.inflight:
+            part = [chunk[i] for i in outcome.inflight]
+            with airflow_errors(f"Looking up {self.describe()} sent by an earlier try"):
+                resolved = self.resolve_unknown(hook, part, ledger.started_at(index))
+            if resolved is None:
+                unknown.extend(part)
+                if not (outcome.accepted or outcome.failures or outcome.confirmed):
+                    return None
+                return ChunkOutcome(outcome.accepted, outcome.failures, confirmed=outcome.confirmed)
+            found, not_applied = resolved
+            self.log.info(
+                "%s chunk %d: an earlier try's answer was lost; the API has %d of its records, %d are sent again",
+                self.describe(), index, len(found), len(not_applied),
+            )
+            outcome = outcome.merge(ChunkOutcome(accepted=list(found), resend=list(not_applied)), outcome.inflight)
+            ledger.mark_done(index, outcome)
+            # What the API answers "already exists" for now may be this task's own earlier work.
+            own_existing = True
+        else:
+            own_existing = False
+        if outcome.resend:
+            positions = outcome.resend
+            part = [chunk[i] for i in positions]
+            started_at = datetime.now(UTC).isoformat()
+            if len(positions) == len(chunk) and not ledger.unknown(index) and ledger.done(index) is None:
+                ledger.mark_sent(index, len(chunk), started_at)
+            else:
+                # Resending part of a chunk: record what is in flight first, like a first send.
+                outcome.resend, outcome.inflight = [], positions
+                ledger.mark_sent(index, len(chunk), started_at)
+                ledger.mark_done(index, outcome)
+            base = ChunkOutcome(outcome.accepted, outcome.failures, confirmed=outcome.confirmed)
+            result = BatchResult()
+            try:
+                for piece in self.send(hook, part):
+                    result.extend(piece.check())
+            except GtmOutcomeUnknownError:
+                # The call may have been applied: what earlier calls of this part settled is kept,
+                # the rest stays in flight for the next try to resolve (a lookup, else a person).
+                done_count = result.submitted
+                sent = base.merge(self._outcome(result, part[:done_count]), positions[:done_count])
+                sent.inflight.extend(positions[done_count:])
+                ledger.mark_done(index, sent)
+                raise
+            except GtmApiError:
+                # The API answered with an error before applying anything (refused, rate limit run
+                # out, connection never made): what this call settled is kept, the rest is resent.
+                # Hooks send a part in order, one answer per call: the first ``submitted`` are settled.
+                done_count = result.submitted
+                sent = base.merge(self._outcome(result, part[:done_count]), positions[:done_count])
+                sent.resend.extend(positions[done_count:])
+                ledger.mark_done(index, sent)
+                raise
+            outcome = base.merge(self._outcome(result.check(), part, own_existing=own_existing), positions)
+            ledger.mark_done(index, outcome)
+        return outcome
+
+    def _outcome(self, result: BatchResult, chunk: list[Any], *, own_existing: bool = False) -> ChunkOutcome:
+        """Turn a chunk's checked result into its ledger entry (what is settled, what is resent).
+
+        ``own_existing``: the records were sent by an earlier try whose answer was lost, so an
+        "already exists" answer is that try's work: a success whatever ``existing_is_success`` says.
+        """
+        from airflow_provider_gtm.core.batching import OUTCOME_UNKNOWN
+        from airflow_provider_gtm.core.ledger import ChunkOutcome
+
+        outcome = ChunkOutcome(accepted=list(result.accepted))
+        # Some answers confirm by count without returning objects: keep the count right.
+        outcome.confirmed = max(0, result.succeeded - len(result.accepted))
+        used: set[int] = set()
+        for failure in result.failures:
+            # A record the answer reports as "outcome unknown" stays a per-record failure (the
+            # failures policy decides; it is never resent). A server error that applied nothing
+            # (not "outcome unknown") is sent again by the next try.
+            maybe_applied = failure.error_message.startswith(OUTCOME_UNKNOWN)
+            if not maybe_applied and failure.status is not None and failure.status >= 500:
+                position = _position(chunk, failure.record, used)
+                if position is not None:
+                    used.add(position)
+                    outcome.resend.append(position)
+                    continue
+            if failure.already_exists and (self.existing_is_success or own_existing):
+                outcome.accepted.append({"existing": True, **failure.to_json()})
+                continue
+            outcome.failures.append(failure.to_json())
+        return outcome
 
     def _log_summary(self, summary: dict[str, Any], reasons: Counter[str], examples: dict[str, list[Any]]) -> None:
         self.log.info(

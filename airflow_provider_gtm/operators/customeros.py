@@ -224,6 +224,21 @@ class CustomerOSBatchOperator(GtmBatchOperator):
             return hook.iter_create_organizations(records, batch_size=self.batch_size or 50)
         return hook.iter_bulk_create_contacts(records, batch_size=self.batch_size or 100)
 
+    def resolve_unknown(  # type: ignore[override]
+        self, hook: CustomerOSHook, records: list[Any], started_at: str | None
+    ) -> tuple[list[Any], list[int]] | None:
+        """Organizations: CustomerOS v1 has no lookup, but it refuses a second organization with the
+        same website domain, customId or LinkedIn URL (409 with the existing id). So records that
+        carry one of them are sent again: a 409 then means the lost try created it (a success).
+        Contacts: no lookup and no such refusal: ``None`` (a person decides).
+        """
+        if self.operation != "organizations.create":
+            return None
+        keys = ("website", "customId", "linkedinUrl")
+        if not all(isinstance(r, dict) and any(r.get(k) for k in keys) for r in records):
+            return None
+        return [], list(range(len(records)))
+
     def assigned_id(self, accepted: Any) -> Any:
         if not isinstance(accepted, dict):
             return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_gtm.operators._validation import check_choice
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
@@ -83,6 +83,21 @@ class OctyBatchOperator(GtmBatchOperator):
 
     def send(self, hook: OctyHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
         return hook.iter_batches(self.operation, records, batch_size=self.batch_size)
+
+    #: Creates whose identifier Octy refuses to take twice ("already exists"), per operation.
+    unique_keys: ClassVar[dict[str, str]] = {"profiles.create": "customer_id", "items.create": "item_id"}
+
+    def resolve_unknown(  # type: ignore[override]
+        self, hook: OctyHook, records: list[Any], started_at: str | None
+    ) -> tuple[list[Any], list[int]] | None:
+        """Profiles (``customer_id``) and items (``item_id``): Octy refuses a second record with the
+        same identifier, so the records are sent again and an "already exists" answer for them is
+        the lost try's own work (a success). Other operations cannot tell: ``None``.
+        """
+        key = self.unique_keys.get(self.operation)
+        if key is None or not all(isinstance(r, dict) and r.get(key) for r in records):
+            return None
+        return [], list(range(len(records)))
 
     def assigned_id(self, accepted: Any) -> Any:
         if isinstance(accepted, dict):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
@@ -125,3 +125,60 @@ class OktopostCreateOperator(GtmBatchOperator):
 
     def assigned_id(self, accepted: Any) -> Any:
         return accepted.get("Id") if isinstance(accepted, dict) else None
+
+    def validate_record(self, record: Any) -> str | None:
+        """Every required Oktopost field is present (checked for every record before any is sent)."""
+        from airflow_provider_gtm.hooks.oktopost import CREATE_SPECS  # lazy, like the hook class
+
+        spec = CREATE_SPECS.get(self.kind)
+        if spec is None:
+            return None
+        if not isinstance(record, dict):
+            return f"expected an object with {', '.join(spec.required)}, got {type(record).__name__}"
+        missing = [name for name in spec.required if record.get(name) in (None, "")]
+        return f"field {missing[0]!r} is missing" if missing else None
+
+    #: How far before the lost chunk's start a "created since" lookup reaches (clock skew).
+    lookup_margin: ClassVar[timedelta] = timedelta(minutes=2)
+
+    def resolve_unknown(  # type: ignore[override]
+        self, hook: OktopostHook, records: list[Any], started_at: str | None
+    ) -> tuple[list[Any], list[int]] | None:
+        """Campaigns: list the campaigns created since the lost chunk started and match them by name.
+
+        Advocate invites: ``GET /v2/advocate?email=`` per record (found on the board: invited).
+        Other kinds have no field that tells a record this task sent from another one: ``None``.
+        """
+        if self.kind == "advocate_invites":
+            return self._resolve_advocates(hook, records)
+        if self.kind != "campaigns" or not started_at:
+            return None
+        since = datetime.fromisoformat(started_at) - self.lookup_margin
+        created = hook.created_since("campaigns", since)
+        if created is None:
+            return None
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for campaign in created:
+            by_name.setdefault(str(campaign.get("Name")), []).append(campaign)
+        found: list[Any] = []
+        not_applied: list[int] = []
+        for position, record in enumerate(records):
+            matches = by_name.get(str(record.get("name"))) if isinstance(record, dict) else None
+            if matches:
+                found.append(matches.pop(0))
+            else:
+                not_applied.append(position)
+        return found, not_applied
+
+    @staticmethod
+    def _resolve_advocates(hook: OktopostHook, records: list[Any]) -> tuple[list[Any], list[int]]:
+        found: list[Any] = []
+        not_applied: list[int] = []
+        for position, record in enumerate(records):
+            advocate = hook.find_advocate(str(record.get("email"))) if isinstance(record, dict) else None
+            if advocate is not None and record.get("boardId") in (advocate.get("BoardIds") or []):
+                found.append({"Result": True, "Advocate": advocate})
+            else:
+                not_applied.append(position)
+        return found, not_applied
+

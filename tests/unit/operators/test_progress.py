@@ -85,7 +85,7 @@ def test_batch_operator_logs_progress(tmp_path, capsys):
                 yield BatchResult(submitted=len(chunk), succeeded=len(chunk) - len(failures), failures=failures,
                                   accepted=[r for r in chunk if r["n"] != 3])
 
-    op = Chunked(task_id="t", records=[{"n": i} for i in range(5)], on_failures="warn",
+    op = Chunked(task_id="t", records=[{"n": i} for i in range(5)], on_failures="warn", batch_size=2,
                  failures_uri=f"file://{tmp_path}/failures.jsonl")
     op.execute({"ti": SimpleNamespace(dag_id="d", run_id="r", task_id="t", map_index=-1)})
     out = capsys.readouterr().out

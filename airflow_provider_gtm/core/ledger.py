@@ -1,0 +1,156 @@
+"""A write ledger: what each chunk of a batch write sent and what the API answered, kept durably.
+
+A retried Airflow task runs ``execute`` again from the start. Without a record of the earlier try it
+would send everything again (duplicates) and lose the ids the first try created. The ledger is a
+directory of small JSON objects beside the task's outputs (the same ``ObjectStoragePath`` store, so
+it works on shared storage across workers; object stores have no append, so every event is its own
+object, written whole):
+
+- ``chunk_<n>.sent.json`` is written *before* chunk ``n`` is sent;
+- ``chunk_<n>.done.json`` is written *after* the answer is read: the accepted objects, the failures
+  (with the API's words), and the positions in the chunk that a server error left unapplied and that
+  the next try sends again.
+
+The directory is keyed by DAG, run, task, map index and a fingerprint of the input and the arguments
+(:func:`ledger_key`), so only a retry of the same task instance with the same inputs reads it.
+
+On replay a chunk is in one of three states: ``done`` (its results are carried into the new files,
+nothing is sent), ``unknown`` (``sent`` without ``done``: the try died while the call was in flight;
+the operator resolves it with a lookup where the API can tell, else reports it to a person), or new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.sdk import ObjectStoragePath
+
+from airflow_provider_gtm.core.records import encode_record
+
+LEDGER_DIR = "_ledger"
+
+
+def ledger_key(context: Mapping[str, Any], input_digest: str, arguments: Mapping[str, Any]) -> str:
+    """A directory name for one task instance + input + arguments (a retry gets the same one)."""
+    ti = context["ti"]
+    identity = {
+        "dag_id": ti.dag_id,
+        "run_id": ti.run_id,
+        "task_id": ti.task_id,
+        "map_index": getattr(ti, "map_index", -1),
+        "input": input_digest,
+        "arguments": arguments,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+@dataclass
+class ChunkOutcome:
+    """What a chunk's answer settled: accepted objects, failure lines, and positions to send again."""
+
+    accepted: list[Any] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    #: Positions (in the chunk) that a server error left unapplied: the next try sends them again.
+    resend: list[int] = field(default_factory=list)
+    #: Positions being sent when this entry was written: unknown if no later entry follows.
+    inflight: list[int] = field(default_factory=list)
+    #: Records the answer confirmed by count without returning an object for them.
+    confirmed: int = 0
+
+    def merge(self, part: ChunkOutcome, positions: list[int]) -> ChunkOutcome:
+        """This outcome plus that of a part of the chunk (``part`` positions index ``positions``)."""
+        return ChunkOutcome(
+            accepted=self.accepted + part.accepted,
+            failures=self.failures + part.failures,
+            resend=[positions[i] for i in part.resend],
+            inflight=[positions[i] for i in part.inflight],
+            confirmed=self.confirmed + part.confirmed,
+        )
+
+
+class WriteLedger:
+    """The ledger directory of one task instance; every event is one small object."""
+
+    def __init__(self, directory: ObjectStoragePath) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._sent: set[int] = set()
+        self._done: dict[int, ChunkOutcome] = {}
+        self._load()
+
+    def _path(self, index: int, event: str) -> ObjectStoragePath:
+        return self.directory / f"chunk_{index:07d}.{event}.json"
+
+    def _load(self) -> None:
+        for entry in self.directory.iterdir():
+            name = entry.name
+            if not name.startswith("chunk_") or not name.endswith(".json"):
+                continue
+            try:
+                index = int(name[len("chunk_"):].split(".", 1)[0])
+            except ValueError:
+                continue
+            if name.endswith(".sent.json"):
+                self._sent.add(index)
+            elif name.endswith(".done.json"):
+                try:
+                    data = json.loads(entry.read_text())
+                except (ValueError, OSError):
+                    # A torn write (the try died while writing it): the chunk's outcome is unknown.
+                    continue
+                self._done[index] = ChunkOutcome(
+                    accepted=list(data.get("accepted", [])),
+                    failures=list(data.get("failures", [])),
+                    resend=[int(i) for i in data.get("resend", [])],
+                    inflight=[int(i) for i in data.get("inflight", [])],
+                    confirmed=int(data.get("confirmed", 0)),
+                )
+
+    @property
+    def empty(self) -> bool:
+        return not self._sent and not self._done
+
+    def done(self, index: int) -> ChunkOutcome | None:
+        return self._done.get(index)
+
+    def unknown(self, index: int) -> bool:
+        """Sent by an earlier try, with no answer recorded: it may or may not have been applied."""
+        return index in self._sent and index not in self._done
+
+    def mark_sent(self, index: int, count: int, started_at: str) -> None:
+        self._write(self._path(index, "sent"), {"index": index, "count": count, "started_at": started_at})
+        self._sent.add(index)
+
+    def mark_done(self, index: int, outcome: ChunkOutcome) -> None:
+        self._write(
+            self._path(index, "done"),
+            {
+                "index": index, "accepted": outcome.accepted, "failures": outcome.failures,
+                "resend": outcome.resend, "inflight": outcome.inflight, "confirmed": outcome.confirmed,
+            },
+        )
+        self._done[index] = outcome
+
+    def started_at(self, index: int) -> str | None:
+        """When an earlier try began sending this chunk (for "created since" lookups)."""
+        path = self._path(index, "sent")
+        try:
+            return str(json.loads(path.read_text()).get("started_at") or "") or None
+        except (ValueError, OSError):
+            return None
+
+    @staticmethod
+    def _write(path: ObjectStoragePath, data: dict[str, Any]) -> None:
+        text = encode_record(data)
+        # Write then rename where the store can (local files): a reader never sees half an event.
+        # Object stores write an object whole on close.
+        if getattr(path, "protocol", "file") in ("file", "local", ""):
+            tmp = path.parent / f".{path.name}.tmp"
+            tmp.write_text(text)
+            tmp.rename(path)
+        else:
+            path.write_text(text)
