@@ -174,9 +174,15 @@ _forms: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
 
+#: Libraries that log the URLs the client calls (urllib3 logs each request line at DEBUG).
+LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry")
+
+
 def register(redactor: Redactor) -> None:
     """Make every later :func:`scrub` in this process redact ``redactor``'s secrets too."""
     global _pattern
+    for name in LIBRARY_LOGGERS:
+        protect(logging.getLogger(name))
     if not redactor.forms or redactor.forms <= _forms:
         return
     with _lock:

@@ -81,7 +81,8 @@ def test_short_secrets_are_not_redacted_by_value():
 
 
 def test_api_errors_never_hold_the_secret(registry):
-    body = {"message": f"bad key {PASSWORD}", "echo": {f"Basic {base64.b64encode(f'{LOGIN}:{PASSWORD}'.encode()).decode()}": [quote(PASSWORD, safe="")]}}
+    basic = f"Basic {base64.b64encode(f'{LOGIN}:{PASSWORD}'.encode()).decode()}"
+    body = {"message": f"bad key {PASSWORD}", "echo": {basic: [quote(PASSWORD, safe="")]}}
     err = GtmAuthError(f"Invalid credentials {PASSWORD}", api="octy", status=401, method="GET",
                        path=f"/v1/x?apiKey={quote(PASSWORD, safe='')}", body=body)
     for text in (str(err), repr(err), err.api_message, err.path, json.dumps(err.body), repr(err.args)):
