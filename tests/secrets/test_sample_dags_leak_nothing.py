@@ -55,10 +55,12 @@ RUNS: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
 
 
 class Artifacts:
-    def __init__(self, home: Path, output: Path, logs: str, states: list[tuple[str, str, dict[str, str]]]) -> None:
+    def __init__(self, home: Path, output: Path, logs: str, console: str,
+                 states: list[tuple[str, str, dict[str, str]]]) -> None:
         self.home = home
         self.output = output
         self.logs = logs
+        self.console = console
         self.states = states
 
 
@@ -84,6 +86,18 @@ def dag_runs(planted_sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> 
         root.addHandler(handler)
         previous_level = root.level
         root.setLevel(logging.DEBUG)
+        # dag.test() prints the task logs to the process's stdout/stderr (a worker would write them
+        # under the logs folder): catch both at the file-descriptor level.
+        console = output.parent / "console.txt"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = (os.dup(1), os.dup(2))
+        sink = open(console, "wb")  # noqa: SIM115 - closed in finally, after the descriptors are restored
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        text_sink = open(console.with_suffix(".py.txt"), "w")  # noqa: SIM115 - closed in finally
+        mp.setattr(sys, "stdout", text_sink)
+        mp.setattr(sys, "stderr", text_sink)
         try:
             for dag_id, conf, faults in RUNS:
                 reset_shared_limiters()
@@ -99,9 +113,19 @@ def dag_runs(planted_sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> 
                 run = dag.test(run_conf=conf)
                 states.append((dag_id, run.state, {ti.task_id: ti.state for ti in run.get_task_instances()}))
         finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            sink.close()
+            text_sink.close()
+            mp.undo()
             root.removeHandler(handler)
             root.setLevel(previous_level)
-    yield Artifacts(home, output, captured.getvalue(), states)
+    printed = console.read_text(errors="replace") + console.with_suffix(".py.txt").read_text(errors="replace")
+    yield Artifacts(home, output, captured.getvalue(), printed, states)
 
 
 def test_the_runs_took_both_paths(dag_runs):
@@ -114,9 +138,13 @@ def test_the_runs_took_both_paths(dag_runs):
 
 
 def test_task_logs_hold_no_secret(dag_runs):
+    """The log files under the Airflow home's logs folder, and every record the process logged."""
     logs = dag_runs.home / "logs"
-    assert scan_files(logs) == {} if logs.exists() else True
+    assert (scan_files(logs) if logs.exists() else {}) == {}
     assert hits(dag_runs.logs) == []
+    # The task logs dag.test() printed: the echoed errors are there, masked.
+    assert "Invalid credentials" in dag_runs.console and "redirect to another origin refused" in dag_runs.console
+    assert hits(dag_runs.console) == []
 
 
 def test_the_metadata_db_holds_no_secret(dag_runs):
