@@ -26,6 +26,7 @@ from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page
+from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 
 OUTPUT_BASE_ENV = "AIRFLOW__GTM__OUTPUT_BASE_URI"
 FAILURE_POLICIES = ("fail", "warn", "ratio")
@@ -122,7 +123,7 @@ class _JsonLinesWriter:
             self.checkpoint_path.unlink()
 
 
-class GtmFetchOperator(BaseOperator):
+class GtmFetchOperator(GtmLineageMixin, BaseOperator):
     """Base of the fetch operators: stream every page of a list into JSON Lines at ``output_uri``.
 
     :param conn_id: the Airflow connection id (templated).
@@ -277,7 +278,7 @@ def read_json_lines(uri: str) -> Iterator[Any]:
                 raise GtmConfigError(f"input_uri {uri!r}: line {number} is not valid JSON") from None
 
 
-class GtmBatchOperator(BaseOperator):
+class GtmBatchOperator(GtmLineageMixin, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
     :param conn_id: the Airflow connection id (templated).

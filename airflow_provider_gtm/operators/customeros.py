@@ -11,7 +11,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.pagination import Page
-from airflow_provider_gtm.hooks.customeros import CustomerOSHook
+from airflow_provider_gtm.hooks.customeros import CONTACTS, ORGANIZATIONS, PERSON, CustomerOSHook
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, _load_records, airflow_errors
 from airflow_provider_gtm.triggers.customeros import CustomerOSPersonEnrichmentTrigger
@@ -50,6 +50,12 @@ class CustomerOSLookupOperator(GtmFetchOperator):
 
     def describe(self) -> str:
         return f"CustomerOS {self.lookup}"
+
+    lineage_api = "customeros"
+
+    def lineage_endpoint(self) -> str:
+        return {"organizations": ORGANIZATIONS, "person_enrichment": PERSON, "email_verification": "/verify/v1/email",
+                "organization_enrichment": "/enrich/v1/organization"}.get(self.lookup, self.lookup)
 
     def _one(self, hook: CustomerOSHook, item: Any) -> Any:
         if self.lookup == "organizations":
@@ -100,6 +106,11 @@ class CustomerOSBatchOperator(GtmBatchOperator):
 
     def describe(self) -> str:
         return f"CustomerOS {self.operation}"
+
+    lineage_api = "customeros"
+
+    def lineage_endpoint(self) -> str:
+        return ORGANIZATIONS if self.operation == "organizations.create" else CONTACTS
 
     def send(self, hook: CustomerOSHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
         if self.operation == "organizations.create":

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_gtm.core.pagination import Page
-from airflow_provider_gtm.hooks.octopus import OctopusConnectHook
+from airflow_provider_gtm.hooks.octopus import DEFAULT_PATHS, OctopusConnectHook
 from airflow_provider_gtm.operators._validation import check_choice, check_range, is_template
 from airflow_provider_gtm.operators.base import GtmFetchOperator
 
@@ -70,6 +70,14 @@ class OctopusFetchOperator(GtmFetchOperator):
 
     def describe(self) -> str:
         return f"Octopus {self.feed}" + (f" of {self.parent_id}" if self.parent_id else "")
+
+    lineage_api = "octopus"
+    watermark_fields = ("createdAt",)
+
+    def lineage_endpoint(self) -> str:
+        # One dataset per feed (and parent): the parent's posts are a different list from another's.
+        path = DEFAULT_PATHS.get(self.feed, self.feed)
+        return f"{path}/{self.parent_id}" if self.parent_id else path
 
     def iter_pages(self, hook: OctopusConnectHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
         return hook.iter_feed_pages(

@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.pagination import Page
-from airflow_provider_gtm.hooks.octy import OctyHook
+from airflow_provider_gtm.hooks.octy import OPERATIONS, RESOURCES, OctyHook
 from airflow_provider_gtm.operators._validation import check_choice
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
 
@@ -48,6 +48,13 @@ class OctyFetchOperator(GtmFetchOperator):
     def describe(self) -> str:
         return f"Octy {self.resource}"
 
+    lineage_api = "octy"
+    watermark_fields = ("created_at",)
+
+    def lineage_endpoint(self) -> str:
+        spec = RESOURCES.get(self.resource)
+        return spec.path if spec else self.resource
+
     def iter_pages(self, hook: OctyHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
         return hook.iter_pages(self.resource, filters=self.filters or None, start=int(start or 0), limit=limit)
 
@@ -76,6 +83,12 @@ class OctyBatchOperator(GtmBatchOperator):
 
     def describe(self) -> str:
         return f"Octy {self.operation}"
+
+    lineage_api = "octy"
+
+    def lineage_endpoint(self) -> str:
+        spec = OPERATIONS.get(self.operation)
+        return spec.path if spec else self.operation
 
     def send(self, hook: OctyHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
         return hook.iter_batches(self.operation, records, batch_size=self.batch_size)

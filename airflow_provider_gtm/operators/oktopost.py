@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.pagination import Page
-from airflow_provider_gtm.hooks.oktopost import OktopostHook
+from airflow_provider_gtm.hooks.oktopost import API_PREFIX, CREATE_SPECS, RESOURCE_PATHS, OktopostHook
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
 
@@ -70,6 +70,12 @@ class OktopostFetchOperator(GtmFetchOperator):
     def describe(self) -> str:
         return f"Oktopost {self.resource}"
 
+    lineage_api = "oktopost"
+    watermark_fields = ("Created",)
+
+    def lineage_endpoint(self) -> str:
+        return API_PREFIX + RESOURCE_PATHS.get(self.resource, "/" + self.resource)
+
     def iter_pages(self, hook: OktopostHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
         params = dict(self.filters or {})
         if self.after not in (None, ""):
@@ -114,6 +120,12 @@ class OktopostCreateOperator(GtmBatchOperator):
 
     def describe(self) -> str:
         return f"Oktopost {self.kind}"
+
+    lineage_api = "oktopost"
+
+    def lineage_endpoint(self) -> str:
+        spec = CREATE_SPECS.get(self.kind)
+        return API_PREFIX + (spec.path if spec else "/" + self.kind)
 
     def send(self, hook: OktopostHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
         return hook.iter_create(self.kind, records, batch_size=self.batch_size or 50)  # type: ignore[arg-type]
