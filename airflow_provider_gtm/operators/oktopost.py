@@ -11,6 +11,7 @@ from airflow_provider_gtm.core.pagination import Page
 from airflow_provider_gtm.hooks.oktopost import API_PREFIX, CREATE_SPECS, RESOURCE_PATHS, OktopostHook
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
+from airflow_provider_gtm.operators.links import OktopostAppLink
 
 OKTOPOST_RESOURCES = ("campaigns", "messages", "posts", "credentials", "boards", "advocates", "clicks", "leads")
 OKTOPOST_CREATE_KINDS = ("campaigns", "messages", "posts", "board_messages", "advocate_invites")
@@ -111,6 +112,7 @@ class OktopostCreateOperator(GtmBatchOperator):
 
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "kind")
     hook_class = OktopostHook
+    operator_extra_links = (OktopostAppLink(),)
     max_batch_size = 100
 
     def __init__(self, *, kind: str, **kwargs: Any) -> None:
