@@ -34,9 +34,10 @@ def gtm_fetch_oktopost_advocates() -> None:
     **fetch_advocates** streams every Oktopost advocate to JSON Lines (`_page`/`_count` paging, paced
     under Oktopost's limits) and declares its output as the Asset
     `x-gtm-oktopost://api.oktopost.com/advocates`. When it succeeds, Airflow records an asset event
-    whose extra carries `uri` (the JSON Lines file), `records` and `watermark` (the newest advocate's
-    `Created` time), and the scheduler starts `gtm_advocates_to_customer_base`, which reads the file
-    named by the event instead of fetching again.
+    whose extra carries `uri` (the JSON Lines file) and `records` (plus `watermark`, the newest
+    creation time, for lists whose records have one: Oktopost advocates have none), and the scheduler
+    starts `gtm_advocates_to_customer_base`, which reads the file named by the event instead of
+    fetching again.
     """
     OktopostFetchOperator(
         task_id="fetch_advocates",
