@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import Asset, ObjectStoragePath
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
+    from airflow.sdk.bases.operator import TaskPostExecuteHook
 
 #: How many records of an output the schema facet looks at (the file is not read further for it).
 SCHEMA_SAMPLE_RECORDS = 100
@@ -223,7 +224,7 @@ class GtmLineageMixin:
     # -- the result, without touching execute() -----------------------------------------------------
 
     @property
-    def _post_execute_hook(self) -> Callable[[Any, Any], None]:
+    def _post_execute_hook(self) -> TaskPostExecuteHook | None:
         user_hook = self.__dict__.get("_gtm_user_post_execute")
 
         def after_execute(context: Any, result: Any) -> None:
@@ -234,7 +235,7 @@ class GtmLineageMixin:
         return after_execute
 
     @_post_execute_hook.setter
-    def _post_execute_hook(self, value: Callable[[Any, Any], None] | None) -> None:
+    def _post_execute_hook(self, value: TaskPostExecuteHook | None) -> None:
         self.__dict__["_gtm_user_post_execute"] = value
 
     def _gtm_after_execute(self, context: Any, result: Any) -> None:
