@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
 
-.PHONY: venv test test-min lint demo airflow-ui bench bench-quick clean
+.PHONY: venv system-deps test test-min lint demo airflow-ui bench bench-quick clean
 
 venv: $(STAMP)
 
@@ -21,10 +21,16 @@ $(STAMP): setup.cfg pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# Servers some tests start on loopback (Debian packages): redis-server for the redis:// limiter backend.
+system-deps:
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q redis-server; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q redis-server; fi; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check airflow_provider_gtm tests dags scripts $(wildcard bench)
 
-test: lint
+test: lint system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The same suite on the lowest supported Airflow, in its own virtualenv.

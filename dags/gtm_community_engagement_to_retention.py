@@ -21,7 +21,8 @@ EVENTS_PER_CHUNK = 1000
     catchup=False,
     max_active_runs=1,
     tags=["gtm", "sample", "octopus", "octy"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    # execution_timeout: no task runs forever, even against a list that never ends (issue #10).
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "execution_timeout": timedelta(hours=1)},
     render_template_as_native_obj=True,
     params={
         "since": Param(

@@ -19,7 +19,8 @@ POSTS_PER_TASK = 20
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["gtm", "sample", "oktopost"],
-    default_args={"retries": 1, "retry_delay": timedelta(minutes=1)},
+    # execution_timeout: no task runs forever, even against a list that never ends (issue #10).
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=1), "execution_timeout": timedelta(hours=1)},
     params={
         "campaign_name": Param("Product launch", type="string", minLength=1, maxLength=200, title="Campaign name"),
         "campaign_url": Param(None, type=["null", "string"], title="Campaign link",

@@ -4,21 +4,35 @@ A batch call answers with what it accepted and what it refused, in the API's own
 module turns that into a :class:`BatchResult` with :func:`reconcile`, which matches every refused
 entry back to the record that was sent, so that each submitted record ends either succeeded or in
 ``failures`` with the API's own message: ``submitted == succeeded + failed``, always.
+
+**Confirmation rule** (one for every write): a record counts as succeeded only when the answer
+confirms it: it is among the objects the API returned, or the API's own summary count accounts for
+it unambiguously. An answer that confirms nothing (empty, ``{}``, a summary that does not add up)
+makes the unconfirmed records failures with an "outcome unknown" message, never successes.
+
+**Pre-send check**: :func:`split_invalid` refuses, per record and before anything is sent, values
+that cannot be sent faithfully (NaN, Infinity, lone surrogates, non-JSON types), naming the field.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+import re
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
 
+log = logging.getLogger(__name__)
+
 OUTCOME_UNKNOWN = "outcome unknown"
-NOT_ACKNOWLEDGED = "the API reported no outcome for this record"
+#: The failure message of a record the answer neither confirmed nor refused (it may have been applied).
+NOT_ACKNOWLEDGED = "outcome unknown, the API's answer neither confirms nor refuses this record"
 
 
 @dataclass
@@ -120,22 +134,27 @@ def reconcile(
     rejected_key: Callable[[Any], Any],
     rejected_message: Callable[[Any], str],
     accepted_key: Callable[[Any], Any] | None = None,
+    confirmed_count: int | None = None,
     status: int | None = None,
     already_exists: Callable[[str], bool] = lambda message: False,
 ) -> BatchResult:
     """Match an API's accepted/refused lists back to the records of the chunk that was sent.
 
     - Each refused entry is matched to a sent record with the same key (``record_key`` /
-      ``rejected_key``); unmatched ones are still reported, with the entry as the record.
-    - When ``accepted_key`` is given, sent records that are neither refused nor among the accepted
-      objects are reported as failed ("the API reported no outcome"), so nothing goes missing.
-    - Without ``accepted_key``, the records not refused count as succeeded.
+      ``rejected_key``). A refusal tied to no record leaves the records not confirmed one to one
+      "outcome unknown", with its message in theirs (it may be any of them).
+    - With ``accepted_key``, a record not refused succeeds only when an accepted object has its key.
+    - Without it, the records not refused succeed only when the API's count of successes
+      (``confirmed_count``, else the number of ``accepted`` objects) is exactly the number of them.
+    - Every other record is a failure with :data:`NOT_ACKNOWLEDGED` ("outcome unknown"): an empty
+      or ``{}`` answer confirms nothing, so it never counts as success.
     """
     pending: dict[Any, list[int]] = defaultdict(list)
     for index, record in enumerate(chunk):
         pending[freeze(record_key(record))].append(index)
     resolved: set[int] = set()
     failures: list[Failure] = []
+    unmatched: list[Failure] = []  # refusals that matched no sent record
     for entry in rejected:
         key = rejected_key(entry)
         message = rejected_message(entry)
@@ -145,28 +164,39 @@ def reconcile(
             resolved.add(index)
             failures.append(Failure(chunk[index], key, message, status, already_exists(message)))
         else:
-            failures.append(Failure(entry, key, message, status, already_exists(message)))
+            unmatched.append(Failure(entry, key, message, status, already_exists(message)))
 
+    unresolved = [index for index in range(len(chunk)) if index not in resolved]
     if accepted_key is not None:
         acknowledged: dict[Any, int] = defaultdict(int)
         for item in accepted:
             acknowledged[freeze(accepted_key(item))] += 1
-        for index, record in enumerate(chunk):
-            if index in resolved:
-                continue
-            key = freeze(record_key(record))
+        unconfirmed = []
+        for index in unresolved:
+            key = freeze(record_key(chunk[index]))
             if acknowledged.get(key, 0) > 0:
                 acknowledged[key] -= 1
             else:
-                failures.append(Failure(record, record_key(record), NOT_ACKNOWLEDGED, status))
-                resolved.add(index)
+                unconfirmed.append(index)
+    else:
+        confirmed = len(accepted) if confirmed_count is None else confirmed_count
+        # Counted confirmation holds only when the count accounts for every record not refused
+        # and no refusal is left that could belong to one of them.
+        unconfirmed = [] if confirmed == len(unresolved) and not unmatched else unresolved
+    if unconfirmed:
+        note = ""
+        if unmatched:
+            said = "; ".join(sorted({f.error_message for f in unmatched}))[:300]
+            note = f" (the API also refused {len(unmatched)} entries tied to no record: {said})"
+        for index in unconfirmed:
+            record = chunk[index]
+            failures.append(Failure(record, record_key(record), NOT_ACKNOWLEDGED + note, status))
+            resolved.add(index)
+    elif unmatched:
+        log.warning("the API confirmed every record sent and also refused %d entries tied to no record: %s",
+                    len(unmatched), "; ".join(f.error_message for f in unmatched[:5]))
 
     succeeded = len(chunk) - len(resolved)
-    extra = len(failures) - len(resolved)  # refusals that matched no sent record
-    if extra:
-        # The API refused entries we cannot tie to a sent record: count them against the
-        # records we could not confirm, never more than were sent.
-        succeeded = max(0, succeeded - extra)
     result = BatchResult(submitted=len(chunk), succeeded=succeeded, accepted=list(accepted), failures=failures)
     if result.submitted != result.succeeded + result.failed:
         raise GtmError(
@@ -176,12 +206,43 @@ def reconcile(
     return result
 
 
+def confirm_count(result: BatchResult, confirmed: Any, identifier: Callable[[Any], Any],
+                  *, status: int | None = None) -> BatchResult:
+    """Apply the confirmation rule to a result built from refusals only (e.g. CustomerOS bulk details).
+
+    ``confirmed`` is the API's own count of successes (its summary). Unless it is an integer equal
+    to ``result.succeeded``, the records counted as succeeded are not confirmed: they become
+    "outcome unknown" failures (their objects leave ``accepted``).
+    """
+    if isinstance(confirmed, int) and not isinstance(confirmed, bool) and confirmed == result.succeeded:
+        return result
+    if not result.succeeded:
+        return result
+    said = "no count of successes" if confirmed is None else f"{confirmed!r} successes"
+    message = f"{NOT_ACKNOWLEDGED} (its summary says {said} for {result.succeeded} records not refused)"
+    unconfirmed = result.accepted
+    result.failures.extend(Failure(record, identifier(record), message, status) for record in unconfirmed)
+    result.accepted = []
+    result.succeeded = 0
+    return result.check()
+
+
+def answer_confirms(answer: Any) -> bool:
+    """Whether a one-record write's answer confirms it: a non-empty object, list or value."""
+    if answer is None:
+        return False
+    if isinstance(answer, Mapping | list | str):
+        return bool(answer)
+    return True
+
+
 def send_each(
     records: Sequence[Any],
     send_one: Callable[[Any], Any],
     identifier: Callable[[Any], Any],
     *,
     already_exists: Callable[[GtmApiError], Any] = lambda error: None,
+    confirms: Callable[[Any], bool] = answer_confirms,
 ) -> BatchResult:
     """Send records one call each (APIs without a batch endpoint) and collect a :class:`BatchResult`.
 
@@ -189,12 +250,18 @@ def send_each(
     client's own retries) makes that record a failure with the API's message; a write whose outcome
     is unknown is reported as such. ``already_exists(error)`` returns the existing id (or ``True``)
     when the error means "already exists", so the failure is flagged for the caller's policy.
+    An answer that ``confirms`` rejects (by default an empty answer or ``{}``) makes the record an
+    "outcome unknown" failure: the call may have been applied, but nothing says it was.
     """
     result = BatchResult(submitted=len(records))
     for record in records:
         try:
-            result.accepted.append(send_one(record))
-            result.succeeded += 1
+            answer = send_one(record)
+            if confirms(answer):
+                result.accepted.append(answer)
+                result.succeeded += 1
+            else:
+                result.failures.append(Failure(record, identifier(record), NOT_ACKNOWLEDGED, None))
         except GtmApiError as error:
             existing = already_exists(error)
             result.failures.append(
@@ -220,23 +287,82 @@ def check_batch_size(batch_size: Any, api: str, maximum: int | None = None) -> i
 
 
 def split_invalid(
-    chunk: Sequence[Any], problem: Callable[[Any], str | None], identifier: Callable[[Any], Any]
+    chunk: Sequence[Any],
+    problem: Callable[[Any], str | None],
+    identifier: Callable[[Any], Any],
+    *,
+    convertible: tuple[type, ...] = (),
 ) -> tuple[BatchResult, list[Any]]:
     """Check each record before sending: ``(failures of the records that fail, records to send)``.
 
-    ``problem(record)`` returns why the record cannot be sent (naming the field), or ``None``. A
-    refused record is a failure with that reason and no status, and is never sent.
+    ``problem(record)`` returns why the record cannot be sent (naming the field), or ``None``. Before
+    it, :func:`unsendable` refuses values no API can receive faithfully (every batch path calls
+    this function, so the check is the same for all; ``convertible`` names the extra types the
+    hook converts itself, e.g. Oktopost's datetimes). A refused record is a failure with that
+    reason and no status, and is never sent.
     """
     refused = BatchResult()
     valid: list[Any] = []
     for record in chunk:
-        reason = problem(record)
+        reason = unsendable(record, convertible) or problem(record)
         if reason is None:
             valid.append(record)
         else:
             refused.submitted += 1
             refused.failures.append(Failure(record, identifier(record), reason, None))
     return refused, valid
+
+
+_MAX_DEPTH = 64
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(text: str) -> str | None:
+    found = _SURROGATE.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def unsendable(record: Any, convertible: tuple[type, ...] = ()) -> str | None:
+    """Why ``record`` cannot be sent as JSON or form data faithfully, naming the field; else ``None``.
+
+    Refused: NaN and ±Infinity (not JSON, RFC 8259), strings holding a lone surrogate (a broken
+    emoji: not encodable as UTF-8, and a JSON ``\\udXXX`` escape of it is replaced or refused by
+    servers), values JSON has no type for (bytes, sets, dates, objects), non-string keys and
+    nesting deeper than 64 levels. Values of the ``convertible`` types are left to the hook.
+    """
+    stack: list[tuple[str, Any, int]] = [("", record, 0)]
+    while stack:
+        where, value, depth = stack.pop()
+        name = f"field {where!r}" if where else "the record"
+        if value is None or isinstance(value, bool | int) or (convertible and isinstance(value, convertible)):
+            continue
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return f"{name} is {value!r}, which JSON cannot carry; send null or a number"
+            continue
+        if isinstance(value, str):
+            bad = _lone_surrogate(value) if not value.isascii() else None
+            if bad:
+                return f"{name} holds a lone surrogate {bad} (broken Unicode, e.g. half an emoji); fix the text"
+            continue
+        if depth >= _MAX_DEPTH:
+            return f"{name} is nested more than {_MAX_DEPTH} levels deep"
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    return f"{name} has a key {key!r} that is not a string"
+                bad = _lone_surrogate(key) if not key.isascii() else None
+                if bad:
+                    return f"{name} has a key holding a lone surrogate {bad}"
+                stack.append((f"{where}.{key}" if where else key, item, depth + 1))
+            continue
+        if isinstance(value, list | tuple):
+            stack.extend((f"{where}[{i}]", item, depth + 1) for i, item in enumerate(value))
+            continue
+        return f"{name} is a {type(value).__name__}, which JSON cannot carry; convert it first"
+    return None
 
 
 def run_batches(

@@ -95,13 +95,19 @@ class RetryPolicy:
 
 @dataclass
 class ApiResponse:
-    """A decoded answer: status, headers and the JSON body parsed once (``None`` if empty)."""
+    """A decoded answer: status, headers and the JSON body parsed once (``None`` if empty).
+
+    ``more_documents``: a body holding several JSON documents back to back (CustomerOS's
+    ``contact_bulk.go`` writes its 201 body twice) is read as its first document in ``data``; the
+    later documents that differ from it are kept here for the hook to interpret.
+    """
 
     status: int
     headers: Mapping[str, str]
     data: Any
     text: str = ""
     url: str = ""
+    more_documents: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -339,8 +345,8 @@ class RestClient:
         if self.limiter is not None and self.profile.follow_ratelimit_headers:
             self.limiter.observe_headers(resp.headers)
 
-        text = content.decode(resp.encoding or "utf-8", errors="replace") if content else ""
-        body = _decode_json(text)
+        text = decode_text(content, resp.headers.get("Content-Type"), resp.encoding)
+        body, more_documents = _decode_json(text)
         status = resp.status_code
 
         if status >= 400 and status not in accept_statuses:
@@ -356,7 +362,8 @@ class RestClient:
             message = self.profile.body_error(parsed)
             if message is not None:
                 raise GtmClientError(message, status=status, body=parsed, **err_kwargs)
-        return ApiResponse(status=status, headers=resp.headers, data=parsed, text=text, url=resp.url)
+        return ApiResponse(status=status, headers=resp.headers, data=parsed, text=text, url=resp.url,
+                           more_documents=more_documents)
 
     def _raise_for_status(
         self, status: int, resp: requests.Response, body: Any, text: str, safe: bool,
@@ -400,15 +407,52 @@ def _error_class(status: int) -> type[GtmApiError]:
 
 
 _NOT_JSON: Any = object()
+_JSON_DECODER = jsonlib.JSONDecoder()
 
 
-def _decode_json(text: str) -> Any:
-    if not text:
-        return None
+def decode_text(content: bytes, content_type: str | None, declared: str | None) -> str:
+    """A body's text: UTF-8 whatever the Content-Type says (JSON is UTF-8, RFC 8259 section 8.1).
+
+    ``requests`` takes a ``text/*`` type without charset for ISO-8859-1, which turns every
+    non-ASCII character of a JSON body into mojibake. Only bytes that are not valid UTF-8 fall back
+    to a charset the server declared explicitly, else to UTF-8 with replacement characters.
+    """
+    if not content:
+        return ""
     try:
-        return jsonlib.loads(text)
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        explicit = declared if declared and "charset=" in (content_type or "").lower() else None
+        try:
+            return content.decode(explicit or "utf-8", errors="replace")
+        except LookupError:
+            return content.decode("utf-8", errors="replace")
+
+
+def _decode_json(text: str) -> tuple[Any, list[Any]]:
+    """``(first document, later documents that differ from it)``; ``_NOT_JSON`` when not JSON."""
+    if not text:
+        return None, []
+    try:
+        return jsonlib.loads(text), []
     except ValueError:
-        return _NOT_JSON
+        pass
+    # Several documents back to back (a handler that writes its body twice)? Every part must parse.
+    documents: list[Any] = []
+    position, end = 0, len(text)
+    try:
+        while True:
+            while position < end and text[position].isspace():
+                position += 1
+            if position >= end:
+                break
+            document, position = _JSON_DECODER.raw_decode(text, position)
+            documents.append(document)
+    except ValueError:
+        return _NOT_JSON, []
+    first = documents[0]
+    log.debug("the answer holds %d JSON documents back to back; reading the first", len(documents))
+    return first, [document for document in documents[1:] if document != first]
 
 
 def _short(exc: BaseException) -> str:

@@ -129,4 +129,15 @@ class GtmPollTimeoutError(GtmApiError):
 
 
 class GtmPaginationError(GtmApiError):
-    """The API repeated a cursor; stopping instead of looping forever."""
+    """A list page is neither a full page nor the list's documented end (empty or ``{}`` page,
+    missing or repeated cursor, 404 or an unexpected body in the middle of a list).
+
+    Raised after the page was re-fetched a few times. Retryable: the fetch operator's page
+    checkpoint makes Airflow's retry resume at this page instead of ending the list early.
+    ``api`` names the API and the list's path.
+    """
+
+    retryable = True
+
+    def _format(self) -> str:
+        return f"{self.api}: {self.api_message}" if self.api else self.api_message

@@ -11,7 +11,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
 from airflow_provider_gtm.core.errors import GtmApiError, GtmAuthError, GtmConfigError, GtmError
-from airflow_provider_gtm.core.ratelimit import Window, parse_windows, shared_limiter
+from airflow_provider_gtm.core.ratelimit import Window, configured_backend, parse_windows, shared_limiter
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
 from airflow_provider_gtm.core.urls import normalize_base_url
 
@@ -47,7 +47,8 @@ class GtmBaseHook(BaseHook):
 
     Connection extras understood by every hook (all optional):
     ``connect_timeout`` (s, default 10), ``read_timeout`` (s, default 60), ``max_attempts``
-    (default 6), ``max_wait_seconds`` (total wait budget per call, default 300),
+    (default 6), ``max_wait_seconds`` (total wait budget per call, default 300), ``retry_backoff``
+    (first wait between retries and page re-fetches, doubled each time, default 1 s),
     ``rate_limits`` (``[[calls, seconds], ...]``; ``[]`` turns client-side limiting off).
 
     :param timer: clock/sleep used for every wait (inject a ``FakeTimer`` in tests).
@@ -131,6 +132,9 @@ class GtmBaseHook(BaseHook):
         return RetryPolicy(
             max_attempts=int(_number(extra, "max_attempts", 6, conn_id=cid, minimum=1)),
             max_wait_seconds=_number(extra, "max_wait_seconds", 300, conn_id=cid),
+            # First retry wait (doubling, plus up to as much jitter): also paces page re-fetches.
+            backoff_initial=(backoff := _number(extra, "retry_backoff", 1.0, conn_id=cid)),
+            jitter=min(1.0, backoff),
         )
 
     @functools.cached_property
@@ -148,11 +152,12 @@ class GtmBaseHook(BaseHook):
             _number(extra, "read_timeout", 60, conn_id=cid, minimum=0.001),
         )
         windows = self._windows()
-        limiter = shared_limiter(self.profile.name, base_url, identity, windows, self._timer) if windows else None
-        if limiter is None and (self.profile.block_on_429_seconds is not None or self.profile.follow_ratelimit_headers):
-            # A 429 must still stop further calls during the block, and RateLimit-* headers must
-            # still pace the calls, even without client-side windows.
-            limiter = shared_limiter(self.profile.name, base_url, identity, (), self._timer)
+        limiter = None
+        # A 429 must still stop further calls during the block, and RateLimit-* headers must
+        # still pace the calls, even without client-side windows.
+        if windows or self.profile.block_on_429_seconds is not None or self.profile.follow_ratelimit_headers:
+            backend = configured_backend(extra.get("rate_limit_backend"), conn_id=cid)
+            limiter = shared_limiter(self.profile.name, base_url, identity, windows, self._timer, backend)
         from airflow_provider_gtm import __version__
 
         return RestClient(

@@ -1,21 +1,32 @@
 """Client-side rate limiting, shared by every hook.
 
-One :class:`RateLimiter` per (API, base URL, credential) and process enforces several sliding
-windows at once (Oktopost: 60 per minute *and* 120 per 5 seconds), follows the server's
+One :class:`RateLimiter` per (API, base URL, credential) enforces several sliding windows at once
+(Oktopost: 60 per minute *and* 120 per 5 seconds), follows the server's
 ``RateLimit-Remaining`` / ``RateLimit-Reset`` headers where an API sends them, and remembers a
 key block (Oktopost blocks a key for 15 minutes after a 429) so that no call is sent into it.
+
+The limiter's state is shared by every process using the credential (Airflow runs each task try in
+a process of its own): a file per credential under an OS lock on one host (``local``, the
+default), or Redis across hosts (``redis://``); see :func:`configured_backend`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import json
+import logging
+import os
 import threading
-from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,27 +51,169 @@ class KeyBlockedError(Exception):
 SAFETY_MARGIN_SECONDS = 0.1
 
 
-class RateLimiter:
-    """Sliding-window limiter with header pacing and key blocks; thread-safe."""
+@dataclass
+class LimiterState:
+    """What every process using one credential must agree on: the call history and the holds."""
 
-    def __init__(self, windows: Sequence[Window], timer: Timer = REAL_TIMER) -> None:
-        self.windows = tuple(windows)
-        self.timer = timer
-        longest = max((w.limit for w in self.windows), default=0)
-        self._stamps: deque[float] = deque(maxlen=longest or None)
-        self._paused_until = 0.0
-        self._blocked_until = 0.0
+    stamps: list[float] = field(default_factory=list)  # call times (wall clock), oldest first
+    paused_until: float = 0.0
+    blocked_until: float = 0.0
+
+    def try_acquire(self, windows: Sequence[Window], now: float) -> tuple[float, float]:
+        """Record a call at ``now`` if every window allows it; ``(wait, blocked)`` otherwise.
+
+        ``wait`` is 0 when the call was recorded; ``blocked`` is what is left of a key block.
+        """
+        keep = max((w.seconds for w in windows), default=0.0) + SAFETY_MARGIN_SECONDS
+        cut = 0
+        while cut < len(self.stamps) and self.stamps[cut] <= now - max(keep, HISTORY_SECONDS):
+            cut += 1
+        if cut:
+            del self.stamps[:cut]
+        blocked = max(0.0, self.blocked_until - now)
+        wait = max(blocked, self.paused_until - now, 0.0)
+        for window in windows:
+            if len(self.stamps) >= window.limit:
+                # The window is full while the limit-th most recent call is still inside it.
+                oldest_in_window = self.stamps[-window.limit]
+                wait = max(wait, oldest_in_window + window.seconds + SAFETY_MARGIN_SECONDS - now)
+        if wait <= 0:
+            self.stamps.append(now)
+            return 0.0, 0.0
+        return wait, blocked
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stamps": self.stamps, "paused_until": self.paused_until, "blocked_until": self.blocked_until}
+
+    @classmethod
+    def from_json(cls, data: Any) -> LimiterState:
+        if not isinstance(data, dict):
+            return cls()
+        stamps = [float(t) for t in data.get("stamps", []) if isinstance(t, int | float)]
+        return cls(sorted(stamps), float(data.get("paused_until", 0.0)), float(data.get("blocked_until", 0.0)))
+
+
+# A call history shorter than this is never pruned, so that processes configured with different
+# windows for one key still see each other's recent calls.
+HISTORY_SECONDS = 60.0
+
+
+class LimiterStore:
+    """Where a credential's :class:`LimiterState` lives. This one: in this process only."""
+
+    #: Whether the store keeps its own clock (Redis: the server's), ignoring the caller's ``now``.
+    own_clock = False
+
+    def __init__(self) -> None:
+        self._state = LimiterState()
         self._lock = threading.Lock()
 
-    def _window_wait(self, now: float) -> float:
-        wait = 0.0
-        stamps = self._stamps
-        for window in self.windows:
-            if len(stamps) >= window.limit:
-                # The window is full while the limit-th most recent call is still inside it.
-                oldest_in_window = stamps[-window.limit]
-                wait = max(wait, oldest_in_window + window.seconds + SAFETY_MARGIN_SECONDS - now)
-        return wait
+    def try_acquire(self, windows: Sequence[Window], now: float) -> tuple[float, float]:
+        with self._lock:
+            return self._state.try_acquire(windows, now)
+
+    def hold(self, kind: str, until: float, seconds: float) -> None:
+        """Extend the ``"paused"`` or ``"blocked"`` hold to ``until`` (``seconds`` from now)."""
+        with self._lock:
+            _extend(self._state, kind, until)
+
+    def blocked_for(self, now: float) -> float:
+        with self._lock:
+            return max(0.0, self._state.blocked_until - now)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._state = LimiterState()
+
+
+def _extend(state: LimiterState, kind: str, until: float) -> None:
+    if kind == "paused":
+        state.paused_until = max(state.paused_until, until)
+    elif kind == "blocked":
+        state.blocked_until = max(state.blocked_until, until)
+    else:  # pragma: no cover - programming error
+        raise ValueError(f"unknown hold {kind!r}")
+
+
+class FileLimiterStore(LimiterStore):
+    """A state file per credential, updated under an OS file lock: shared by every process on a host.
+
+    It survives process restarts, so back-to-back tasks and a retry see the earlier calls and a
+    running key block. Times are wall-clock seconds, the one clock all processes share.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.lock_path = f"{path}.lock"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[LimiterState]:
+        with self._lock:
+            try:
+                os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                raise GtmConfigError(
+                    f"The rate limiter cannot use its state directory {os.path.dirname(self.path)!r} "
+                    f"({exc.strerror}); set [gtm] rate_limit_state_dir to a writable directory."
+                ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                state = self._read()
+                yield state
+                self._write(state)
+            finally:
+                os.close(fd)  # closing the descriptor releases the lock
+
+    def _read(self) -> LimiterState:
+        try:
+            with open(self.path, "rb") as fh:
+                return LimiterState.from_json(json.loads(fh.read() or b"{}"))
+        except FileNotFoundError:
+            return LimiterState()
+        except ValueError:
+            # Only a crash between write and rename could leave this; the rename makes it unlikely.
+            log.warning("Rate limiter state %s was unreadable; starting a new history", self.path)
+            return LimiterState()
+
+    def _write(self, state: LimiterState) -> None:
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump(state.to_json(), fh)
+        os.replace(tmp, self.path)  # readers see the old state or the new one, never half of one
+
+    def try_acquire(self, windows: Sequence[Window], now: float) -> tuple[float, float]:
+        with self._locked() as state:
+            return state.try_acquire(windows, now)
+
+    def hold(self, kind: str, until: float, seconds: float) -> None:
+        with self._locked() as state:
+            _extend(state, kind, until)
+
+    def blocked_for(self, now: float) -> float:
+        with self._locked() as state:
+            return max(0.0, state.blocked_until - now)
+
+    def clear(self) -> None:
+        with self._lock, contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+class RateLimiter:
+    """Sliding windows, header pacing and key blocks for one credential; thread- and process-safe.
+
+    The state lives in a :class:`LimiterStore`: this process only (the default when built
+    directly), a file shared by every process of the host, or Redis shared by every host.
+    """
+
+    def __init__(self, windows: Sequence[Window], timer: Timer = REAL_TIMER, store: LimiterStore | None = None) -> None:
+        self.windows = tuple(windows)
+        self.timer = timer
+        self.store = store or LimiterStore()
+
+    def _now(self) -> float:
+        return self.timer.time()
 
     def acquire(self, max_block_wait: float | None = None) -> float:
         """Wait until a call is allowed, record it, and return the seconds waited.
@@ -69,32 +222,27 @@ class RateLimiter:
         :raises KeyBlockedError: when a block lasts longer than ``max_block_wait``.
         """
         waited = 0.0
-        with self._lock:
-            while True:
-                now = self.timer.monotonic()
-                blocked = self._blocked_until - now
-                if blocked > 0 and max_block_wait is not None and blocked > max_block_wait - waited:
-                    raise KeyBlockedError(blocked)
-                wait = max(self._window_wait(now), self._paused_until - now, blocked, 0.0)
-                if wait <= 0:
-                    self._stamps.append(now)
-                    return waited
-                self.timer.sleep(wait)
-                waited += wait
+        while True:
+            wait, blocked = self.store.try_acquire(self.windows, self._now())
+            if wait <= 0:
+                return waited
+            if blocked > 0 and max_block_wait is not None and blocked > max_block_wait - waited:
+                raise KeyBlockedError(blocked)
+            # Sleep outside any lock: other processes keep their turn while this one waits.
+            self.timer.sleep(wait)
+            waited += wait
 
     def pause_for(self, seconds: float) -> None:
         """Hold every further call for ``seconds`` (the server said its credits refill then)."""
-        with self._lock:
-            self._paused_until = max(self._paused_until, self.timer.monotonic() + seconds)
+        self.store.hold("paused", self._now() + seconds, seconds)
 
     def block_for(self, seconds: float) -> None:
         """Record a key block of ``seconds`` (no call may be sent until it ends)."""
-        with self._lock:
-            self._blocked_until = max(self._blocked_until, self.timer.monotonic() + seconds)
+        self.store.hold("blocked", self._now() + seconds, seconds)
 
     def blocked_for(self) -> float:
         """Seconds left of the current key block (0 when none)."""
-        return max(0.0, self._blocked_until - self.timer.monotonic())
+        return self.store.blocked_for(self._now())
 
     def observe_headers(self, headers: dict[str, str] | object) -> None:
         """Pace from ``RateLimit-Remaining`` / ``RateLimit-Reset``: when no credit is left, wait for the refill."""
@@ -143,28 +291,103 @@ def parse_windows(value: object, *, conn_id: str) -> list[Window]:
     return windows
 
 
-_REGISTRY: dict[tuple[str, str, str, tuple[Window, ...]], RateLimiter] = {}
+LOCAL_BACKEND = "local"
+MEMORY_BACKEND = "memory"
+
+
+def configured_backend(override: object = None, *, conn_id: str = "") -> str:
+    """The limiter backend: a connection's ``rate_limit_backend`` extra, else ``[gtm] rate_limit_backend``.
+
+    ``local`` (default): a file per credential shared by every process of the host; ``memory``:
+    this process only; ``redis://host:port/db``: shared by every host using that Redis.
+    """
+    value = override
+    if value in (None, ""):
+        value = _gtm_setting("rate_limit_backend", LOCAL_BACKEND)
+    text = str(value).strip()
+    if text in (LOCAL_BACKEND, MEMORY_BACKEND) or text.startswith(("redis://", "rediss://", "unix://")):
+        return text
+    where = f"Connection {conn_id!r}: extra 'rate_limit_backend'" if override not in (None, "") else (
+        "[gtm] rate_limit_backend")
+    raise GtmConfigError(
+        f"{where} must be 'local', 'memory' or a redis:// URL such as redis://127.0.0.1:6379/0, got {text!r}."
+    )
+
+
+def state_dir() -> str:
+    """Where the ``local`` backend keeps its files: ``[gtm] rate_limit_state_dir``, else under AIRFLOW_HOME."""
+    configured = _gtm_setting("rate_limit_state_dir", "")
+    if configured:
+        return os.path.abspath(os.path.expanduser(configured))
+    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+    return os.path.join(os.path.abspath(home), "gtm-ratelimit")
+
+
+def _gtm_setting(name: str, default: str) -> str:
+    env = os.environ.get(f"AIRFLOW__GTM__{name.upper()}")
+    if env is not None:
+        return env
+    try:
+        from airflow.configuration import conf
+    except ImportError:  # pragma: no cover - Airflow is a dependency
+        return default
+    return str(conf.get("gtm", name, fallback=default) or default)
+
+
+def _store(backend: str, key: str) -> LimiterStore:
+    if backend == MEMORY_BACKEND:
+        return LimiterStore()
+    if backend == LOCAL_BACKEND:
+        return FileLimiterStore(os.path.join(state_dir(), f"{key}.json"))
+    from airflow_provider_gtm.core.ratelimit_redis import RedisLimiterStore
+
+    return RedisLimiterStore(backend, key)
+
+
+_REGISTRY: dict[tuple[str, str, str, tuple[Window, ...], str], RateLimiter] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
 def reset_shared_limiters() -> None:
-    """Forget every process-wide limiter (call history, pauses, blocks); for tests and sandboxes."""
+    """Forget every limiter's state (call history, pauses, blocks), here and in the local state files.
+
+    For tests and sandboxes only: in production the history is what keeps a key unblocked.
+    """
     with _REGISTRY_LOCK:
+        for limiter in _REGISTRY.values():
+            with contextlib.suppress(Exception):
+                limiter.store.clear()
         _REGISTRY.clear()
+    directory = state_dir()
+    if os.path.isdir(directory):
+        for name in os.listdir(directory):
+            if name.endswith(".json"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(directory, name))
 
 
 def shared_limiter(
-    api: str, base_url: str, identity: str, windows: Sequence[Window], timer: Timer = REAL_TIMER
+    api: str,
+    base_url: str,
+    identity: str,
+    windows: Sequence[Window],
+    timer: Timer = REAL_TIMER,
+    backend: str = MEMORY_BACKEND,
 ) -> RateLimiter:
-    """The process-wide limiter for one credential, so that every hook using it shares one budget.
+    """The limiter for one credential, so that every hook using it shares one budget.
 
+    With the ``local`` or a ``redis://`` backend the budget is shared with every other process
+    (and host) using the credential. A test clock (anything but the real timer) cannot be shared
+    with other processes, so it always gets a limiter of its own process.
     ``identity`` is hashed before it is used as a key; it is never stored in clear.
     """
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    key = (api, base_url, digest, tuple(windows))
+    if timer is not REAL_TIMER:
+        backend = MEMORY_BACKEND
+    digest = hashlib.sha256(f"{api}\n{base_url}\n{identity}".encode()).hexdigest()[:32]
+    key = (api, base_url, digest, tuple(windows), backend)
     with _REGISTRY_LOCK:
         limiter = _REGISTRY.get(key)
         if limiter is None or limiter.timer is not timer:
-            limiter = RateLimiter(windows, timer)
+            limiter = RateLimiter(windows, timer, _store(backend, f"{api}-{digest}"))
             _REGISTRY[key] = limiter
         return limiter

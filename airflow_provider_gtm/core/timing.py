@@ -14,6 +14,10 @@ class Timer:
     def monotonic(self) -> float:
         return time.monotonic()
 
+    def time(self) -> float:
+        """Wall-clock seconds since the epoch: the clock every process of a host (and Redis) shares."""
+        return time.time()
+
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
@@ -40,6 +44,9 @@ class FakeTimer(Timer):
 
     def monotonic(self) -> float:
         return self.now
+
+    def time(self) -> float:
+        return self.start.timestamp() + self.now
 
     def sleep(self, seconds: float) -> None:
         with self._lock:

@@ -31,6 +31,7 @@ from airflow_provider_gtm.core.batching import (
     Failure,
     check_batch_size,
     collect,
+    confirm_count,
     run_batches,
     send_each,
     split_invalid,
@@ -152,7 +153,8 @@ class CustomerOSHook(GtmBaseHook):
         def send_chunk(chunk: list[Any]) -> BatchResult:
             local, valid = split_invalid(chunk, problem, identifier)
             result = send_each(valid, send_one, identifier,
-                               already_exists=lambda e: e.answer.get("id") if isinstance(e, _Exists) else None)
+                               already_exists=lambda e: e.answer.get("id") if isinstance(e, _Exists) else None,
+                               confirms=lambda answer: bool(answer.get("id")))  # no id: nothing confirms it
             return local.extend(result).check()
 
         return run_batches(records, check_batch_size(batch_size, "CustomerOS"), send_chunk)
@@ -224,6 +226,9 @@ class CustomerOSHook(GtmBaseHook):
                 result.succeeded -= 1
                 result.accepted.pop()
             result.failures.append(Failure(entry, entry.get("value"), str(entry.get("description")), resp.status))
+        # Confirmation rule: the records not refused succeed only when CustomerOS's own summary says so.
+        summary = body.get("summary") if isinstance(body.get("summary"), Mapping) else {}
+        result = confirm_count(result, summary.get("success"), _contact_identity, status=resp.status)
         return local.extend(result.check())
 
     # -- enrichment -------------------------------------------------------------------------------

@@ -127,7 +127,9 @@ def _is_duplicate(message: str) -> bool:
 
 
 def _is_cursor_exhausted(resp: ApiResponse) -> bool:
-    return "exhausted" in octy_error_message(resp.data, resp.text).lower() or resp.status == 404
+    # Octy's end of a list: 400 "... pagination cursor exhausted". A 404 is not an end (a wrong path
+    # or host prefix): the paginator raises it on the first page and re-fetches it mid-list.
+    return resp.status == 400 and "exhausted" in octy_error_message(resp.data, resp.text).lower()
 
 
 class OctyHook(GtmBaseHook):

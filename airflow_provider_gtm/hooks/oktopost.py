@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -580,7 +580,7 @@ class OktopostHook(GtmBaseHook):
             return None
 
         def send_chunk(chunk: list[Any]) -> BatchResult:
-            refused, valid = split_invalid(chunk, problem, identifier)
+            refused, valid = split_invalid(chunk, problem, identifier, convertible=(date,))  # datetimes: epoch
             sent = send_each(valid, lambda r: self._create(kind, build_create_form(kind, r)), identifier)
             return refused.extend(sent).check()
 

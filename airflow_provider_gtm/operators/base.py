@@ -26,6 +26,7 @@ from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page
+from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 
 OUTPUT_BASE_ENV = "AIRFLOW__GTM__OUTPUT_BASE_URI"
@@ -76,7 +77,8 @@ def airflow_errors(what: str) -> Iterator[None]:
 
 
 def _dumps(record: Any) -> str:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str)
+    # Lone surrogates are escaped and unwritable records are named (core/records.py).
+    return encode_record(record)
 
 
 class _JsonLinesWriter:
@@ -135,9 +137,15 @@ class GtmFetchOperator(GtmLineageMixin, BaseOperator):
     :param resume: on a retried try, continue after the last complete page instead of starting over
         (local files; other stores always start over, which also never duplicates lines).
     :param log_every_pages: progress is logged every this many pages.
+    :param max_pages: safety bound: fail (without retries) rather than fetch more pages than this,
+        so a list that never ends cannot run forever (``None``: no bound). Unlike ``limit``, reaching
+        it is an error: the list was not fetched whole.
+    :param max_records: the same bound in records (``None``, the default: no bound).
     """
 
     template_fields: Sequence[str] = ("conn_id", "output_uri", "output_base_uri", "limit")
+    #: Default ``max_pages``: 100,000 pages is millions of records for every API here.
+    default_max_pages: ClassVar[int | None] = 100_000
     ui_color = "#e8f4ea"
     hook_class: ClassVar[type[GtmBaseHook]]
 
@@ -150,9 +158,18 @@ class GtmFetchOperator(GtmLineageMixin, BaseOperator):
         limit: int | None = None,
         resume: bool = True,
         log_every_pages: int = 10,
+        max_pages: int | None = -1,
+        max_records: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if max_pages == -1:
+            max_pages = self.default_max_pages
+        for name, bound in (("max_pages", max_pages), ("max_records", max_records)):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int) or bound < 1):
+                raise ValueError(f"{name} must be a positive integer or None, got {bound!r}")
+        self.max_pages = max_pages
+        self.max_records = max_records
         self.conn_id = conn_id or self.hook_class.default_conn_name
         self.output_uri = output_uri
         self.output_base_uri = output_base_uri
@@ -206,6 +223,7 @@ class GtmFetchOperator(GtmLineageMixin, BaseOperator):
             with airflow_errors(f"Fetching {self.describe()}"):
                 if remaining != 0:
                     for page in self.iter_pages(hook, start, remaining):
+                        self._check_bounds(pages + 1, records + len(page.records))
                         writer.write_records(page.records)
                         records += len(page.records)
                         pages += 1
@@ -218,7 +236,26 @@ class GtmFetchOperator(GtmLineageMixin, BaseOperator):
             writer.close(success=success)
             hook.close()
         self._progress(records, pages, started, last.total if last else None, done=True)
-        return {"uri": str(path), "records": records, "pages": pages, **self.extra_xcom(last)}
+        result = {"uri": str(path), "records": records, "pages": pages, **self.extra_xcom(last)}
+        total = last.total if last is not None else None
+        if total is not None and records != total and (limit is None or records < limit):
+            # The list ended on its documented end signal, but the count differs from the API's own
+            # total (records added or removed while paging, or an API that miscounts): say so.
+            self.log.warning(
+                "%s: the list ended with %d records but the API's total is %d", self.describe(), records, total
+            )
+            result["count_mismatch"] = {"records": records, "total": total}
+        return result
+
+    def _check_bounds(self, pages: int, records: int) -> None:
+        """Fail, without retries, past ``max_pages``/``max_records`` (a list that does not end)."""
+        for name, bound, value in (("max_pages", self.max_pages, pages), ("max_records", self.max_records, records)):
+            if bound is not None and value > bound:
+                raise AirflowFailException(
+                    f"Fetching {self.describe()}: the list goes on past {name}={bound} ({pages} pages, "
+                    f"{records} records) without its end signal; stopped. If the list really is this long, "
+                    f"raise {name} (or pass {name}=None)."
+                )
 
     def _progress(self, records: int, pages: int, started: float, total: int | None, *, done: bool = False) -> None:
         elapsed = max(time.monotonic() - started, 1e-9)

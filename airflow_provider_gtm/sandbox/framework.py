@@ -256,7 +256,11 @@ class RateLimiterState:
         return RateDecision(False, max(wait, 0.0))
 
 
-FAULT_KINDS = ("status", "drop", "drop_mid_body", "delay", "truncate", "non_json", "repeat_cursor")
+FAULT_KINDS = ("status", "drop", "drop_mid_body", "delay", "truncate", "non_json", "repeat_cursor",
+               "empty_200", "empty_object_200", "drop_header", "text_plain", "double_body", "partial_206",
+               "never_ending", "huge_page")
+#: The list size a ``never_ending`` fault gives every list of the call it fires on.
+NEVER_ENDING_RECORDS = 10**12
 
 
 @dataclass
@@ -273,6 +277,17 @@ class FaultRule:
     ``delay`` (wait ``delay`` real seconds, then answer normally), ``truncate`` (200 with a JSON
     body cut short), ``non_json`` (200 with an HTML body), ``repeat_cursor`` (a list answers with
     the cursor it was asked for, as a looping server would).
+
+    Answer-shape faults (the handler answers, then its answer is changed): ``empty_200`` (a 200
+    with an empty body), ``empty_object_200`` (a 200 with ``{}``), ``drop_header`` (the answer
+    without the response header ``header``, default ``cursor``), ``text_plain`` (``Content-Type:
+    text/plain`` without charset, body unchanged), ``double_body`` (the body written twice, two
+    JSON documents back to back), ``partial_206`` (status 206 with the same body),
+    ``never_ending`` (every list of the call is :data:`NEVER_ENDING_RECORDS` long, so a client
+    that only follows the API's end signal never finishes), ``huge_page`` (every record of the
+    answer's first list padded so the body grows by about ``size`` bytes). With ``handler: false``
+    the server answers without running the API's handler (as a gateway or proxy would): nothing is
+    applied, and the answer is ``{}`` reshaped by the faults that fired.
     """
 
     kind: str
@@ -282,6 +297,9 @@ class FaultRule:
     status: int = 500
     retry_after: float | None = None
     delay: float = 0.0
+    header: str = "cursor"
+    size: int = 4_000_000
+    handler: bool = True
     calls: list[int] | None = None
     every: int | None = None
     probability: float | None = None
@@ -298,8 +316,8 @@ class FaultRule:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FaultRule:
-        allowed = {"kind", "api", "path", "method", "status", "retry_after", "delay", "calls", "every",
-                   "probability", "seed", "times"}
+        allowed = {"kind", "api", "path", "method", "status", "retry_after", "delay", "header", "size", "handler",
+                   "calls", "every", "probability", "seed", "times"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault field(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
@@ -337,9 +355,24 @@ class SandboxContext:
 
     def __init__(self, *, seed: int = 42, records: int = 250, clock: SandboxClock | None = None) -> None:
         self.seed = seed
-        self.records = records
+        self._records = records
+        self._call = threading.local()  # per-request overrides (the server answers each call on its thread)
         self.clock = clock or SandboxClock()
         self.lock = threading.RLock()
+
+    @property
+    def records(self) -> int:
+        """Records per synthetic list (a ``never_ending`` fault raises it for one call)."""
+        override: int | None = getattr(self._call, "records", None)
+        return self._records if override is None else override
+
+    @records.setter
+    def records(self, value: int) -> None:
+        self._records = value
+
+    def set_call_records(self, value: int | None) -> None:
+        """Override the list size for the calls answered on this thread (``None``: stop)."""
+        self._call.records = value
 
     def rng(self, *parts: Any) -> random.Random:
         """A deterministic random source for one synthetic record (same seed + parts → same data)."""

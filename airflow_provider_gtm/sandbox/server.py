@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_gtm.sandbox.framework import (
+    NEVER_ENDING_RECORDS,
     FaultRule,
     RateLimiterState,
     RateLimitSpec,
@@ -246,11 +247,19 @@ class SandboxApp:
                 return _Outcome(response, delay=delay)
 
         try:
-            response = self._answer(api, request)
+            if "never_ending" in request.faults:
+                self.ctx.set_call_records(NEVER_ENDING_RECORDS)
+            if any(not rule.handler for rule in fired):
+                response = json_response({})  # a gateway's answer: the API never saw the call
+            else:
+                response = self._answer(api, request)
         except Exception:  # a sandbox bug must still answer like the API would, and be visible
             traceback.print_exc()
             response = api.error(500, "Internal error")
+        finally:
+            self.ctx.set_call_records(None)
         response.headers.update(limit_headers)
+        response = _reshape(response, request.faults, fired)
         if "truncate" in request.faults:
             response.body = response.body[: max(1, len(response.body) // 2)]
         if "non_json" in request.faults:
@@ -293,6 +302,51 @@ class SandboxApp:
     @staticmethod
     def _rate_key(request: Request) -> str:
         return (request.header("Authorization") or request.header("X-CUSTOMER-OS-API-KEY") or "anonymous")
+
+
+def _reshape(response: Response, kinds: set[str], fired: list[FaultRule]) -> Response:
+    """Apply the answer-shape faults that fired (see :class:`FaultRule`) to the handler's answer."""
+    if "huge_page" in kinds:
+        size = max(rule.size for rule in fired if rule.kind == "huge_page")
+        response = _padded(response, size)
+    if "drop_header" in kinds:
+        dropped = {rule.header.lower() for rule in fired if rule.kind == "drop_header"}
+        response.headers = {k: v for k, v in response.headers.items() if k.lower() not in dropped}
+    if "empty_200" in kinds:
+        response = Response(200, b"", dict(response.headers), response.content_type)
+    if "empty_object_200" in kinds:
+        response = Response(200, b"{}", dict(response.headers), response.content_type)
+    if "double_body" in kinds:
+        response = Response(response.status, response.body + response.body, dict(response.headers),
+                            response.content_type)
+    if "partial_206" in kinds:
+        response = Response(206, response.body, dict(response.headers), response.content_type)
+    if "text_plain" in kinds:
+        # Raw UTF-8 (not \u escapes) so that a client trusting the missing charset reads mojibake.
+        body = response.body
+        try:
+            body = json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":")).encode()
+        except ValueError:
+            pass
+        response = Response(response.status, body, dict(response.headers), "text/plain")
+    return response
+
+
+def _padded(response: Response, size: int) -> Response:
+    """The answer with each record of its first list padded, about ``size`` bytes in all."""
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return response
+    records = next((v for v in body.values() if isinstance(v, list)), None) if isinstance(body, dict) else None
+    if not records:
+        return response
+    each = max(1, size // len(records))
+    for record in records:
+        if isinstance(record, dict):
+            record["sandboxPadding"] = "x" * each
+    return Response(response.status, json.dumps(body, separators=(",", ":")).encode(), dict(response.headers),
+                    response.content_type)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -28,6 +28,8 @@ def test_dag_is_documented_tagged_retried_and_has_typed_params(bag, dag_id):
     assert dag.doc_md and len(dag.doc_md) > 200
     assert "gtm" in dag.tags and "sample" in dag.tags
     assert all(t.retries >= 1 for t in dag.tasks)
+    # No task runs forever, even against a list that never ends (issue #10).
+    assert all(t.execution_timeout is not None for t in dag.tasks), dag_id
     assert dag.params
     for name in dag.params:
         schema = dag.params.get_param(name).schema

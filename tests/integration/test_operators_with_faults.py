@@ -42,13 +42,34 @@ def test_fetch_recovers_from_a_503_and_a_dropped_connection(gtm_sandbox_connecti
     assert len({r["profile_id"] for r in records}) == 450
 
 
-def test_octopus_fetch_stops_on_a_repeated_cursor(gtm_sandbox_connections, tmp_path):
+def test_octopus_fetch_recovers_from_a_repeated_cursor(gtm_sandbox_connections, tmp_path):
+    # Before issue #10 the repeated cursor ended the list early and the task succeeded with 40 of
+    # 250 posts; now the page is re-fetched and the list is complete.
     gtm_sandbox_connections.set_faults([{"api": "octopus", "path": "/v1/feeds/all-posts", "kind": "repeat_cursor",
                                          "calls": [3]}])
     result = OctopusFetchOperator(task_id="f", feed="all_posts", page_size=20,
                                   output_base_uri=f"file://{tmp_path}").execute(context())
     records = lines(result["uri"])
-    assert len(records) == len({r["id"] for r in records}) == result["records"]  # no page written twice
+    assert len(records) == len({r["id"] for r in records}) == result["records"] == 250
+
+
+def test_unsendable_values_are_refused_per_record_before_sending(gtm_sandbox_connections, tmp_path):
+    records = [{"customer_id": f"ok{i}", "profile_data": {"name": "Zoë 😀"}, "platform_info": {"s": "t"},
+                "has_charged": False} for i in range(3)]
+    records.insert(1, {"customer_id": "nan", "profile_data": {"score": float("nan")}, "platform_info": {},
+                       "has_charged": False})
+    records.insert(3, {"customer_id": "surrogate", "profile_data": {"name": "half \ud83d"}, "platform_info": {},
+                       "has_charged": False})
+    operator = OctyBatchOperator(task_id="b", operation="profiles.create", records=records, on_failures="warn",
+                                 output_base_uri=f"file://{tmp_path}")
+    result = operator.execute(context())
+    assert (result["submitted"], result["succeeded"], result["failed"]) == (5, 3, 2)
+    failures = {f["identifier"]: f for f in lines(result["failures_uri"])}
+    assert "'profile_data.score' is nan" in failures["nan"]["error_message"]
+    assert "'profile_data.name' holds a lone surrogate" in failures["surrogate"]["error_message"]
+    assert failures["surrogate"]["record"]["profile_data"]["name"] == "half \ud83d"  # written, escaped
+    stored = sorted(p["customer_id"] for p in gtm_sandbox_connections.state()["apis"]["octy"]["profiles"].values())
+    assert stored == ["ok0", "ok1", "ok2"]  # the refused ones were never sent
 
 
 def test_batch_after_a_dropped_answer_holds_each_record_once(gtm_sandbox_connections, tmp_path):

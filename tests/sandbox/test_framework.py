@@ -3,6 +3,7 @@ exercised through the Octy routes with plain ``requests``."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -107,6 +108,71 @@ def test_repeat_cursor_fault_on_octy_list(octy):
     second = octy(path="/v1/retention/profiles", headers={"cursor": "100"})
     assert second.status_code == 200 and second.headers["cursor"] == "100"
     assert second.json()["profiles"][0]["profile_id"] == "profile_000000000100"
+
+
+PROFILES = "/v1/retention/profiles"
+
+
+def _list_fault(**rule):
+    return {"api": "octy", "path": PROFILES, **rule}
+
+
+def test_empty_200_and_empty_object_200_faults(octy):
+    octy.sandbox.set_faults([_list_fault(kind="empty_200", calls=[1]), _list_fault(kind="empty_object_200", calls=[2])])
+    empty = octy(path=PROFILES, headers={"cursor": "0"})
+    assert empty.status_code == 200 and empty.content == b""
+    braces = octy(path=PROFILES, headers={"cursor": "0"})
+    assert braces.status_code == 200 and braces.json() == {}
+
+
+def test_drop_header_fault_removes_the_cursor_header(octy):
+    octy.sandbox.set_faults([_list_fault(kind="drop_header", times=1)])
+    assert "cursor" not in octy(path=PROFILES, headers={"cursor": "0"}).headers
+    assert octy(path=PROFILES, headers={"cursor": "0"}).headers["cursor"] == "100"
+
+
+def test_text_plain_fault_keeps_the_utf8_body(octy):
+    octy.sandbox.set_faults([_list_fault(kind="text_plain")])
+    response = octy(path=PROFILES, headers={"cursor": "0"})
+    assert response.headers["Content-Type"] == "text/plain"  # no charset: requests guesses ISO-8859-1
+    assert response.encoding == "ISO-8859-1"
+    assert json.loads(response.content.decode("utf-8"))["profiles"]
+
+
+def test_text_plain_fault_sends_raw_utf8(gtm_sandbox):
+    gtm_sandbox.set_faults([{"api": "octopus", "kind": "text_plain"}])
+    token = SANDBOX_CREDENTIALS["octopus"]["password"]
+    response = requests.get(gtm_sandbox.base_url("octopus") + "/v1/feeds/all-posts",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert "👍".encode() in response.content  # raw bytes, not a \u escape
+    assert "👍" not in response.text  # what a client trusting the (missing) charset reads
+
+
+def test_double_body_fault_writes_two_json_documents(octy):
+    octy.sandbox.set_faults([_list_fault(kind="double_body")])
+    response = octy(path=PROFILES, headers={"cursor": "0"})
+    first, end = json.JSONDecoder().raw_decode(response.text)
+    assert json.loads(response.text[end:]) == first
+
+
+def test_partial_206_fault_keeps_the_body(octy):
+    octy.sandbox.set_faults([_list_fault(kind="partial_206")])
+    response = octy(path=PROFILES, headers={"cursor": "0"})
+    assert response.status_code == 206 and response.json()["profiles"]
+
+
+def test_never_ending_fault_makes_the_list_endless_for_that_call_only(octy):
+    octy.sandbox.set_faults([_list_fault(kind="never_ending", times=1)])
+    far = octy(path=PROFILES, headers={"cursor": "500000"})
+    assert far.status_code == 200 and far.json()["request_meta"]["total"] == 10**12
+    assert octy(path=PROFILES, headers={"cursor": "500000"}).status_code == 400  # back to 250 records
+
+
+def test_huge_page_fault_pads_every_record(octy):
+    octy.sandbox.set_faults([_list_fault(kind="huge_page", size=2_000_000)])
+    response = octy(path=PROFILES, headers={"cursor": "0"})
+    assert len(response.content) > 2_000_000
+    assert all(len(p["sandboxPadding"]) == 20_000 for p in response.json()["profiles"])
 
 
 def test_fault_matches_api_method_and_path_only(octy):

@@ -10,11 +10,13 @@ from airflow_provider_gtm.core.batching import (
     check_batch_size,
     chunked,
     collect,
+    confirm_count,
     reconcile,
     send_each,
     split_invalid,
+    unsendable,
 )
-from airflow_provider_gtm.core.errors import GtmClientError, GtmConfigError, GtmError, GtmOutcomeUnknownError
+from airflow_provider_gtm.core.errors import GtmClientError, GtmConfigError, GtmOutcomeUnknownError
 
 
 def key(record):
@@ -48,19 +50,77 @@ def test_records_without_outcome_become_failures():
 def test_duplicate_keys_each_matched_once():
     chunk = [{"id": "a", "n": 1}, {"id": "a", "n": 2}]
     result = reconcile(
-        chunk, accepted=[], rejected=[{"id": "a", "m": "dup"}], record_key=key, rejected_key=key,
-        rejected_message=lambda e: e["m"],
+        chunk, accepted=[{"id": "a", "n": 2}], rejected=[{"id": "a", "m": "dup"}], record_key=key,
+        rejected_key=key, rejected_message=lambda e: e["m"],
     )
     assert result.failures[0].record == {"id": "a", "n": 1}
     assert (result.succeeded, result.failed) == (1, 1)
 
 
-def test_more_refusals_than_records_is_an_error():
-    with pytest.raises(GtmError, match="cannot account"):
-        reconcile(
-            [{"id": "a"}], accepted=[], rejected=[{"id": "x"}, {"id": "y"}], record_key=key,
-            rejected_key=key, rejected_message=str,
-        )
+def test_refusals_tied_to_no_record_leave_the_records_outcome_unknown():
+    # Before issue #10 these raised "cannot account"; now the one record sent is not confirmed.
+    result = reconcile(
+        [{"id": "a"}], accepted=[], rejected=[{"id": "x", "m": "bad x"}, {"id": "y", "m": "bad y"}],
+        record_key=key, rejected_key=key, rejected_message=lambda e: e["m"],
+    )
+    assert (result.submitted, result.succeeded, result.failed) == (1, 0, 1)
+    assert result.failures[0].error_message.startswith("outcome unknown")
+    assert "bad x; bad y" in result.failures[0].error_message
+
+
+@pytest.mark.parametrize("accepted", [[], [{"id": "a"}]])
+def test_an_answer_that_confirms_nothing_is_never_success(accepted):
+    # Before issue #10, records not refused counted as succeeded even when the answer was {}.
+    chunk = [{"id": "a"}, {"id": "b"}]
+    result = reconcile(chunk, accepted=accepted, rejected=[], record_key=key, rejected_key=key,
+                       rejected_message=str)
+    assert (result.succeeded, result.failed) == (0, 2)
+    assert all(f.error_message.startswith("outcome unknown") for f in result.failures)
+
+
+def test_a_summary_count_confirms_when_it_accounts_for_every_record():
+    chunk = [{"id": "a"}, {"id": "b"}, {"id": "c"}]
+    refused = [{"id": "b", "m": "no"}]
+    ok = reconcile(chunk, accepted=[], rejected=refused, record_key=key, rejected_key=key,
+                   rejected_message=lambda e: e["m"], confirmed_count=2)
+    assert (ok.succeeded, ok.failed) == (2, 1)
+    off = reconcile(chunk, accepted=[], rejected=refused, record_key=key, rejected_key=key,
+                    rejected_message=lambda e: e["m"], confirmed_count=3)
+    assert (off.succeeded, off.failed) == (0, 3)
+
+
+def test_confirm_count_demotes_unconfirmed_successes():
+    result = BatchResult(submitted=2, succeeded=2, accepted=[{"id": "a"}, {"id": "b"}])
+    assert confirm_count(result, 2, key).succeeded == 2
+    demoted = confirm_count(BatchResult(submitted=2, succeeded=2, accepted=[{"id": "a"}, {"id": "b"}]), None, key)
+    assert (demoted.succeeded, demoted.failed, demoted.accepted) == (0, 2, [])
+    assert "no count of successes" in demoted.failures[0].error_message
+
+
+@pytest.mark.parametrize("answer", [None, {}, [], ""])
+def test_send_each_empty_answer_is_outcome_unknown(answer):
+    result = send_each([{"id": "a"}], lambda record: answer, key)
+    assert (result.succeeded, result.failed) == (0, 1)
+    assert result.failures[0].error_message.startswith("outcome unknown")
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ({"id": "a", "score": float("nan")}, "'score' is nan"),
+        ({"id": "a", "nested": {"list": [1, float("inf")]}}, "'nested.list[1]' is inf"),
+        ({"id": "a", "text": "half an emoji \ud83d"}, "'text' holds a lone surrogate U+D83D"),
+        ({"id": "a", "raw": b"bytes"}, "'raw' is a bytes"),
+        ({"id": "a", 1: "x"}, "key 1 that is not a string"),
+    ],
+)
+def test_unsendable_values_refused_per_record_before_sending(record, field):
+    sent = []
+    refused, valid = split_invalid([record, {"id": "ok", "text": "é 😀"}], lambda r: None, key)
+    sent.extend(valid)
+    assert [r["id"] for r in sent] == ["ok"]
+    assert refused.failed == 1 and field in refused.failures[0].error_message
+    assert unsendable({"id": "ok", "n": 1.5, "t": "é 😀", "l": [None, True]}) is None
 
 
 def test_all_failed_and_collect():
@@ -124,3 +184,13 @@ def test_check_batch_size_names_the_argument(value, maximum, message):
 def test_check_batch_size_accepts_the_range():
     assert check_batch_size(1, "Api", 500) == 1 and check_batch_size(500, "Api", 500) == 500
     assert check_batch_size(10_000, "Api") == 10_000
+
+
+def test_types_a_hook_converts_itself_pass_the_pre_send_check():
+    from datetime import UTC, datetime
+
+    record = {"id": "a", "startDateTime": datetime(2026, 1, 1, tzinfo=UTC)}
+    assert "is a datetime" in unsendable(record)
+    assert unsendable(record, (datetime,)) is None
+    refused, valid = split_invalid([record], lambda r: None, key, convertible=(datetime,))
+    assert valid == [record] and refused.submitted == 0

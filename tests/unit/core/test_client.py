@@ -202,3 +202,40 @@ def test_parse_retry_after():
     assert parse_retry_after("3", 0) == 3
     assert parse_retry_after("garbage", 0) is None
     assert parse_retry_after(None, 0) is None
+
+
+# -- bytes and text (issue #10) --------------------------------------------------------------------
+
+@pytest.mark.parametrize("content_type", ["text/plain", "text/html", "application/json", "application/octet-stream"])
+def test_json_is_read_as_utf8_whatever_the_content_type_says(requests_mock, content_type):
+    # requests takes text/* without charset for ISO-8859-1: every non-ASCII character was mojibake.
+    body = '{"name": "Zoë 😀 Ærø"}'.encode()
+    requests_mock.get(f"{BASE}/x", content=body, headers={"Content-Type": content_type})
+    assert make_client(FakeTimer()).get_json("/x") == {"name": "Zoë 😀 Ærø"}
+
+
+def test_bytes_that_are_not_utf8_fall_back_to_the_declared_charset(requests_mock):
+    requests_mock.get(f"{BASE}/x", content='{"name": "Zoë"}'.encode("latin-1"),
+                      headers={"Content-Type": "application/json; charset=iso-8859-1"})
+    assert make_client(FakeTimer()).get_json("/x") == {"name": "Zoë"}
+
+
+def test_two_json_documents_back_to_back(requests_mock):
+    # CustomerOS's newest contact_bulk.go writes its 201 body twice.
+    first = b'{"status":"success","summary":{"total":1,"success":1,"failed":0}}'
+    requests_mock.post(f"{BASE}/bulk", status_code=201, content=first + first)
+    resp = make_client(FakeTimer()).request("POST", "/bulk", json=[{"email": "a@b.c"}])
+    assert resp.data["summary"]["success"] == 1 and resp.more_documents == []
+    other = b'{"status":"partial_success","message":"Failed to add linkedin url"}'
+    requests_mock.post(f"{BASE}/org", status_code=206, content=first + b"\n" + other)
+    resp = make_client(FakeTimer()).request("POST", "/org", json={})
+    assert resp.status == 206 and resp.data["status"] == "success"
+    assert resp.more_documents == [{"status": "partial_success", "message": "Failed to add linkedin url"}]
+    assert requests_mock.call_count == 2  # a 206 is a 2xx answer: never retried
+
+
+def test_a_body_with_trailing_garbage_is_still_not_json(requests_mock):
+    timer = FakeTimer()
+    requests_mock.get(f"{BASE}/x", content=b'{"a":1}<html>')
+    with pytest.raises(GtmTransportError, match="not JSON"):
+        make_client(timer).get_json("/x")

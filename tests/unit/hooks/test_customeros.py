@@ -248,7 +248,7 @@ def test_bulk_details_list_zero_based_and_by_value(hook, requests_mock):
 
 
 def test_bulk_record_number_when_value_is_absent_or_repeated(hook, requests_mock):
-    requests_mock.post(BULK, status_code=201, json={"details": [
+    requests_mock.post(BULK, status_code=201, json={"summary": {"total": 3, "success": 1, "failed": 2}, "details": [
         {"recordNumber": 3, "description": "Invalid email"},  # past the end 0-based: the 3rd record, 1-based
         {"value": "same@acme.example", "recordNumber": 1, "description": "Contact already exists"},  # 0-based
     ]})
@@ -260,6 +260,7 @@ def test_bulk_record_number_when_value_is_absent_or_repeated(hook, requests_mock
 
 def test_bulk_unmatched_refusal_still_counted(hook, requests_mock):
     requests_mock.post(BULK, status_code=201, json={
+        "summary": {"total": 2, "success": 1, "failed": 1},
         "details": {"value": "someone@else.example", "recordNumber": 9, "description": "Invalid email"}})
     result = hook.bulk_create_contacts([{"email": "a@acme.example"}, {"email": "b@acme.example"}])
     assert counts(result) == (2, 1, 1)

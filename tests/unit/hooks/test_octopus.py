@@ -15,6 +15,7 @@ from airflow_provider_gtm.core.errors import (
     GtmClientError,
     GtmConfigError,
     GtmNotFoundError,
+    GtmPaginationError,
     GtmRateLimitError,
 )
 from airflow_provider_gtm.hooks.octopus import OctopusConnectHook, to_epoch_ms
@@ -158,13 +159,31 @@ def test_limit_stops_without_an_extra_request(hook, requests_mock):
     assert requests_mock.call_count == 2
 
 
-def test_repeated_cursor_stops_with_a_warning(hook, requests_mock, caplog):
+def test_repeated_cursor_is_an_error_not_an_end(hook, requests_mock, caplog, timer):
+    # Before issue #10 a repeated cursor ended the list with a warning and the fetch succeeded.
     caplog.set_level(logging.WARNING)
     requests_mock.get(TOPIC_POSTS, json=posts("p1", cursor="same"))  # every page sends the same cursor
-    pages = list(islice(hook.iter_feed_pages("topic_posts", parent_id="t1"), 10))  # capped: never hangs
-    assert len(pages) == 2 and pages[-1].next_state is None
-    assert requests_mock.call_count == 2
-    assert "'same'" in caplog.text and "again" in caplog.text
+    pages = []
+    with pytest.raises(GtmPaginationError, match="'same' again") as caught:
+        pages.extend(islice(hook.iter_feed_pages("topic_posts", parent_id="t1"), 10))  # capped: never hangs
+    assert caught.value.retryable
+    assert len(pages) == 1 and pages[0].next_state == "same"
+    assert requests_mock.call_count == 2 + 3  # the second page re-fetched 3 times
+    assert len(timer.sleeps) == 3
+
+
+@pytest.mark.parametrize("body", [{}, {"posts": [], "nextPageCursor": "c2"}, [], "text"])
+def test_incomplete_page_mid_list_is_refetched_then_an_error(hook, requests_mock, timer, body):
+    requests_mock.get(TOPIC_POSTS, [{"json": posts("p1", cursor="c1")}, {"json": body}])
+    with pytest.raises(GtmPaginationError, match="incomplete page at cursor 'c1'"):
+        list(hook.iter_feed("topic_posts", parent_id="t1"))
+    assert requests_mock.call_count == 5
+
+
+def test_404_mid_list_is_refetched_and_recovers(hook, requests_mock, timer):
+    requests_mock.get(TOPIC_POSTS, [{"json": posts("p1", cursor="c1")}, {"status_code": 404, "json": {}},
+                                    {"json": posts("p2")}])
+    assert [r["id"] for r in hook.iter_feed("topic_posts", parent_id="t1")] == ["p1", "p2"]
 
 
 def test_all_posts_origin_time_direction_order(hook, requests_mock):
@@ -310,7 +329,8 @@ def test_server_errors_retried_for_gets(hook, requests_mock, timer, status):
 def test_client_errors_not_retried(hook, requests_mock, timer, status, error, body, message):
     requests_mock.get(TOPIC_POSTS, status_code=status, json=body)
     with pytest.raises(error) as info:
-        list(hook.iter_feed_pages("topic_posts", parent_id="t1", start_cursor="bad"))
+        # A 404 is raised as is on a list's first page only (mid-list it is re-fetched).
+        list(hook.iter_feed_pages("topic_posts", parent_id="t1", start_cursor=None if status == 404 else "bad"))
     assert type(info.value) is error
     assert info.value.status == status and info.value.api_message == message
     assert requests_mock.call_count == 1 and timer.sleeps == []

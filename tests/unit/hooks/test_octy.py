@@ -15,6 +15,7 @@ from airflow_provider_gtm.core.errors import (
     GtmClientError,
     GtmConfigError,
     GtmNotFoundError,
+    GtmPaginationError,
     GtmRateLimitError,
 )
 from airflow_provider_gtm.hooks.octy import OctyHook, octy_error_message
@@ -208,19 +209,71 @@ def test_error_message_reads_every_template_variant(body, expected):
 
 # -- lists ---------------------------------------------------------------------------------------
 
-def test_cursor_header_pages_until_the_header_is_missing(hook, requests_mock):
+def test_cursor_header_pages_until_the_total_is_reached(hook, requests_mock):
     requests_mock.get(
         PROFILES,
         [
-            {"json": page("profiles", [{"profile_id": "p1"}, {"profile_id": "p2"}]), "headers": {"cursor": "2"}},
-            {"json": page("profiles", [{"profile_id": "p3"}, {"profile_id": "p4"}]), "headers": {"cursor": "4"}},
-            {"json": page("profiles", [{"profile_id": "p5"}])},
+            {"json": page("profiles", [{"profile_id": "p1"}, {"profile_id": "p2"}], total=5),
+             "headers": {"cursor": "2"}},
+            {"json": page("profiles", [{"profile_id": "p3"}, {"profile_id": "p4"}], total=5),
+             "headers": {"cursor": "4"}},
+            {"json": page("profiles", [{"profile_id": "p5"}], total=5)},  # no header needed at the total
         ],
     )
     pages = list(hook.iter_pages("profiles"))
     assert [[r["profile_id"] for r in p.records] for p in pages] == [["p1", "p2"], ["p3", "p4"], ["p5"]]
     assert [p.next_state for p in pages] == [2, 4, None]
     assert [r.headers["cursor"] for r in requests_mock.request_history] == ["0", "2", "4"]
+
+
+def test_missing_cursor_header_before_the_total_is_an_error_not_an_end(hook, requests_mock, timer):
+    # Before issue #10 a missing header ended the list silently (3 of 5 records, task "success").
+    requests_mock.get(PROFILES, [
+        {"json": page("profiles", [{"profile_id": "p1"}, {"profile_id": "p2"}], total=5), "headers": {"cursor": "2"}},
+        {"json": page("profiles", [{"profile_id": "p3"}], total=5)},
+    ])
+    with pytest.raises(GtmPaginationError, match="no usable 'cursor' header") as caught:
+        list(hook.iter_records("profiles"))
+    assert caught.value.retryable
+    assert requests_mock.call_count == 1 + 4  # the page was re-fetched 3 times
+    assert timer.sleeps == [1.0, 2.0, 4.0]
+
+
+def test_cursor_exhausted_400_before_the_total_is_an_error(hook, requests_mock, timer):
+    exhausted = octy_error(400, "No customer profiles found", "Customer profiles pagination cursor exhausted")
+    requests_mock.get(PROFILES, [
+        {"json": page("profiles", [{"profile_id": "p1"}], total=3), "headers": {"cursor": "1"}},
+        {"status_code": 400, "json": exhausted},
+        {"json": page("profiles", [{"profile_id": "p2"}, {"profile_id": "p3"}], total=3), "headers": {"cursor": "3"}},
+    ])
+    assert [r["profile_id"] for r in hook.iter_records("profiles")] == ["p1", "p2", "p3"]
+    assert timer.sleeps == [1.0]
+
+
+@pytest.mark.parametrize(("total", "ends"), [(100, True), (250, False)])
+def test_resumed_fetch_checks_an_exhausted_answer_against_the_total(hook, requests_mock, total, ends):
+    # A resumed fetch knows no total yet: "exhausted" at cursor 100 is the end only if the list has 100.
+    exhausted = octy_error(400, "No customer profiles found", "Customer profiles pagination cursor exhausted")
+
+    def answer(request, context):
+        if request.headers["cursor"] == "0":
+            context.headers["cursor"] = "1"
+            return page("profiles", [{"profile_id": "p0"}], total=total)
+        context.status_code = 400
+        return exhausted
+
+    requests_mock.get(PROFILES, json=answer)
+    if ends:
+        assert list(hook.iter_pages("profiles", start=100)) == []
+    else:
+        with pytest.raises(GtmPaginationError, match="exhausted before its total 250"):
+            list(hook.iter_pages("profiles", start=100))
+
+
+def test_404_on_the_first_page_is_not_an_empty_list(hook, requests_mock):
+    requests_mock.get(PROFILES, status_code=404, json={"detail": "Not Found"})
+    with pytest.raises(GtmNotFoundError):
+        list(hook.iter_records("profiles"))
 
 
 def test_cursor_exhausted_400_ends_the_list(hook, requests_mock):
@@ -261,16 +314,18 @@ def test_start_offset_and_limit(hook, requests_mock):
     assert [r.headers["cursor"] for r in requests_mock.request_history] == ["200", "300"]
 
 
-def test_repeated_cursor_stops_with_a_warning(hook, requests_mock, caplog):
+def test_repeated_cursor_is_an_error_after_refetching(hook, requests_mock, caplog):
+    # Before issue #10 this ended the list with a warning and reported success.
     caplog.set_level(logging.WARNING)
     requests_mock.get(PROFILES, json=page("profiles", [{"profile_id": "p"}]), headers={"cursor": "1"})
-    pages = list(hook.iter_pages("profiles", start=1))
-    assert len(pages) == 1 and requests_mock.call_count == 1
-    assert "returned cursor 1 again" in caplog.text
+    with pytest.raises(GtmPaginationError, match="did not advance"):
+        list(hook.iter_pages("profiles", start=1))
+    assert requests_mock.call_count == 4
+    assert "re-fetching the page" in caplog.text
 
 
 def test_profile_filters_sent_as_query(hook, requests_mock):
-    requests_mock.get(PROFILES, json=page("profiles", []))
+    requests_mock.get(PROFILES, json=page("profiles", [], total=0))
     list(hook.iter_records("profiles", filters={"rfm": "1-5", "churn_prob": "high", "segments": ["vip", "eu"]}))
     assert requests_mock.last_request.qs == {"rfm": ["1-5"], "churn_prob": ["high"], "segments": ["vip,eu"]}
 

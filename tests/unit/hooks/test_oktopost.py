@@ -439,3 +439,19 @@ def test_iter_create_key_block_reported_not_raised(hook, requests_mock):
     assert [f.identifier for f in result.failures] == ["p0@acme.example", "p1@acme.example", "p2@acme.example"]
     assert all(f.status == 429 for f in result.failures)
     assert requests_mock.call_count == 1
+
+
+def test_iter_create_datetimes_pass_the_pre_send_check_and_nan_does_not(hook, requests_mock):
+    from datetime import UTC, datetime
+
+    requests_mock.post(f"{US}/post", json={"Result": True, "Post": {"Id": "004p"}})
+    records = [
+        {"messageId": "005m", "credentialIds": ["003-a"], "startDateTime": datetime(2026, 1, 1, tzinfo=UTC),
+         "status": "pending"},
+        {"messageId": "005n", "credentialIds": ["003-a"], "startDateTime": float("nan"), "status": "pending"},
+    ]
+    (result,) = hook.iter_create("posts", records)
+    assert (result.submitted, result.succeeded, result.failed) == (2, 1, 1)
+    assert "'startDateTime' is nan" in result.failures[0].error_message
+    assert requests_mock.call_count == 1
+    assert form(requests_mock.last_request)["startDateTime"] == "1767225600"

@@ -11,7 +11,8 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_gtm.core.batching import BatchResult, Failure
 from airflow_provider_gtm.core.errors import GtmAuthError, GtmServerError
 from airflow_provider_gtm.core.hook import GtmBaseHook
-from airflow_provider_gtm.core.pagination import Page, iterate_pages
+from airflow_provider_gtm.core.pagination import Page, Refetch, iterate_pages
+from airflow_provider_gtm.core.timing import FakeTimer
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, default_uri
 
 
@@ -97,6 +98,69 @@ def test_fetch_without_resume_starts_afresh(tmp_path):
 def test_fetch_limit(tmp_path):
     op = NumbersFetch(task_id="t", output_uri=f"file://{tmp_path}/o.jsonl", limit=12)
     assert op.execute(context())["records"] == 12
+
+
+class TableFetch(GtmFetchOperator):
+    """A fetch over a table ``state -> (records, next_state, total)``; re-fetches never sleep."""
+
+    hook_class = FakeHook
+    table: dict = {}
+
+    def make_hook(self):
+        return FakeHook()
+
+    def iter_pages(self, hook, start, limit):
+        return iterate_pages(lambda state: self.table[state], start or 0, limit=limit,
+                             refetch=Refetch(timer=FakeTimer()))
+
+
+def test_incomplete_page_fails_the_task_as_retryable_and_the_retry_resumes(tmp_path):
+    uri = f"file://{tmp_path}/out.jsonl"
+    op = TableFetch(task_id="t", output_uri=uri)
+    op.table = {0: ([{"n": 0}, {"n": 1}], 2, 4), 2: ([], 4, 4)}  # an empty page mid-list
+    with pytest.raises(AirflowException) as caught:  # retryable: Airflow retries the task
+        op.execute(context())
+    assert not isinstance(caught.value, AirflowFailException)
+    assert "empty page" in str(caught.value)
+    op.table = {2: ([{"n": 2}, {"n": 3}], None, 4)}  # the retry asks for page 2 only
+    xcom = op.execute(context())
+    assert [r["n"] for r in read_lines(uri)] == [0, 1, 2, 3]
+    assert xcom["records"] == 4 and "count_mismatch" not in xcom
+
+
+def test_count_differing_from_the_total_at_the_end_is_reported(tmp_path):
+    op = TableFetch(task_id="t", output_uri=f"file://{tmp_path}/o.jsonl")
+    op.table = {0: ([{"n": 0}, {"n": 1}], 2, 450), 2: ([{"n": 2}], None, 450)}
+    xcom = op.execute(context())
+    assert xcom["count_mismatch"] == {"records": 3, "total": 450}
+
+
+@pytest.mark.parametrize(("bound", "message"),
+                         [({"max_pages": 3}, "max_pages=3"), ({"max_records": 25}, "max_records=25")])
+def test_a_list_that_never_ends_hits_the_safety_bound(tmp_path, bound, message):
+    op = TableFetch(task_id="t", output_uri=f"file://{tmp_path}/o.jsonl", **bound)
+    op.table = _Endless()
+    with pytest.raises(AirflowFailException, match=message):
+        op.execute(context())
+
+
+class _Endless(dict):
+    def __getitem__(self, state):
+        return [{"n": state + i} for i in range(10)], state + 10, None
+
+
+def test_bounds_are_validated():
+    with pytest.raises(ValueError, match="max_pages"):
+        TableFetch(task_id="t", max_pages=0)
+    assert TableFetch(task_id="t").max_pages == 100_000
+    assert TableFetch(task_id="t", max_pages=None).max_pages is None
+
+
+def test_fetch_output_survives_a_lone_surrogate(tmp_path):
+    op = TableFetch(task_id="t", output_uri=f"file://{tmp_path}/o.jsonl")
+    op.table = {0: ([{"id": "a", "text": "half \ud83d emoji"}], None, None)}
+    op.execute(context())
+    assert read_lines(f"file://{tmp_path}/o.jsonl") == [{"id": "a", "text": "half \ud83d emoji"}]
 
 
 class EchoBatch(GtmBatchOperator):

@@ -1,0 +1,52 @@
+"""Encoding one record as a line of JSON: the one place output text is made safe to write.
+
+Data from an API may hold a lone surrogate (half of an emoji, from a broken UTF-16 source):
+Python decodes ``"\\ud83d"`` into a string that cannot be encoded as UTF-8, so writing it crashed
+the task on every retry. The line keeps such a character as its JSON escape instead (valid JSON;
+reading the line back gives the same string), and any other record that cannot be written is an
+error naming the record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_gtm.core.errors import GtmError
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Fields that usually name a record, in the order they are tried (for error messages).
+NAMING_FIELDS = ("id", "Id", "profile_id", "customer_id", "item_id", "event_type", "email", "name", "Name")
+
+
+def escape_lone_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate written as its JSON escape ``\\udXXX`` (ASCII text: as is)."""
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def describe_record(record: Any, position: int | None = None) -> str:
+    """A short name for a record in messages: its id-like field, else a shortened repr."""
+    where = f" at position {position}" if position is not None else ""
+    if isinstance(record, Mapping):
+        for key in NAMING_FIELDS:
+            value = record.get(key)
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+                return f"{key}={escape_lone_surrogates(str(value))!r}{where}"
+    text = escape_lone_surrogates(repr(record))
+    return f"{text[:80]}{'...' if len(text) > 80 else ''}{where}"
+
+
+def encode_record(record: Any) -> str:
+    """One record as compact JSON text (no newline), never failing on a lone surrogate.
+
+    :raises GtmError: naming the record, when it cannot be written as JSON at all (e.g. a cycle).
+    """
+    try:
+        text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise GtmError(f"cannot write record {describe_record(record)} as JSON: {exc}") from None
+    return escape_lone_surrogates(text)

@@ -1,0 +1,221 @@
+"""One rate budget per Oktopost key across OS processes, against the sandbox at Oktopost's limits.
+
+Airflow runs every task try in a process of its own (and mapped tasks side by side), so these
+tests start real child processes, each with its own ``OktopostHook``, as tasks would. The sandbox
+enforces Oktopost's real limits (60 calls per minute and 120 per 5 seconds, a 15-minute block on a
+breach) on a clock running ``SCALE`` times faster; the connections carry the same windows scaled
+the same way. Every case must end with 0 answers of 429, and every record created exactly once.
+The elapsed time against the theoretical minimum is printed (the guide forbids asserting it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Real processes and real waits on a scaled clock (about a minute): run once, not per Airflow version.
+pytestmark = pytest.mark.slow
+
+SCALE = 10.0  # the sandbox clock runs 10x: Oktopost's minute lasts 6 s
+WINDOWS = [[60, 60 / SCALE], [120, 5 / SCALE]]
+
+CHILD = """
+import json, sys, time
+from airflow_provider_gtm.hooks.oktopost import OktopostHook
+args = json.loads(sys.argv[1])
+hook = OktopostHook()
+start = time.time()
+submitted = succeeded = 0
+errors = []
+for result in hook.iter_create(args["kind"], args["records"]):
+    submitted += result.submitted
+    succeeded += result.succeeded
+    errors += [failure.error_message for failure in result.failures]
+print(json.dumps({"submitted": submitted, "succeeded": succeeded, "errors": errors,
+                  "start": start, "end": time.time()}))
+"""
+
+
+@pytest.fixture
+def oktopost(gtm_sandbox, monkeypatch):
+    gtm_sandbox.configure(time_scale=SCALE, rate_limits={
+        "oktopost": {"windows": [[60, 60], [120, 5]], "block_seconds": 900, "retry_after": True}})
+    return gtm_sandbox
+
+
+def child_env(sandbox: Any, backend: str = "local", **extra: Any) -> dict[str, str]:
+    conn = sandbox.connections()["oktopost_default"]
+    conn["extra"] = {"rate_limits": WINDOWS, "max_wait_seconds": 120, **extra}
+    env = dict(os.environ)
+    env["AIRFLOW_CONN_OKTOPOST_DEFAULT"] = json.dumps(conn)
+    env["AIRFLOW__GTM__RATE_LIMIT_BACKEND"] = backend
+    return env
+
+
+def start(env: dict[str, str], kind: str, records: list[dict[str, Any]]) -> subprocess.Popen[str]:
+    payload = json.dumps({"kind": kind, "records": records})
+    return subprocess.Popen([sys.executable, "-c", CHILD, payload], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def campaigns(prefix: str, count: int) -> list[dict[str, Any]]:
+    return [{"name": f"{prefix}-{i}"} for i in range(count)]
+
+
+def minimum_seconds(calls: int) -> float:
+    """When the last of ``calls`` calls may start at the earliest under the scaled windows."""
+    return max(((calls - 1) // limit) * seconds for limit, seconds in WINDOWS)
+
+
+def report(case: str, sandbox: Any, calls: int, results: list[dict[str, Any]]) -> int:
+    elapsed = max(r["end"] for r in results) - min(r["start"] for r in results)
+    rejected = sandbox.state()["rate_limited"].get("oktopost", 0)
+    ideal = minimum_seconds(calls)
+    print(f"\n{case}: {calls} calls, 429s {rejected}, elapsed {elapsed:.2f}s, "
+          f"minimum {ideal:.2f}s, ratio {elapsed / ideal if ideal else float('nan'):.3f}")
+    return rejected
+
+
+def created_names(sandbox: Any) -> list[str]:
+    return [c["Name"] for c in sandbox.state()["apis"]["oktopost"]["campaigns"].values()]
+
+
+def assert_each_once(sandbox: Any, expected: list[str]) -> None:
+    names = [n for n in created_names(sandbox) if n in set(expected)]
+    assert sorted(names) == sorted(expected), "a campaign is missing or was created twice"
+
+
+def test_parallel_tasks_share_one_budget(oktopost):
+    env = child_env(oktopost)
+    batches = [campaigns("parallel-a", 45), campaigns("parallel-b", 45)]
+    procs = [start(env, "campaigns", batch) for batch in batches]
+    results = [finish(p) for p in procs]
+    assert report("2 parallel tasks x 45 creates", oktopost, 90, results) == 0
+    assert all(r["succeeded"] == 45 and not r["errors"] for r in results)
+    assert_each_once(oktopost, [r["name"] for batch in batches for r in batch])
+
+
+def test_mapped_create_posts_share_one_budget(oktopost):
+    from airflow_provider_gtm.hooks.oktopost import OktopostHook
+
+    env = child_env(oktopost)
+    os.environ["AIRFLOW_CONN_OKTOPOST_DEFAULT"] = env["AIRFLOW_CONN_OKTOPOST_DEFAULT"]
+    try:
+        hook = OktopostHook()  # the upstream task: its calls count against the same key
+        campaign = hook.create_campaign("Mapped launch")
+        message = hook.create_message(campaign["Id"], "LinkedIn", "Hello")
+        credential = next(hook.iter_records("credentials", params={"network": "LinkedIn"}))
+        hook.close()
+    finally:
+        del os.environ["AIRFLOW_CONN_OKTOPOST_DEFAULT"]
+    record = {"messageId": message["Id"], "credentialIds": [credential["Id"]]}
+    procs = [start(env, "posts", [record] * 20) for _ in range(4)]
+    results = [finish(p) for p in procs]
+    assert report("4 mapped tasks x 20 posts", oktopost, 83, results) == 0
+    assert all(r["succeeded"] == 20 and not r["errors"] for r in results)
+    assert len(oktopost.state()["apis"]["oktopost"]["posts"]) == 80
+
+
+def test_back_to_back_tasks_see_the_earlier_calls(oktopost):
+    env = child_env(oktopost)
+    first = finish(start(env, "campaigns", campaigns("first", 60)))
+    second = finish(start(env, "campaigns", campaigns("second", 30)))
+    assert report("2 tasks back to back (60 + 30)", oktopost, 90, [first, second]) == 0
+    assert first["succeeded"] == 60 and second["succeeded"] == 30
+    assert_each_once(oktopost, [r["name"] for r in campaigns("first", 60) + campaigns("second", 30)])
+
+
+def test_a_retry_waits_out_the_block_instead_of_calling_into_it(oktopost):
+    oktopost.configure(rate_limits={"oktopost": {"windows": [[60, 60], [120, 5]], "block_seconds": 60,
+                                                 "retry_after": True}})
+    # A task without client-side pacing breaches the limit: the key is blocked (60 sandbox
+    # seconds, 6 real ones) and the task fails with its records reported.
+    reckless = finish(start(child_env(oktopost, rate_limits=[], max_wait_seconds=0), "campaigns",
+                            campaigns("reckless", 70)))
+    assert reckless["errors"], "the sandbox should have blocked the key"
+    breaches = oktopost.state()["rate_limited"]["oktopost"]
+    # Its retry is a new process: it must find the block in the shared state and wait it out.
+    retry = finish(start(child_env(oktopost), "campaigns", campaigns("retry", 10)))
+    assert retry["succeeded"] == 10 and not retry["errors"]
+    assert oktopost.state()["rate_limited"]["oktopost"] == breaches, "the retry called into the block"
+    assert_each_once(oktopost, [r["name"] for r in campaigns("retry", 10)])
+
+
+# -- the same budget across hosts: the redis backend against a real redis-server -------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    server = shutil.which("redis-server")
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed: `make system-deps` installs it")
+        pytest.skip("redis-server is not installed (make system-deps)")
+    port = _free_port()
+    workdir = tempfile.mkdtemp(prefix="gtm-redis-")
+    proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                             "--appendonly", "no", "--dir", workdir],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_redis_backend_shares_one_budget_between_processes(oktopost, redis_url):
+    env = child_env(oktopost, backend=redis_url)
+    batches = [campaigns("redis-a", 45), campaigns("redis-b", 45)]
+    procs = [start(env, "campaigns", batch) for batch in batches]
+    results = [finish(p) for p in procs]
+    assert report("redis backend: 2 parallel tasks x 45 creates", oktopost, 90, results) == 0
+    assert all(r["succeeded"] == 45 and not r["errors"] for r in results)
+    assert_each_once(oktopost, [r["name"] for batch in batches for r in batch])
+
+
+def test_unreachable_redis_fails_the_call_and_sends_nothing(oktopost):
+    env = child_env(oktopost, backend=f"redis://127.0.0.1:{_free_port()}/0")
+    result = finish(start(env, "campaigns", campaigns("unreachable", 1)))
+    assert result["succeeded"] == 0 and len(result["errors"]) == 1
+    assert "Redis backend redis://127.0.0.1" in result["errors"][0] and "no call was sent" in result["errors"][0]
+    assert not [n for n in created_names(oktopost) if n.startswith("unreachable")]
+    assert oktopost.state()["calls"].get("oktopost", 0) == 0
+
+
+def test_state_files_live_under_the_airflow_home(oktopost):
+    finish(start(child_env(oktopost), "campaigns", campaigns("files", 1)))
+    state_dir = Path(os.environ["AIRFLOW_HOME"]) / "gtm-ratelimit"
+    assert [p.name for p in state_dir.glob("oktopost-*.json")]
