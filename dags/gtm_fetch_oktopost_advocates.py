@@ -20,7 +20,8 @@ ADVOCATES = OktopostFetchOperator.output_asset("advocates")
     catchup=False,
     max_active_runs=1,
     tags=["gtm", "sample", "oktopost", "producer"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    # execution_timeout: no task runs forever, even against a list that never ends (issue #10).
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "execution_timeout": timedelta(hours=1)},
     render_template_as_native_obj=True,
     params={
         "max_people": Param(None, type=["null", "integer"], minimum=1, title="At most this many advocates",
