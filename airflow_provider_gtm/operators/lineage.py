@@ -1,11 +1,13 @@
 """Lineage and data-aware scheduling for the fetch and batch operators, written once for the four APIs.
 
-- **OpenLineage**: :meth:`GtmLineageMixin.get_openlineage_facets_on_start` / ``..._on_complete``
+- **OpenLineage**: :meth:`GtmLineageMixin.get_openlineage_facets_on_complete` (and ``..._on_failure``)
   return the API endpoint and the files a task read or wrote as datasets, with a schema facet
   inferred from the first records of the output, output statistics (records, bytes) and, for
   batches, the accepted/failed counts and the failures file as a second output. The OpenLineage
   imports happen inside those methods: without ``apache-airflow-providers-openlineage`` nothing
-  here is imported and nothing is emitted.
+  here is imported and nothing is emitted. There is no ``..._on_start``: the endpoint's name needs
+  the connection's host, which the listener's forked process must not fetch (see below), and the
+  files are named only once the task has run.
 - **Assets**: every :class:`~airflow.sdk.Asset` among a fetch task's ``outlets`` gets an asset event
   whose ``extra`` carries ``records``, ``uri`` and, when the records have a creation time,
   ``watermark`` (the newest one). ``<Operator>.output_asset(resource)`` builds the default Asset,
@@ -16,9 +18,10 @@ Each API module supplies only its naming: ``lineage_api`` (the dataset namespace
 creation time).
 
 How the result reaches this module without touching ``execute()``: Airflow calls a task's
-``_post_execute_hook`` with ``(context, result)`` right after ``execute()``; the mixin's property
-returns a hook that keeps the result on the operator and fills the asset events, then calls any
-``post_execute=`` the DAG author passed.
+``_pre_execute_hook`` with ``(context)`` right before ``execute()`` and ``_post_execute_hook`` with
+``(context, result)`` right after it; the mixin's properties return hooks that read the
+connection's host (before) and keep the result and fill the asset events (after), then call any
+``pre_execute=`` / ``post_execute=`` the DAG author passed.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from airflow.sdk import Asset, ObjectStoragePath
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
-    from airflow.sdk.bases.operator import TaskPostExecuteHook
+    from airflow.sdk.bases.operator import TaskPostExecuteHook, TaskPreExecuteHook
 
 #: How many records of an output the schema facet looks at (the file is not read further for it).
 SCHEMA_SAMPLE_RECORDS = 100
@@ -100,6 +103,12 @@ def file_size(uri: str) -> int | None:
         return int(ObjectStoragePath(uri).stat().st_size)
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def count_lines(uri: str) -> int:
+    """Non-empty lines of a file, streamed."""
+    with ObjectStoragePath(uri).open("rb") as fh:
+        return sum(1 for line in fh if line.strip())
 
 
 def newest(uri: str, fields: tuple[str, ...]) -> Any:
@@ -221,7 +230,27 @@ class GtmLineageMixin:
         """
         return default_asset(cls.lineage_api, host or cls.default_host(), resource)
 
-    # -- the result, without touching execute() -----------------------------------------------------
+    # -- around execute(), without touching it -------------------------------------------------------
+    #
+    # Both hooks run in the task process itself. The OpenLineage listener calls the facet methods
+    # below in a forked child (its default), where reaching Airflow's supervisor (a connection, an
+    # XCom) would share the task's channel; so everything that needs the supervisor is read here
+    # and the facet methods only read the operator and the files.
+
+    @property
+    def _pre_execute_hook(self) -> TaskPreExecuteHook | None:
+        user_hook = self.__dict__.get("_gtm_user_pre_execute")
+
+        def before_execute(context: Any) -> None:
+            self.__dict__["_gtm_api_dataset"] = self._api_dataset_name()
+            if user_hook is not None:
+                user_hook(context)
+
+        return before_execute
+
+    @_pre_execute_hook.setter
+    def _pre_execute_hook(self, value: TaskPreExecuteHook | None) -> None:
+        self.__dict__["_gtm_user_pre_execute"] = value
 
     @property
     def _post_execute_hook(self) -> TaskPostExecuteHook | None:
@@ -258,6 +287,7 @@ class GtmLineageMixin:
     # -- OpenLineage ---------------------------------------------------------------------------------
 
     def _api_dataset_name(self) -> tuple[str, str]:
+        """``(<api>://<host>, <prefix>/<endpoint>)`` from the connection's host (reads the connection)."""
         base = self.default_host()
         try:
             from airflow_provider_gtm.core.urls import normalize_base_url
@@ -266,32 +296,58 @@ class GtmLineageMixin:
             base = normalize_base_url(hook._host(), conn_id=hook.conn_id)
         except Exception:  # noqa: BLE001 - lineage must never fail a task; the public host is a fine name
             pass
+        return self._api_dataset_name_at(base)
+
+    def _api_dataset_name_at(self, base: str) -> tuple[str, str]:
         namespace, prefix = api_namespace(self.lineage_api, base)
         endpoint = self.lineage_endpoint().strip("/")
         return namespace, f"{prefix}/{endpoint}" if prefix else endpoint
 
-    def get_openlineage_facets_on_start(self) -> OperatorLineage:
-        """Before the run: the API endpoint only (the files are named once the task has run)."""
-        from airflow.providers.openlineage.extractors import OperatorLineage
-        from openlineage.client.event_v2 import Dataset
-
-        namespace, name = self._api_dataset_name()
-        if self._is_batch():
-            return OperatorLineage(outputs=[Dataset(namespace=namespace, name=name)])
-        return OperatorLineage(inputs=[Dataset(namespace=namespace, name=name)])
+    def _known_api_dataset_name(self) -> tuple[str, str]:
+        """The name read before execute(); the API's public host when there was none (never the connection)."""
+        known = self.__dict__.get("_gtm_api_dataset")
+        return known if known is not None else self._api_dataset_name_at(self.default_host())
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
         """After a successful run: the endpoint and the files, with schema and statistics facets."""
-        from airflow.providers.openlineage.extractors import OperatorLineage
+        return self._lineage(self.__dict__.get("_gtm_result"))
 
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:
+        """After a failed run: the endpoint, and for a batch the failures file and how many it holds.
+
+        A batch that failed on its failure policy has written every refusal to its failures file:
+        that file is the output a person needs to find from the lineage graph.
+        """
         result = self.__dict__.get("_gtm_result")
-        if not isinstance(result, Mapping):
-            return self.get_openlineage_facets_on_start()
-        if "uri" in result:
+        if result is None and self._is_batch():
+            result = self._failed_batch_result(task_instance)
+        return self._lineage(result)
+
+    def _failed_batch_result(self, task_instance: Any) -> dict[str, Any] | None:
+        from airflow_provider_gtm.operators.base import default_uri
+
+        uri = getattr(self, "failures_uri", None)
+        if not uri and task_instance is not None:
+            try:
+                uri = default_uri({"ti": task_instance}, getattr(self, "output_base_uri", None), "failures.jsonl")
+            except (AttributeError, TypeError):
+                return None
+        if not uri or not ObjectStoragePath(str(uri)).exists():
+            return None
+        return {"failures_uri": str(uri), "failed": count_lines(str(uri))}
+
+    def _lineage(self, result: Any) -> OperatorLineage:
+        from airflow.providers.openlineage.extractors import OperatorLineage
+        from openlineage.client.event_v2 import InputDataset, OutputDataset
+
+        if isinstance(result, Mapping) and "uri" in result:
             return self._fetch_lineage(result)
-        if "submitted" in result:
+        if isinstance(result, Mapping) and "failures_uri" in result:
             return self._batch_lineage(result)
-        return OperatorLineage()
+        namespace, name = self._known_api_dataset_name()
+        if self._is_batch():
+            return OperatorLineage(outputs=[OutputDataset(namespace=namespace, name=name)])
+        return OperatorLineage(inputs=[InputDataset(namespace=namespace, name=name)])
 
     def _is_batch(self) -> bool:
         return hasattr(self, "send")
@@ -316,7 +372,7 @@ class GtmLineageMixin:
         from airflow.providers.openlineage.extractors import OperatorLineage
         from openlineage.client.event_v2 import InputDataset
 
-        namespace, name = self._api_dataset_name()
+        namespace, name = self._known_api_dataset_name()
         return OperatorLineage(
             inputs=[InputDataset(namespace=namespace, name=name)],
             outputs=[self._file_output(str(result["uri"]), result.get("records"))],
@@ -328,7 +384,7 @@ class GtmLineageMixin:
         from openlineage.client.event_v2 import InputDataset, OutputDataset
         from openlineage.client.facet_v2 import output_statistics_output_dataset
 
-        namespace, name = self._api_dataset_name()
+        namespace, name = self._known_api_dataset_name()
         inputs = []
         input_uri = getattr(self, "input_uri", None)
         if input_uri:
@@ -337,7 +393,8 @@ class GtmLineageMixin:
         accepted = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
             rowCount=result.get("succeeded")
         )
-        outputs = [OutputDataset(namespace=namespace, name=name, outputFacets={"outputStatistics": accepted})]
+        outputs = [OutputDataset(namespace=namespace, name=name,
+                                 outputFacets={"outputStatistics": accepted} if "succeeded" in result else {})]
         if result.get("failures_uri"):
             outputs.append(self._file_output(str(result["failures_uri"]), result.get("failed")))
         return OperatorLineage(inputs=inputs, outputs=outputs, run_facets={RUN_FACET: _run_facet(dict(result))})

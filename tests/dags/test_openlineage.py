@@ -24,22 +24,20 @@ pytestmark = pytest.mark.airflow_db
 DAG_ID = "gtm_advocates_to_customer_base"
 
 
-def complete_events(path: Path) -> dict[str, dict[str, Any]]:
-    """COMPLETE task events by task id (the job name is ``<dag_id>.<task_id>``)."""
+def task_events(path: Path, event_type: str) -> dict[str, dict[str, Any]]:
+    """Task events of one type by task id (the job name is ``<dag_id>.<task_id>``)."""
     events = {}
     for line in path.read_text().splitlines():
         if not line.strip():
             continue
         event = json.loads(line)
         name = event.get("job", {}).get("name", "")
-        if event.get("eventType") == "COMPLETE" and name.startswith(f"{DAG_ID}."):
+        if event.get("eventType") == event_type and name.startswith(f"{DAG_ID}."):
             events[name.split(".", 1)[1]] = event
     return events
 
 
-def test_lineage_events_of_a_sample_dag_run(airflow_db, sandbox_connections, tmp_path):
-    sandbox = sandbox_connections
-    events_file = tmp_path / "openlineage.jsonl"
+def run_with_file_transport(conf: dict[str, Any], events_file: Path) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
@@ -47,12 +45,18 @@ def test_lineage_events_of_a_sample_dag_run(airflow_db, sandbox_connections, tmp
         ),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "gtm-tests",
     }
+    return subprocess.run([sys.executable, "-m", "airflow", "dags", "test", DAG_ID, "-c", json.dumps(conf)],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_lineage_events_of_a_sample_dag_run(airflow_db, sandbox_connections, tmp_path):
+    sandbox = sandbox_connections
+    events_file = tmp_path / "openlineage.jsonl"
     conf = {"source": "leads", "max_people": 30, "extra_contacts": [{"email": "not-an-email"}],
             "on_failures": "warn"}
-    run = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", DAG_ID, "-c", json.dumps(conf)],
-                         env=env, capture_output=True, text=True, timeout=300)
+    run = run_with_file_transport(conf, events_file)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    events = complete_events(events_file)
+    events = task_events(events_file, "COMPLETE")
     sandbox_netloc = sandbox.url.split("://", 1)[1].rstrip("/")
 
     # The fetch: the Oktopost endpoint in, the JSON Lines file out, with schema and statistics.
@@ -90,3 +94,17 @@ def test_lineage_events_of_a_sample_dag_run(airflow_db, sandbox_connections, tmp
     organizations = events["create_organizations"]
     assert organizations["outputs"][0]["name"] == "customeros/customerbase/v1/organizations"
     assert organizations["run"]["facets"]["gtm"]["failed"] == 0
+
+
+def test_a_batch_failing_on_its_policy_still_reports_the_failures_file(airflow_db, sandbox_connections, tmp_path):
+    events_file = tmp_path / "openlineage.jsonl"
+    conf = {"source": "leads", "max_people": 5, "extra_contacts": [{"email": "not-an-email"}],
+            "on_failures": "fail"}
+    run = run_with_file_transport(conf, events_file)
+    assert run.returncode != 0  # the refused contact fails create_contacts, and so the run
+    failed = task_events(events_file, "FAIL")["create_contacts"]
+    api_out, failures_out = failed["outputs"]
+    assert api_out["name"] == "customeros/customerbase/v1/contacts"
+    assert failures_out["name"].endswith("/create_contacts/failures.jsonl")
+    assert failures_out["outputFacets"]["outputStatistics"]["rowCount"] == 1
+    assert failed["run"]["facets"]["gtm"]["failed"] == 1

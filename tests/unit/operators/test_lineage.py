@@ -93,6 +93,7 @@ def test_fetch_lineage_names_the_endpoint_by_the_connection_host(tmp_path, monke
     ))
     uri = write_lines(tmp_path / "records.jsonl", [{"profile_id": "p", "created_at": "2026-01-01 00:00:00"}])
     op = OctyFetchOperator(task_id="profiles", resource="profiles")
+    op._pre_execute_hook({})  # reads the connection in the task process, before execute()
     op._post_execute_hook({"outlet_events": {}}, {"uri": uri, "records": 1, "pages": 1, "total": 1})
     lineage = op.get_openlineage_facets_on_complete(None)
     (source,) = lineage.inputs
@@ -109,8 +110,34 @@ def test_fetch_lineage_names_the_endpoint_by_the_connection_host(tmp_path, monke
 def test_without_a_connection_the_public_host_names_the_endpoint(monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_OKTOPOST_DEFAULT", raising=False)
     op = OktopostCreateOperator(task_id="c", kind="campaigns", records=[{"name": "x"}])
-    (target,) = op.get_openlineage_facets_on_start().outputs
+    op._pre_execute_hook({})
+    (target,) = op.get_openlineage_facets_on_failure(None).outputs
     assert (target.namespace, target.name) == ("oktopost://api.oktopost.com", "v2/campaign")
+
+
+def test_the_facet_methods_never_read_the_connection(monkeypatch):
+    """They run in the listener's forked child, where reaching the supervisor is unsafe."""
+    monkeypatch.setenv("AIRFLOW_CONN_OKTOPOST_DEFAULT", json.dumps(
+        {"conn_type": "oktopost", "host": "http://127.0.0.1:9/oktopost", "login": "001acct", "password": "k" * 20}))
+    op = OktopostCreateOperator(task_id="c", kind="campaigns", records=[{"name": "x"}])
+    monkeypatch.setattr(op, "make_hook", lambda: pytest.fail("the connection was read"))
+    (target,) = op.get_openlineage_facets_on_complete(None).outputs
+    assert target.namespace == "oktopost://api.oktopost.com"
+
+
+def test_a_batch_that_failed_on_its_policy_reports_its_failures_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_CUSTOMEROS_DEFAULT", raising=False)
+    ti = SimpleNamespace(dag_id="d", run_id="r", task_id="c", map_index=-1)
+    failures = tmp_path / "d" / "r" / "c" / "failures.jsonl"
+    failures.parent.mkdir(parents=True)
+    write_lines(failures, [{"identifier": "a"}, {"identifier": "b"}])
+    op = CustomerOSBatchOperator(task_id="c", operation="contacts.bulk_create", records=[],
+                                 output_base_uri=f"file://{tmp_path}")
+    api, failed = op.get_openlineage_facets_on_failure(ti).outputs
+    assert api.name == "customerbase/v1/contacts" and api.outputFacets == {}
+    assert failed.name == str(failures)
+    assert failed.outputFacets["outputStatistics"].rowCount == 2
+    assert op.get_openlineage_facets_on_failure(None).outputs[0].name == "customerbase/v1/contacts"
 
 
 def test_batch_lineage_counts_and_the_failures_file(tmp_path, monkeypatch):
@@ -132,7 +159,7 @@ def test_batch_lineage_counts_and_the_failures_file(tmp_path, monkeypatch):
 def test_octy_batch_names_its_operation_endpoint(monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_OCTY_DEFAULT", raising=False)
     op = OctyBatchOperator(task_id="e", operation="events.create", records=[])
-    (target,) = op.get_openlineage_facets_on_start().outputs
+    (target,) = op.get_openlineage_facets_on_complete(None).outputs
     assert target.name == "v1/retention/events/create/batch"
 
 
