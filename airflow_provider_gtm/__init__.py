@@ -124,4 +124,5 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": "CustomerOS", "python-modules": ["airflow_provider_gtm.triggers.customeros"]},
         ],
+        "extra-links": ["airflow_provider_gtm.operators.links.OktopostAppLink"],
     }

@@ -29,6 +29,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_gtm.core import jsonio
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError, GtmOutcomeUnknownError
 from airflow_provider_gtm.core.records import encode_record
+from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
 from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
 
@@ -239,7 +240,7 @@ def _long_lived_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-class GtmFetchOperator(BaseOperator):
+class GtmFetchOperator(GtmLineageMixin, BaseOperator):
     """Base of the fetch operators: stream every page of a list into JSON Lines at ``output_uri``.
 
     :param conn_id: the Airflow connection id (templated).
@@ -492,7 +493,7 @@ def read_json_lines(uri: str) -> Iterator[Any]:
                 raise GtmConfigError(f"input_uri {uri!r}: line {number} is not valid JSON") from None
 
 
-class GtmBatchOperator(BaseOperator):
+class GtmBatchOperator(GtmLineageMixin, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
     :param conn_id: the Airflow connection id (templated).
