@@ -27,7 +27,10 @@ def _mask(secret: str | None) -> None:
 
 
 def _number(extra: Mapping[str, Any], key: str, default: float, *, conn_id: str, minimum: float = 0) -> float:
-    value = extra.get(key, default)
+    value = extra.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        # The connection form writes a cleared field as null: that means "the default".
+        value = default
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -133,7 +136,7 @@ class GtmBaseHook(BaseHook):
         return self.default_host
 
     def _windows(self) -> tuple[Window, ...]:
-        if "rate_limits" in self.extra:
+        if self.extra.get("rate_limits") is not None:
             return tuple(parse_windows(self.extra["rate_limits"], conn_id=self.conn_id))
         return self.profile.default_windows
 

@@ -38,7 +38,9 @@ def default_output_base() -> str:
     On a distributed executor, set it to shared storage (``s3://bucket/gtm``) so that every worker
     sees every file.
     """
-    configured = os.environ.get(OUTPUT_BASE_ENV)
+    from airflow_provider_gtm import config
+
+    configured = config.get("output_base_uri")  # airflow.cfg [gtm], or $AIRFLOW__GTM__OUTPUT_BASE_URI
     if configured:
         return configured.rstrip("/")
     home = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
