@@ -406,7 +406,7 @@ class GtmBatchOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         failures_uri = self.failures_uri or default_uri(context, self.output_base_uri, "failures.jsonl")
-        results_uri = self.results_uri or re.sub(r"[^/]*$", "results.jsonl", failures_uri)
+        results_uri = self.results_uri or re.sub(r"[^/]*$", "results.jsonl", failures_uri, count=1)
         failures_path, results_path = ObjectStoragePath(failures_uri), ObjectStoragePath(results_uri)
         failures_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)
