@@ -122,7 +122,7 @@ class CustomerOSHook(GtmBaseHook):
         if resp.status == 409:
             return {"id": body.get("id"), "already_exists": True, "status": body.get("status"),
                     "message": customeros_error_message(body, resp.text)}
-        organization = body.get("organization") if isinstance(body.get("organization"), Mapping) else {}
+        organization = body["organization"] if isinstance(body.get("organization"), Mapping) else {}
         return {"id": organization.get("id") or body.get("id"), "already_exists": False,
                 "status": body.get("status"), "organization": organization or None,
                 **({"message": body["message"]} if body.get("message") else {})}
@@ -167,7 +167,7 @@ class CustomerOSHook(GtmBaseHook):
         if not organization_id:
             raise GtmConfigError("CustomerOS: organization_id is required.")
         body = self._get(f"{ORGANIZATIONS}/{organization_id}")
-        return body.get("organization") if isinstance(body.get("organization"), dict) else body
+        return body["organization"] if isinstance(body.get("organization"), dict) else body
 
     # -- contacts ---------------------------------------------------------------------------------
 
@@ -176,7 +176,7 @@ class CustomerOSHook(GtmBaseHook):
         if not _contact_identity(record):
             raise GtmConfigError("CustomerOS: a contact needs 'email' or 'linkedinUrl'.")
         body = self.client.request("POST", CONTACTS, json=dict(record)).data or {}
-        return body.get("contact") if isinstance(body.get("contact"), dict) else body
+        return body["contact"] if isinstance(body.get("contact"), dict) else body
 
     def iter_bulk_create_contacts(self, records: Iterable[Any], *, batch_size: int = 100) -> Iterator[BatchResult]:
         """``POST /customerbase/v1/contacts/bulk`` per chunk; yield a :class:`BatchResult` per chunk.
@@ -213,13 +213,13 @@ class CustomerOSHook(GtmBaseHook):
             failed_at[index if index is not None else -1 - len(failed_at)] = entry
         result = BatchResult(submitted=len(valid))
         for index, record in enumerate(valid):
-            entry = failed_at.get(index)
-            if entry is None:
+            refusal = failed_at.get(index)
+            if refusal is None:
                 result.succeeded += 1
                 result.accepted.append(record)
             else:
                 result.failures.append(Failure(record, _contact_identity(record),
-                                               str(entry.get("description") or "refused by CustomerOS"), resp.status))
+                                               str(refusal.get("description") or "refused by CustomerOS"), resp.status))
         unmatched = [entry for key, entry in failed_at.items() if key < 0]
         for entry in unmatched:  # a refusal we cannot tie to a record: charge it to a success
             if result.succeeded:
@@ -227,7 +227,7 @@ class CustomerOSHook(GtmBaseHook):
                 result.accepted.pop()
             result.failures.append(Failure(entry, entry.get("value"), str(entry.get("description")), resp.status))
         # Confirmation rule: the records not refused succeed only when CustomerOS's own summary says so.
-        summary = body.get("summary") if isinstance(body.get("summary"), Mapping) else {}
+        summary = body["summary"] if isinstance(body.get("summary"), Mapping) else {}
         result = confirm_count(result, summary.get("success"), _contact_identity, status=resp.status)
         return local.extend(result.check())
 

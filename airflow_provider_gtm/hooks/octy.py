@@ -286,7 +286,7 @@ class OctyHook(GtmBaseHook):
             return local.extend(BatchResult.all_failed(valid, error, identify))
         body = self._json(resp)
         if resp.status >= 400:
-            error_body = body.get("error") if isinstance(body.get("error"), Mapping) else {}
+            error_body = body["error"] if isinstance(body.get("error"), Mapping) else {}
             listed = [e for e in error_body.get("errors") or [] if isinstance(e, Mapping)]
             if resp.status == 400 and listed and any(self._entry_key(e) is not None for e in listed):
                 # Every record failed: the failures are in error.errors. A result, not a crash.
@@ -314,7 +314,10 @@ class OctyHook(GtmBaseHook):
             def rejected_key(entry: Any) -> Any:
                 return (entry.get("profile_id"), entry.get("event_type"))
         else:
-            record_key = self._identifier(spec)
+            identifier = self._identifier(spec)
+
+            def record_key(record: Any) -> Any:
+                return identifier(record)
 
             def rejected_key(entry: Any) -> Any:
                 return self._entry_key(entry)

@@ -176,7 +176,7 @@ class GtmFetchOperator(BaseOperator):
         self.output_base_uri = output_base_uri
         if limit is not None and not isinstance(limit, str) and (not isinstance(limit, int) or limit < 1):
             raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
-        self.limit = limit
+        self.limit: int | str | None = limit  # a template renders to a string
         self.resume = resume
         if log_every_pages < 1:
             raise ValueError(f"log_every_pages must be >= 1, got {log_every_pages!r}")

@@ -154,12 +154,15 @@ class CustomerOSEnrichPersonOperator(BaseOperator):
         with airflow_errors("CustomerOS person enrichment"):
             if not self.deferrable:
                 return hook.enrich_person(
-                    email=self.email or None, linkedin_url=self.linkedin_url or None,
+                    # BaseOperator.email (alert recipients) is shadowed here: issue #13 item 4 renames it.
+                    email=self.email or None,  # type: ignore[arg-type]
+                    linkedin_url=self.linkedin_url or None,
                     first_name=self.first_name or None, last_name=self.last_name or None,
                     timeout=self.poll_timeout,
                 )
             first = hook.start_person_enrichment(
-                email=self.email or None, linkedin_url=self.linkedin_url or None,
+                email=self.email or None,  # type: ignore[arg-type]  # see above
+                linkedin_url=self.linkedin_url or None,
                 first_name=self.first_name or None, last_name=self.last_name or None,
             )
         if first.get("isComplete", True) or not first.get("resultUrl"):
