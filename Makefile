@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Extra pins for the install (test-min: the lowest requests/tenacity setup.cfg declares).
 PIN_DEPS ?=
 # `requests>=X` and `tenacity>=Y` in setup.cfg's install_requires, as `requests==X tenacity==Y`.
-LOWEST_DEPS := $(shell sed -n 's/^ *\(requests\|tenacity\)>=\([0-9.]*\) *$$/\1==\2/p' setup.cfg)
+LOWEST_DEPS := $(shell sed -nE 's/^ *(requests|tenacity)>=([0-9.]+) *$$/\1==\2/p' setup.cfg)
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)$(if $(PIN_DEPS),-pinned)
