@@ -66,6 +66,9 @@ class ApiProfile:
     :param default_windows: client-side rate limits (overridable by the connection's extra).
     :param block_on_429_seconds: a 429 blocks the key this long (Oktopost: 900); never retried into.
     :param follow_ratelimit_headers: pace from ``RateLimit-Remaining``/``RateLimit-Reset``.
+    :param status_of: ``(HTTP status, parsed JSON body or None) -> the status the answer means``,
+        for servers whose body names a status other than the status line's (CustomerOS's newest
+        error handler writes every error as a 500 whose ``code`` names the real one).
     """
 
     name: str
@@ -74,6 +77,7 @@ class ApiProfile:
     default_windows: tuple[Window, ...] = ()
     block_on_429_seconds: float | None = None
     follow_ratelimit_headers: bool = False
+    status_of: Callable[[int, Any], int] = lambda status, body: status
 
 
 @dataclass
@@ -351,7 +355,7 @@ class RestClient:
 
         text = decode_text(content, resp.headers.get("Content-Type"), resp.encoding)
         body, more_documents = _decode_json(text)
-        status = resp.status_code
+        status = self.profile.status_of(resp.status_code, None if body is _NOT_JSON else body)
 
         if status >= 400 and status not in accept_statuses:
             self._raise_for_status(status, resp, body, text, safe, err_kwargs)

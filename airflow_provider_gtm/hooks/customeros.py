@@ -8,9 +8,14 @@ Documented choices:
 - ``POST /customerbase/v1/organizations`` answering 409 means "already exists" and carries the
   existing ``id``: :meth:`CustomerOSHook.create_organization` returns it instead of raising. Org
   creates are retried after a timeout or 5xx because a duplicate comes back as that 409.
-- Bulk contacts: ``details`` is an object for one failure and a list for several; each entry is
-  matched to the record sent by ``recordNumber`` (0-based or 1-based, checked against ``value``),
-  else by ``value``. A bulk call is never resent after a timeout or 5xx (no idempotency key exists):
+- ``POST /customerbase/v1/organizations``: the existing ``id`` comes with the 409 of the October
+  2024 code only; the newest error handler writes the duplicate as a 500 coded ``Conflict``
+  (:func:`customeros_status` reads it as the 409). A 206 followed by a second body (2024) is one
+  created organization, confirmed by the first body's ``id``.
+- Bulk contacts: ``details`` is an object for none or one failure (none: Go's zero-valued struct,
+  no failure) and a list for several; each entry is matched to the record sent by ``recordNumber``
+  (0-based or 1-based, checked against a non-empty ``value``), else by ``value``. A bulk call is
+  never resent after a timeout or 5xx (no idempotency key exists):
   its records are reported with "outcome unknown".
 - Person enrichment answers 202 with ``resultUrl`` while pending: it is polled (GET only) with a
   growing interval within a time budget, and only when it points at the connection's own host.
@@ -20,7 +25,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from http import HTTPStatus
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -37,7 +44,12 @@ from airflow_provider_gtm.core.batching import (
     split_invalid,
 )
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
-from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmPollTimeoutError
+from airflow_provider_gtm.core.errors import (
+    GtmApiError,
+    GtmConfigError,
+    GtmPollTimeoutError,
+    GtmServerError,
+)
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.urls import join_url
 
@@ -67,7 +79,20 @@ def customeros_error_message(body: Any, text: str) -> str:
     return generic_error_message(body, text)
 
 
-CUSTOMEROS_PROFILE = ApiProfile(name="customeros", error_message=customeros_error_message)
+_STATUS_BY_TEXT = {HTTPStatus(code).phrase: code for code in (400, 401, 403, 404, 409, 415, 422, 429)}
+
+
+def customeros_status(status: int, body: Any) -> int:
+    """The status an answer means: the newest ``rest/response/response_handler.go`` ``HandleError``
+    writes every error with status line 500 and the real status's text in ``code`` (e.g.
+    ``{"status": "error", "code": "Conflict", "message": "Organization already exists ..."}``)."""
+    if status == 500 and isinstance(body, Mapping) and body.get("status") == "error":
+        return _STATUS_BY_TEXT.get(str(body.get("code")), status)
+    return status
+
+
+CUSTOMEROS_PROFILE = ApiProfile(name="customeros", error_message=customeros_error_message,
+                                status_of=customeros_status)
 
 
 def _contact_identity(record: Any) -> Any:
@@ -153,7 +178,9 @@ class CustomerOSHook(GtmBaseHook):
         def send_chunk(chunk: list[Any]) -> BatchResult:
             local, valid = split_invalid(chunk, problem, identifier)
             result = send_each(valid, send_one, identifier,
-                               already_exists=lambda e: e.answer.get("id") if isinstance(e, _Exists) else None,
+                               # the newest code's duplicate carries no id: still "already exists"
+                               already_exists=lambda e: (e.answer.get("id") or True) if isinstance(e, _Exists)
+                               else None,
                                confirms=lambda answer: bool(answer.get("id")))  # no id: nothing confirms it
             return local.extend(result).check()
 
@@ -166,17 +193,38 @@ class CustomerOSHook(GtmBaseHook):
         """
         if not organization_id:
             raise GtmConfigError("CustomerOS: organization_id is required.")
-        body = self._get(f"{ORGANIZATIONS}/{organization_id}")
-        return body["organization"] if isinstance(body.get("organization"), dict) else body
+        resp = self.client.request("GET", f"{ORGANIZATIONS}/{organization_id}")
+        body = resp.data if isinstance(resp.data, dict) else {}
+        if isinstance(body.get("organization"), dict):
+            return body["organization"]
+        if body.get("id"):
+            return body  # the October 2024 code answers the organization flat (206: partial data)
+        # A 206 without the organization: the 2025 code answers a bare JSON string
+        # "Unable to retrieve full organization data" (organization.go); nothing to return, retry later.
+        raise GtmServerError(
+            f"CustomerOS answered {resp.status} without the organization: "
+            f"{customeros_error_message(resp.data, resp.text) if isinstance(resp.data, dict) else resp.text[:200]}",
+            api="customeros", status=resp.status, method="GET", path=ORGANIZATIONS)
 
     # -- contacts ---------------------------------------------------------------------------------
 
     def create_contact(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST /customerbase/v1/contacts`` with ``{"email", "linkedinUrl"}``; returns the ``contact``."""
+        """``POST /customerbase/v1/contacts`` with ``{"email", "linkedinUrl"}``; returns the ``contact``.
+
+        :raises GtmApiError: when the answer holds no ``contact`` with a ``contactId``:
+            ``rest/customerbase/contact.go`` writes no body at all for a record it cannot bind (a
+            bare 200), and answers ``contactId: ""`` when saving failed.
+        """
         if not _contact_identity(record):
             raise GtmConfigError("CustomerOS: a contact needs 'email' or 'linkedinUrl'.")
-        body = self.client.request("POST", CONTACTS, json=dict(record)).data or {}
-        return body["contact"] if isinstance(body.get("contact"), dict) else body
+        resp = self.client.request("POST", CONTACTS, json=dict(record))
+        body = resp.data if isinstance(resp.data, dict) else {}
+        contact = body.get("contact")
+        if not isinstance(contact, dict) or not (contact.get("contactId") or contact.get("id")):
+            raise GtmApiError(
+                f"CustomerOS answered {resp.status} without a saved contact (no contactId); "
+                "the contact was not confirmed", api="customeros", status=resp.status, method="POST", path=CONTACTS)
+        return contact
 
     def iter_bulk_create_contacts(self, records: Iterable[Any], *, batch_size: int = 100) -> Iterator[BatchResult]:
         """``POST /customerbase/v1/contacts/bulk`` per chunk; yield a :class:`BatchResult` per chunk.
@@ -207,6 +255,9 @@ class CustomerOSHook(GtmBaseHook):
         body = resp.data if isinstance(resp.data, dict) else {}
         details = body.get("details")
         entries = [details] if isinstance(details, Mapping) else [d for d in details or [] if isinstance(d, Mapping)]
+        # Go's omitempty never omits a struct: an all-success answer carries the zero-valued entry
+        # {"value": "", "recordNumber": 0, "description": ""}; it names no failure.
+        entries = [entry for entry in entries if not _is_zero_detail(entry)]
         failed_at: dict[int, Mapping[str, Any]] = {}
         for entry in entries:
             index = _match_detail(valid, entry, failed_at)
@@ -356,10 +407,36 @@ class CustomerOSHook(GtmBaseHook):
 
         return self._poll(poll, timeout, f"bulk email verification {job_id}", interval=2.0, max_interval=60.0)
 
-    def download_bulk_email_verification(self, job_id: str) -> Iterator[dict[str, str]]:
-        """The result rows (CSV) of a completed job, streamed row by row."""
-        resp = self.client.request("GET", f"{BULK_VERIFY}/results/{job_id}/download", expect_json=False)
-        yield from csv.DictReader(io.StringIO(resp.text))
+    def download_bulk_email_verification(self, job_id: str, *, timeout: float = 3600) -> Iterator[dict[str, str]]:
+        """The result rows (CSV) of a job, streamed row by row.
+
+        Before the job completes CustomerOS answers 202 ``{"status": "processing", "message"}``
+        (``rest/verify/verify_email.go``): that is polled again within ``timeout`` seconds, never
+        read as an empty CSV. :class:`GtmPollTimeoutError` when still processing after ``timeout``.
+        """
+        path = f"{BULK_VERIFY}/results/{job_id}/download"
+
+        def poll() -> tuple[bool, dict[str, Any]]:
+            resp = self.client.request("GET", path, expect_json=False)
+            return not _still_processing(resp.status, resp.text), {"text": resp.text}
+
+        body = self._poll(poll, timeout, f"bulk email verification {job_id} download", interval=2.0,
+                          max_interval=60.0)
+        yield from csv.DictReader(io.StringIO(body["text"]))
+
+
+def _still_processing(status: int, text: str) -> bool:
+    """A 202, or a JSON ``{"status": "processing"}`` where a CSV was asked for."""
+    if status == 202:
+        return True
+    stripped = text.lstrip()
+    if not stripped.startswith("{"):
+        return False
+    try:
+        body = json.loads(stripped)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and str(body.get("status", "")).lower() == "processing"
 
 
 class _Exists(GtmApiError):
@@ -370,8 +447,13 @@ class _Exists(GtmApiError):
         self.answer = answer
 
 
+def _is_zero_detail(entry: Mapping[str, Any]) -> bool:
+    """The Go zero value of ``BulkErrorDetails`` (customeros/customeros, ``rest/customerbase/contact_bulk.go``)."""
+    return not entry.get("value") and not entry.get("description") and not entry.get("recordNumber")
+
+
 def _match_detail(records: list[dict[str, Any]], entry: Mapping[str, Any], taken: Mapping[int, Any]) -> int | None:
-    value = entry.get("value")
+    value = entry.get("value") or None  # the code sends "" when the refused record had no value
     number = entry.get("recordNumber")
     if isinstance(number, int):
         for index in (number, number - 1):

@@ -9,6 +9,10 @@ Documented choices:
 - Failure entries are matched back to the records sent by whichever key Octy used: the seed's
   ``identifier`` or the code's ``customer_id``, ``profile_id``, ``item_id``, ``event_type``,
   ``event_type_id``, ``template_id``/``friendly_name`` or the echoed event.
+- Events are matched by every field Octy echoes (``event_type``, ``event_properties``,
+  ``profile_id``); a 422 names records by ``error.errors[].loc`` and those fail with the field and
+  ``msg`` while the rest is sent again. "Already exists" only for the duplicate wordings the
+  services send on a create (see ``_DUPLICATE_PREFIXES``).
 - When every record fails Octy answers 400 with the failures in ``error.errors``: that is a result
   (every record failed, each with its reason), not an exception.
 - Creates of profiles, items and event types are retried after a timeout or a 5xx because Octy
@@ -27,6 +31,7 @@ from requests.auth import HTTPBasicAuth
 
 from airflow_provider_gtm.core.batching import (
     BatchResult,
+    Failure,
     check_batch_size,
     chunked,
     collect,
@@ -120,10 +125,54 @@ OPERATIONS: dict[str, _Operation] = {
 }
 
 
+# Every "already exists" wording Octy's services send on a create (simonbermudez/octy-services-wasm at
+# f514fe2, */data/repositories/implementation/*_repository.py), as lower-case prefixes. Nothing that
+# merely contains "exists": "No item exists with provided item_id" is a refusal, not a duplicate.
+# Older versions of a file are covered too (event types before June 2025 said "A system event type
+# exists ..." / "Another custom event type exists ..."; profiles wrote "customer_id :" and "customer_id:").
+_DUPLICATE_PREFIXES = (
+    "another profile exists with provided customer_id",  # profiles_repository.py
+    "another item exists with provided item_id",  # items_repository.py
+    "failed to created new message template. template(s) with provided friendly_name(s) already exist",
+    "system event type exists:",  # event_types_repository.py: the type is there, so "ensure it" succeeded
+    "a system event type exists with provided event_type",
+    "another custom event type exists with provided event_type",
+    "conflict:",  # event_types_repository.py: a duplicate key on insert ("Conflict: <event_type>")
+    "already exists",
+)
+
+
 def _is_duplicate(message: str) -> bool:
-    lowered = message.lower()
-    # "System event type exists: charged" too: the type is there, so an "ensure it exists" step succeeded.
-    return any(text in lowered for text in ("exists with provided", "already exists", "duplicate", "type exists"))
+    lowered = message.strip().lower()
+    # segmentation/services/segmentation.py: "Segment with provided name: X already exists. ..."
+    return lowered.startswith(_DUPLICATE_PREFIXES) or (
+        lowered.startswith("segment with provided") and "already exists" in lowered)
+
+
+def _validation_errors(body: Any, body_key: str, size: int) -> tuple[dict[int, str], list[str]]:
+    """A 422 (FastAPI ``RequestValidationError``, ``*/api/routers/error_handlers.py``): pydantic's
+    ``error.errors[]`` entries ``{"loc": ["body", <body_key>, <index>, <field>...], "msg", "type"}``.
+
+    :return: ``({record index: "field: msg; ..."}, [messages naming no record])``.
+    """
+    error = body.get("error") if isinstance(body, Mapping) else None
+    entries = error.get("errors") if isinstance(error, Mapping) else None
+    per_record: dict[int, list[str]] = {}
+    general: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        raw_loc = entry.get("loc")
+        loc: list[Any] = list(raw_loc) if isinstance(raw_loc, list) else []
+        message = str(entry.get("msg") or entry.get("error_message") or "invalid")
+        path = loc[1:] if loc[:1] == ["body"] else loc
+        if len(path) >= 2 and path[0] == body_key and isinstance(path[1], int) and 0 <= path[1] < size:
+            field = ".".join(str(part) for part in path[2:])
+            per_record.setdefault(path[1], []).append(f"{field}: {message}" if field else message)
+        else:
+            where = ".".join(str(part) for part in path)
+            general.append(f"{where}: {message}" if where else message)
+    return {index: "; ".join(texts) for index, texts in per_record.items()}, general
 
 
 def _is_cursor_exhausted(resp: ApiResponse) -> bool:
@@ -285,6 +334,17 @@ class OctyHook(GtmBaseHook):
         except GtmApiError as error:
             return local.extend(BatchResult.all_failed(valid, error, identify))
         body = self._json(resp)
+        if resp.status == 422:
+            # Validation refused the whole request before any handler ran (nothing stored): the
+            # records it names fail with their field and reason; the others are sent again without them.
+            named, general = _validation_errors(body, spec.body_key, len(valid))
+            if named and not general:
+                refused = BatchResult(submitted=len(named), failures=[
+                    Failure(valid[index], identify(valid[index]), f"invalid: {named[index]}", 422)
+                    for index in sorted(named)])
+                rest = [record for index, record in enumerate(valid) if index not in named]
+                result = local.extend(refused.check())
+                return result.extend(self._send_chunk(operation, spec, rest)) if rest else result
         if resp.status >= 400:
             error_body = body["error"] if isinstance(body.get("error"), Mapping) else {}
             listed = [e for e in error_body.get("errors") or [] if isinstance(e, Mapping)]
@@ -306,13 +366,19 @@ class OctyHook(GtmBaseHook):
 
     def _reconcile(self, operation: str, spec: _Operation, chunk: list[Any], accepted: list[Any],
                    rejected: list[Mapping[str, Any]], status: int) -> BatchResult:
+        accepted_key: Callable[[Any], Any] | None = None
         if operation == "events.create":
-            # Failures echo the event: match on the event itself (without Octy's error_message).
+            # events/services/events.py echoes a refused event whole (event_type, event_properties,
+            # profile_id, error_message) and returns each created one with the same three fields:
+            # match on all three, so two events of one type for one profile are told apart.
             def record_key(record: Any) -> Any:
-                return (record.get("profile_id"), record.get("event_type"))
+                return (record.get("profile_id"), record.get("event_type"), record.get("event_properties"))
 
             def rejected_key(entry: Any) -> Any:
-                return (entry.get("profile_id"), entry.get("event_type"))
+                return (entry.get("profile_id"), entry.get("event_type"), entry.get("event_properties"))
+
+            accepted_key = rejected_key if all(
+                isinstance(item, Mapping) and "event_properties" in item for item in accepted) else None
         else:
             identifier = self._identifier(spec)
 
@@ -328,8 +394,10 @@ class OctyHook(GtmBaseHook):
             record_key=record_key,
             rejected_key=rejected_key,
             rejected_message=lambda entry: str(entry.get("error_message") or "refused by Octy (no reason given)"),
+            accepted_key=accepted_key,
             status=status,
-            already_exists=_is_duplicate,
+            # Only a create can meet "already exists"; an update's "Another item exists ..." is a refusal.
+            already_exists=_is_duplicate if operation.endswith(".create") else lambda message: False,
         )
 
     def _run(self, operation: str, records: Iterable[Any]) -> BatchResult:

@@ -206,6 +206,9 @@ CREATE_SPECS: dict[str, _CreateSpec] = {
     ),
 }
 
+#: Creates the SDK types as ``BaseApiResponse``: ``Result: true`` is their whole confirmation.
+_RESULT_ONLY_CREATES = frozenset({"board_messages", "advocate_invites"})
+
 #: ``create_message`` optional keyword arguments (snake_case) and their Oktopost field names.
 MESSAGE_OPTIONAL_ARGS = {
     "link_url": "linkUrl",
@@ -444,8 +447,17 @@ class OktopostHook(GtmBaseHook):
     def _create(self, kind: str, form: Mapping[str, Any]) -> dict[str, Any]:
         """One form-encoded POST; never resent after a timeout/5xx (Oktopost does not deduplicate)."""
         spec = CREATE_SPECS[kind]
-        body = self.client.request("POST", self._path(spec.path), data=dict(form)).data
-        return self._unwrap(body if isinstance(body, dict) else {}, spec.response_key)
+        data = self.client.request("POST", self._path(spec.path), data=dict(form)).data
+        body = data if isinstance(data, dict) else {}
+        # What confirms a create is what the SDK returns (Oktopost/oktopost-typescript-sdk,
+        # src/resources/**): the created object (``Campaign``/``Message``/``Post``), or for
+        # ``/board-message`` and ``/advocate`` the bare ``{"Result": true}`` (BaseApiResponse).
+        created = body.get(spec.response_key) if spec.response_key else None
+        if isinstance(created, dict) and created:
+            return created
+        if kind in _RESULT_ONLY_CREATES and _ci_get(body, "result") is True:
+            return {"Result": True}
+        return {}  # confirms nothing: the record is reported "outcome unknown"
 
     def _create_direct(self, kind: str, record: Mapping[str, Any], arg_names: Mapping[str, str]) -> dict[str, Any]:
         try:

@@ -24,21 +24,36 @@ Routes (paths after the prefix):
 - ``POST /verify/v1/email/bulk`` (multipart ``file`` CSV, ``emailColumn``, ``verifyCatchAll``): 200
   ``{message, jobId, resultUrl, estimatedCompletionTs}``; ``GET .../bulk/results/{jobId}`` is
   ``processing`` (``results: null``) until polled ``bulk_polls`` times (default 2), then
-  ``completed`` with ``results.downloadUrl``; ``GET .../results/{jobId}/download`` → ``text/csv``.
-- ``POST /customerbase/v1/organizations``: 201 ``{organization, requestId, status}`` (swagger shape);
-  409 ``{"status":"error","message":"Organization already exists with given domain","id":...}`` when
-  the website domain, customId or LinkedIn URL is taken; 400 for a bad body or no
-  name/customId/website/linkedinUrl; 206 ``partial_success`` ``Failed to add linkedin url`` when the
-  LinkedIn URL is not a linkedin.com URL (the organization is created without it).
+  ``completed`` with ``results.downloadUrl``; ``GET .../results/{jobId}/download`` → ``text/csv``, and
+  before completion 202 ``{"status": "processing", "message"}`` (``rest/verify/verify_email.go``).
+- ``POST /customerbase/v1/organizations`` (see Versions): 201; a taken website domain, customId or
+  LinkedIn URL is "Organization already exists with given domain|custom id|linkedin url"; 400 for a
+  bad body or no name/customId/website/linkedinUrl.
   ``GET /customerbase/v1/organizations/{id}`` (id or cosId) → 200 / 404 ``Organization not found``.
   Synthetic organizations ``00000000-0000-4000-8000-<12-digit index>`` / ``C-<index>`` with website
   ``https://org<index>.example.com`` exist for every index below ``ctx.records``.
 - ``POST /customerbase/v1/contacts`` (JSON ``{email, linkedinUrl}``): 200 ``{contact, requestId,
   status}``; a multipart CSV goes the import way (201).
 - ``POST /customerbase/v1/contacts/bulk`` (top-level JSON array) and ``POST .../contacts/import``
-  (multipart CSV with headers ``email``, ``linkedin_url``): ``{status, requestId, summary: {total,
+  (multipart CSV with headers ``email``, ``linkedin_url``): ``{status, requestId?, summary: {total,
   success, failed}, details}``; ``details`` is one ``{value, recordNumber, description}`` object when
-  exactly one record fails and a list when several fail.
+  none or one record fails (none: the zero-valued entry, Go's omitempty never omits a struct) and a
+  list when several fail.
+
+Versions (``configure(customeros={...})``), each one the vendor's handler code at a point in its
+history (customeros/customeros, ``packages/server/customer-os-api/rest/customerbase/``):
+
+- ``bulk_version`` 2 (default, newest ``contact_bulk.go`` with ``rest/response/response_handler.go``):
+  JSON path 200 with ``requestId`` for none or one failure; several failures 201 with the body written
+  twice (HandleCreated, then c.JSON again). 1 (commit 2352973a72c9): 201 for none, 206
+  ``partial_success`` for one, 201 ``partial_success`` for several. The CSV path answers 201.
+- ``organization_version`` 1 (default, ``organization.go`` at ef492ebda, October 2024): 201 ``{status,
+  message, id}``; 409 ``{status, message, id}`` with the existing id; a LinkedIn URL that cannot be
+  added (here: not a linkedin.com URL) → status 206 and two documents, ``{status: partial_success,
+  message: "Failed to add linkedin url", id, partialSuccess}`` then the 201 body; GET answers the
+  organization flat. 2 (newest, response handler): 201 ``{requestId, status, organization: {id}}``;
+  a duplicate → status line **500** ``{requestId, status: error, code: "Conflict", message}`` (its
+  HandleError writes every error as 500); GET ``{organization, requestId, status}``.
 
 No numeric rate limit is documented: ``default_rate_limit`` is None (configure one with
 ``rate_limits={"customeros": {"windows": [[calls, seconds]]}}``); the 429 body is
@@ -55,19 +70,15 @@ No numeric rate limit is documented: ``default_rate_limit`` is None (configure o
 
 Documented choices (where the reference is silent or in conflict):
 
-- Bulk contacts status codes follow the swagger: 201 when every record is valid, **207** when some
-  fail (one or several); the code sends 206 for exactly one failure and 201 for several. The
-  ``status`` field is ``success`` / ``partial_success``. With no failure ``details`` is omitted.
-  ``recordNumber`` is the 0-based array index on the JSON path and the 1-based data-row number on
+- Bulk contacts status codes follow the code, not the swagger's 207 (no version of the code sends
+  207). ``recordNumber`` is the 0-based array index on the JSON path and the 1-based data-row number on
   the CSV path (as in the code). Invalid = neither email nor linkedinUrl (``email or linkedinUrl is
   required``), or a malformed email (``invalid email format``). The CSV import path always answers
   201 (as in the code). Contacts are deduplicated by email (an existing email returns its contactId).
-- Organization create answers the swagger's ``{organization, requestId, status}`` (newer than the
-  2024 code's ``{status, message, id}``). The 409 message names the matching field: ``domain``,
-  ``customId`` or ``linkedin url``.
+- Organization create: see Versions.
 - Bulk email verification without ``emailColumn``: a one-column file uses that column; a file with
   several columns is refused with ``Multiple columns found, please provide 'emailColumn' parameter``.
-  Downloading before completion → 404 ``Results not ready``.
+  Downloading before completion → 202 processing (as the code).
 - Email verification verdicts are deterministic from the address (syntax first; then a hash picks
   deliverable / undeliverable / unknown; ``catchall.example`` domains are catch-all and
   ``verifyCatchAll=false`` leaves them ``unknown``).
@@ -79,6 +90,7 @@ from __future__ import annotations
 import csv
 import io
 import ipaddress
+import json
 import re
 import uuid
 import zlib
@@ -98,7 +110,12 @@ from airflow_provider_gtm.sandbox.framework import (
 from airflow_provider_gtm.sandbox.server import SANDBOX_CREDENTIALS
 
 API_KEY_HEADER = "X-CUSTOMER-OS-API-KEY"
-DEFAULT_OPTIONS: dict[str, int] = {"enrichment_polls": 2, "bulk_polls": 2, "not_found_percent": 10}
+DEFAULT_OPTIONS: dict[str, int] = {"enrichment_polls": 2, "bulk_polls": 2, "not_found_percent": 10,
+                                   "bulk_version": 2, "organization_version": 1}
+# Which version of the vendor's handler code the sandbox reproduces (customeros/customeros,
+# packages/server/customer-os-api/rest/...): see "Versions" in the module docstring.
+VERSION_RANGE = {"bulk_version": (1, 2), "organization_version": (1, 2)}
+ZERO_BULK_DETAILS = {"value": "", "recordNumber": 0, "description": ""}
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 SYNTH_ORG_ID = re.compile(r"^00000000-0000-4000-8000-(\d{12})$")
@@ -198,7 +215,8 @@ class CustomerOSSandbox(SandboxApi):
             raise ValueError(f"unknown customeros option(s) {sorted(unknown)}; allowed: {sorted(DEFAULT_OPTIONS)}")
         for key, value in options.items():
             number = int(value)
-            if number < 0 or (key == "not_found_percent" and number > 100):
+            low, high = VERSION_RANGE.get(key, (0, 100 if key == "not_found_percent" else number))
+            if number < low or number > high:
                 raise ValueError(f"customeros option {key} out of range: {value!r}")
             with self.ctx.lock:
                 self.options[key] = number
@@ -457,7 +475,9 @@ class CustomerOSSandbox(SandboxApi):
             if job is None:
                 raise HttpError(404, "Job not found")
             if job["status"] != "completed":
-                raise HttpError(404, "Results not ready")
+                # rest/verify/verify_email.go DownloadBulkEmailVerificationResults: 202, JSON, no CSV.
+                return json_response({"status": "processing", "message": "The bulk request is still being "
+                                      "processed. Please try again later."}, 202)
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(job["header"] + ["deliverable", "isCatchAll", "isRisky", "provider"])
@@ -512,14 +532,19 @@ class CustomerOSSandbox(SandboxApi):
         if domain:
             checks.append((f"domain:{domain}", "domain"))
         if fields["customId"]:
-            checks.append((f"custom:{fields['customId']}", "customId"))
+            checks.append((f"custom:{fields['customId']}", "custom id"))
         if linkedin and linkedin_ok:
             checks.append((f"linkedin:{_linkedin_key(linkedin)}", "linkedin url"))
         with self.ctx.lock:
             for key, label in checks:
                 existing = self._find_org(key)
                 if existing is not None:
-                    raise HttpError(409, f"Organization already exists with given {label}", id=existing)
+                    message = f"Organization already exists with given {label}"
+                    if self.options["organization_version"] == 2:
+                        # response_handler.go HandleError (newest): status line 500, the real status as text.
+                        return json_response({"requestId": self._request_id(), "status": "error",
+                                              "code": "Conflict", "message": message}, 500)
+                    raise HttpError(409, message, id=existing)  # October 2024 code: the existing id
             org_id = self._uuid("organization")
             self._seq += 1
             record = {"id": org_id, "cosId": f"C-N{self._seq:05d}", "customId": fields["customId"] or "",
@@ -533,11 +558,19 @@ class CustomerOSSandbox(SandboxApi):
                 self.org_keys[key] = org_id
             self.org_keys[f"cos:{record['cosId']}"] = org_id
             request_id = self._request_id()
-        answer = {"organization": record, "requestId": request_id, "status": "success"}
+        if self.options["organization_version"] == 2:
+            # Newest code: HandleCreated with OrganizationResponse{Organization{ID}}; no 206 on create.
+            return json_response({"requestId": request_id, "status": "success", "organization": {"id": org_id}},
+                                 201)
+        created = {"status": "success", "message": "Organization created successfully", "id": org_id}
         if not linkedin_ok:
-            answer.update(status="partial_success", message="Failed to add linkedin url")
-            return json_response(answer, 206)
-        return json_response(answer, 201)
+            # October 2024 code: 206 partial_success, then (no return) the 201 body as well; the
+            # status line stays 206 and the body holds two JSON documents.
+            partial = {"status": "partial_success", "message": "Failed to add linkedin url", "id": org_id,
+                       "partialSuccess": True}
+            body = json.dumps(partial, separators=(",", ":")) + json.dumps(created, separators=(",", ":"))
+            return Response(status=206, body=body.encode())
+        return json_response(created, 201)
 
     def get_organization(self, request: Request) -> Response:
         org_id = request.path_params["id"]
@@ -550,6 +583,8 @@ class CustomerOSSandbox(SandboxApi):
             if record is None:
                 raise HttpError(404, "Organization not found")
             request_id = self._request_id()
+        if self.options["organization_version"] == 1:
+            return json_response({"status": "success", **record})  # October 2024: flat OrganizationResponse
         return json_response({"organization": dict(record), "requestId": request_id, "status": "success"})
 
     # --- contacts ---------------------------------------------------------------------------------
@@ -582,13 +617,22 @@ class CustomerOSSandbox(SandboxApi):
     def create_contact(self, request: Request) -> Response:
         if request.content_type.lower().startswith("multipart/form-data"):
             return self.import_contacts(request)
+        # rest/customerbase/contact.go (newest): a body it cannot bind, or one without email and
+        # LinkedIn URL, gets no answer written at all (gin's bare 200); an invalid one goes through
+        # HandleError, whose status line is 500 with code "Bad Request" and "<value> | <reason>".
         try:
             body = request.json()
         except HttpError:
-            raise HttpError(400, "Invalid request body") from None
-        problem, _ = self._contact_problem(body)
+            return Response(status=200, body=b"", content_type="text/plain")
+        if not isinstance(body, dict) or not (str(body.get("email") or "").strip()
+                                              or str(body.get("linkedinUrl") or "").strip()):
+            return Response(status=200, body=b"", content_type="text/plain")
+        problem, value = self._contact_problem(body)
         if problem:
-            raise HttpError(400, problem)
+            with self.ctx.lock:
+                request_id = self._request_id()
+            return json_response({"requestId": request_id, "status": "error", "code": "Bad Request",
+                                  "message": f"{value} | {problem}"}, 500)
         with self.ctx.lock:
             record = self._store_contact(body.get("email") or "", body.get("linkedinUrl") or "")
             request_id = self._request_id()
@@ -606,14 +650,27 @@ class CustomerOSSandbox(SandboxApi):
                 if not problem:
                     self._store_contact(record.get("email") or "", record.get("linkedinUrl") or "")
             request_id = self._request_id()
-        body: dict[str, Any] = {"status": "success" if not failures or csv_path else "partial_success",
-                                "requestId": request_id,
-                                "summary": {"total": total, "success": total - len(failures), "failed": len(failures)}}
-        if len(failures) == 1:
-            body["details"] = failures[0]
-        elif failures:
-            body["details"] = failures
-        return json_response(body, 201 if not failures or csv_path else 207)
+        summary = {"total": total, "success": total - len(failures), "failed": len(failures)}
+        # Go's omitempty never omits a struct: with no failure `details` is the zero-valued entry.
+        details: Any = failures if len(failures) > 1 else (failures[0] if failures else dict(ZERO_BULK_DETAILS))
+        if self.options["bulk_version"] == 1:
+            # contact_bulk.go, c.JSON era (commit 2352973a72c9): 201 all valid; JSON path 206
+            # partial_success for exactly one failure, 201 partial_success for several; CSV path 201 success.
+            one = len(failures) == 1 and not csv_path
+            status_word = "success" if not failures or csv_path else "partial_success"
+            body = {"status": status_word, "summary": summary, "details": details}
+            return json_response(body, 206 if one else 201)
+        # responseHandler era (newest): HandleSuccess (200) for none or one failure on the JSON path,
+        # HandleCreated (201) then c.JSON(201) again for several: the body is written twice.
+        envelope = {"requestId": request_id, "status": "success"}
+        body = {**envelope, "summary": summary, "details": details}
+        if csv_path:
+            return json_response(body, 201)
+        if len(failures) > 1:
+            first = json.dumps(body, separators=(",", ":"))
+            second = json.dumps({"summary": summary, "details": details}, separators=(",", ":"))
+            return Response(status=201, body=(first + second).encode())
+        return json_response(body, 200)
 
     def bulk_contacts(self, request: Request) -> Response:
         try:

@@ -43,14 +43,18 @@ Rate limit: 120 calls per sliding minute per credential; 429 in Octy's template 
 where each collection holds what clients created or updated (synthetic records only once updated).
 
 ``configure`` options: ``page_size`` (records per list page, default 100 as in the code; the docs
-say 500 — the benchmarks use both); unknown keys raise ``ValueError``.
+say 500 — the benchmarks use both), ``profiles_validation`` (``per_record``, the default, or
+``pydantic``: see below); unknown keys raise ``ValueError``.
 
 Documented choices (where the reference is silent or in conflict):
 
 - Per-record validation follows the documented partial-failure semantics (seed): a record that
   breaks the identifier rules, misses a required key or has an empty ``profile_data`` /
   ``platform_info`` is reported in ``failed_*`` rather than failing the whole request with 422 as
-  the 2022+ pydantic models would. A body without the top-level list, or over the batch maximum,
+  the 2022+ pydantic models would (the 2021 code). ``configure(octy={"profiles_validation":
+  "pydantic"})`` answers profiles creates as f514fe2 does instead: a 422 listing pydantic's errors
+  per record and field (``profiles/api/routers/request_models/profiles.py``). A body without the
+  top-level list, or over the batch maximum,
   is a 422 (pydantic shape: ``errors`` = ``[{loc, msg, type}]``).
 - Failure keys follow the code, not the seed's ``identifier`` (the reference's advice). Templates
   are keyed by ``friendly_name`` on create and by ``template_id`` on update/delete.
@@ -432,6 +436,7 @@ class OctySandbox(SandboxApi):
     def reset(self) -> None:
         with self.ctx.lock:
             getattr(self, "options", {}).pop("page_size", None)
+            getattr(self, "options", {}).pop("profiles_validation", None)
             for collection in self._collections:
                 collection.reset()
             self.events: dict[str, dict[str, Any]] = {}
@@ -446,9 +451,14 @@ class OctySandbox(SandboxApi):
             ]
 
     def configure(self, options: Mapping[str, Any]) -> None:
-        unknown = set(options) - {"page_size"}
+        unknown = set(options) - {"page_size", "profiles_validation"}
         if unknown:
-            raise ValueError(f"unknown octy option(s) {sorted(unknown)}; the only option is page_size")
+            raise ValueError(f"unknown octy option(s) {sorted(unknown)}; allowed: page_size, profiles_validation")
+        if "profiles_validation" in options:
+            mode = str(options["profiles_validation"])
+            if mode not in ("per_record", "pydantic"):
+                raise ValueError("octy profiles_validation must be 'per_record' or 'pydantic'")
+            self.options["profiles_validation"] = mode
         if "page_size" in options:
             size = int(options["page_size"])
             if not 1 <= size <= 1000:
@@ -716,9 +726,48 @@ class OctySandbox(SandboxApi):
             return "Missing required key : has_charged (bool)"
         return None
 
+    @staticmethod
+    def _create_profile_errors(records: list[Any]) -> list[dict[str, Any]]:
+        """pydantic's errors for ``CreateProfiles`` as profiles/api/routers/request_models/profiles.py
+        declares it at f514fe2 (customer_id validator, no null or blank profile_data/platform_info
+        values, ``has_charged: bool``), located ``["body", "profiles", <index>, <field>]``."""
+        errors: list[dict[str, Any]] = []
+        for index, record in enumerate(records):
+            where: list[Any] = ["body", "profiles", index]
+            if not isinstance(record, dict):
+                errors.append({"loc": where, "msg": "value is not a valid dict", "type": "type_error.dict"})
+                continue
+            for field in ("customer_id", "profile_data", "platform_info", "has_charged"):
+                value = record.get(field)
+                loc = [*where, field]
+                if value is None:
+                    errors.append({"loc": loc, "msg": "field required", "type": "value_error.missing"})
+                elif field == "customer_id":
+                    problem = _identifier_error(value, "customer identifier")
+                    if problem:
+                        errors.append({"loc": loc, "msg": problem, "type": "value_error"})
+                elif field == "has_charged":
+                    if not isinstance(value, bool):
+                        errors.append({"loc": loc, "msg": "value could not be parsed to a boolean",
+                                       "type": "type_error.bool"})
+                elif not isinstance(value, dict):
+                    errors.append({"loc": loc, "msg": "value is not a valid dict", "type": "type_error.dict"})
+                else:
+                    for key, item in value.items():
+                        if item is None or (isinstance(item, str) and not item.strip()):
+                            errors.append({"loc": loc, "type": "value_error", "msg": (
+                                f"Invalid {field} attribute provided. Null values or empty strings can not be "
+                                f"provided as {field} values. Invalid key pair value: ({key} : {item})")})
+                            break
+        return errors
+
     def create_profiles(self, request: Request) -> Response:
         self._validate_post_headers(request)
         records = self._batch(request, "profiles")
+        if self.options.get("profiles_validation") == "pydantic":
+            invalid = self._create_profile_errors(records)
+            if invalid:
+                raise HttpError(422, "Missing or invalid JSON parameters", errors=invalid)
         created: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         with self.ctx.lock:
@@ -731,7 +780,7 @@ class OctySandbox(SandboxApi):
                            else _identifier_error(customer_id, "customer identifier"))
                 problem = problem or self._profile_fields_error(record)
                 if problem is None and self.profiles.alt_owner(str(customer_id)) is not None:
-                    problem = f"Another profile exists with provided customer_id : {customer_id}"
+                    problem = f"Another profile exists with provided customer_id: {customer_id}"
                 if problem:
                     failed.append({"customer_id": customer_id, "error_message": problem})
                     continue
@@ -882,8 +931,34 @@ class OctySandbox(SandboxApi):
                 **{k: event[k] for k in ("event_id", "event_type", "event_properties", "profile_id", "created_at")}}
         return json_response(body, 201)
 
+    @staticmethod
+    def _create_event_errors(records: list[Any]) -> list[dict[str, Any]]:
+        """pydantic's errors for ``BatchCreateEvents`` (events/api/routers/request_models/events.py:
+        ``event_type: str``, ``event_properties: dict``, ``profile_id: str``, ``created_at: Optional[str]``),
+        located ``["body", "events", <index>, <field>]`` as FastAPI reports them."""
+        errors: list[dict[str, Any]] = []
+        for index, record in enumerate(records):
+            where: list[Any] = ["body", "events", index]
+            if not isinstance(record, dict):
+                errors.append({"loc": where, "msg": "value is not a valid dict", "type": "type_error.dict"})
+                continue
+            for field in ("event_type", "event_properties", "profile_id"):
+                value = record.get(field)
+                if field not in record or value is None:
+                    errors.append({"loc": [*where, field], "msg": "field required", "type": "value_error.missing"})
+                elif field == "event_properties" and not isinstance(value, dict):
+                    errors.append({"loc": [*where, field], "msg": "value is not a valid dict",
+                                   "type": "type_error.dict"})
+                elif field != "event_properties" and not isinstance(value, str | int | float):
+                    errors.append({"loc": [*where, field], "msg": "str type expected", "type": "type_error.str"})
+        return errors
+
     def create_events(self, request: Request) -> Response:
         records = self._batch(request, "events")
+        invalid = self._create_event_errors(records)
+        if invalid:
+            # error_handlers.py validation_handler: 422, nothing created, every pydantic error listed.
+            raise HttpError(422, "Missing or invalid JSON parameters", errors=invalid)
         created: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         with self.ctx.lock:
@@ -923,7 +998,7 @@ class OctySandbox(SandboxApi):
                 if problem is None and name in SYSTEM_EVENT_TYPES:
                     problem = f"System event type exists: {name}"
                 if problem is None and self.event_types.alt_owner(str(name)) is not None:
-                    problem = f"Another event type exists with provided event_type : {name}"
+                    problem = f"Conflict: {name}"  # event_types_repository.py (f514fe2): duplicate key
                 if problem:
                     failed.append({"event_type": name, "error_message": problem})
                     continue

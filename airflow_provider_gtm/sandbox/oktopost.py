@@ -13,7 +13,8 @@ observed lower-case ``{"Errors": {"api": {"message": ...}}}`` variant), ``GET /m
 existing credential; ``startDateTime`` epoch seconds; ``status``); ``GET /credential`` (``network``)
 and ``/credential/{id}``; ``GET /board`` ``/board/{id}``; ``POST /board-message`` (``boardId``*,
 ``messageId``*) → ``{"Result": true}``; ``GET /advocate?email=``, ``GET /advocate/{id}``,
-``POST /advocate`` (``firstName``*, ``lastName``*, ``email``*, ``boardId``*); ``GET /analytics/{postId}``;
+``POST /advocate`` (``firstName``*, ``lastName``*, ``email``*, ``boardId``*)
+→ ``{"Result": true}``; ``GET /analytics/{postId}``;
 ``GET /click``; ``GET /lead``.
 
 Lists: ``_page`` (0-based), ``_count`` 25/50/100 (200 for ``/click``; anything else 400), ``_order``
@@ -47,6 +48,7 @@ import string
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
@@ -308,6 +310,16 @@ class OktopostSandbox(SandboxApi):
         if not request.content_type.lower().startswith("application/x-www-form-urlencoded"):
             raise HttpError(400, "Content-Type must be application/x-www-form-urlencoded")
         form = request.form()
+        # The SDK (Oktopost/oktopost-typescript-sdk, src/http/base-client.ts appendEncoded) sends a
+        # list as repeated ``key[]=`` fields; the docs' curl sends ``key=a,b``. Both are read.
+        pairs = parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+        listed: dict[str, list[str]] = {}
+        for key, value in pairs:
+            if key.endswith("[]"):
+                listed.setdefault(key[:-2], []).append(value)
+        for key, values in listed.items():
+            form.pop(f"{key}[]", None)
+            form[key] = ",".join(values)
         missing = [name for name in required if not form.get(name, "").strip()]
         if missing:
             raise HttpError(400, f"Missing mandatory parameter(s): {', '.join(missing)}")
@@ -389,5 +401,7 @@ class OktopostSandbox(SandboxApi):
                   "BoardIds": [form["boardId"]], "Profiles": []}
         with self.ctx.lock:
             self.created["advocates"][record["Id"]] = record
-        return json_response({"Result": True, "Advocate": record})
+        # Oktopost/oktopost-typescript-sdk src/resources/advocacy/advocates.ts: invite answers a
+        # BaseApiResponse, ``{"Result": true}`` without the advocate (look it up by email).
+        return json_response({"Result": True})
 

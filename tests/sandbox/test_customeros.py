@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -180,7 +182,8 @@ def test_bulk_verification_job_lifecycle(cos):
     assert isinstance(body["estimatedCompletionTs"], int)
     first = cos("GET", f"/verify/v1/email/bulk/results/{body['jobId']}").json()
     assert first["status"] == "processing" and first["results"] is None
-    assert cos("GET", f"/verify/v1/email/bulk/results/{body['jobId']}/download").status_code == 404
+    early = cos("GET", f"/verify/v1/email/bulk/results/{body['jobId']}/download")
+    assert early.status_code == 202 and early.json()["status"] == "processing"
     second = cos("GET", f"/verify/v1/email/bulk/results/{body['jobId']}").json()
     assert second["status"] == "completed" and second["message"] == "Completed 3 of 3 emails"
     assert second["results"]["totalEmails"] == 3
@@ -217,17 +220,36 @@ def test_bulk_results_unknown_job(cos):
 
 # --- organizations ----------------------------------------------------------------------------------
 def test_create_and_get_organization(cos):
+    """customeros/customeros@ef492ebda, packages/server/customer-os-api/rest/customerbase/organization.go
+    (October 2024, the default ``organization_version`` 1): 201 ``{status, message, id}``; GET answers
+    the organization flat."""
     response = cos("POST", "/customerbase/v1/organizations",
                    json={"name": "Acme", "website": "https://www.acme-corp.example/about", "customId": "acme-1"})
     assert response.status_code == 201
     body = response.json()
-    org = body["organization"]
-    assert body["status"] == "success" and org["name"] == "Acme" and org["domains"] == ["acme-corp.example"]
-    got = cos("GET", f"/customerbase/v1/organizations/{org['id']}")
-    assert got.status_code == 200 and got.json()["organization"]["id"] == org["id"]
+    assert body == {"status": "success", "message": "Organization created successfully", "id": body["id"]}
+    got = cos("GET", f"/customerbase/v1/organizations/{body['id']}")
+    org = got.json()
+    assert got.status_code == 200 and org["id"] == body["id"] and org["domains"] == ["acme-corp.example"]
     by_cos = cos("GET", f"/customerbase/v1/organizations/{org['cosId']}")
-    assert by_cos.json()["organization"]["id"] == org["id"]
+    assert by_cos.json()["id"] == org["id"]
     assert org["id"] in cos.sandbox.state()["apis"]["customeros"]["organizations"]
+
+
+def test_create_and_get_organization_newest_code(cos):
+    """customeros/customeros, rest/customerbase/organization.go with rest/response/response_handler.go
+    (newest): HandleCreated 201 ``{requestId, status, organization: {id}}``; a duplicate goes through
+    HandleError, which writes status line 500 with ``code: "Conflict"``."""
+    cos.sandbox.configure(customeros={"organization_version": 2})
+    response = cos("POST", "/customerbase/v1/organizations", json={"name": "Acme", "customId": "acme-1"})
+    assert response.status_code == 201
+    org_id = response.json()["organization"]["id"]
+    assert response.json()["status"] == "success" and response.json()["requestId"]
+    assert cos("GET", f"/customerbase/v1/organizations/{org_id}").json()["organization"]["id"] == org_id
+    again = cos("POST", "/customerbase/v1/organizations", json={"name": "Other", "customId": "acme-1"})
+    assert again.status_code == 500
+    assert {k: again.json()[k] for k in ("status", "code", "message")} == {
+        "status": "error", "code": "Conflict", "message": "Organization already exists with given custom id"}
 
 
 @pytest.mark.parametrize("payload", [
@@ -236,9 +258,10 @@ def test_create_and_get_organization(cos):
     {"name": "Other", "linkedinUrl": "https://www.linkedin.com/company/acme/"},
 ])
 def test_organization_conflict_409_with_existing_id(cos, payload):
+    """customeros/customeros@ef492ebda, rest/customerbase/organization.go: 409 ``{status, message, id}``."""
     first = cos("POST", "/customerbase/v1/organizations", json={
         "name": "Acme", "website": "https://acme-corp.example", "customId": "acme-1",
-        "linkedinUrl": "https://linkedin.com/company/acme"}).json()["organization"]["id"]
+        "linkedinUrl": "https://linkedin.com/company/acme"}).json()["id"]
     response = cos("POST", "/customerbase/v1/organizations", json=payload)
     assert response.status_code == 409
     body = response.json()
@@ -262,10 +285,16 @@ def test_organization_missing_fields_and_bad_body(cos):
 
 
 def test_organization_partial_success_for_bad_linkedin(cos):
+    """customeros/customeros@ef492ebda, rest/customerbase/organization.go: when adding the LinkedIn URL
+    fails the handler writes 206 partial_success and, with no return, the 201 success body too: one
+    status line (206), two JSON documents."""
     response = cos("POST", "/customerbase/v1/organizations", json={"name": "Beta", "linkedinUrl": "beta-profile"})
     assert response.status_code == 206
-    assert response.json()["status"] == "partial_success"
-    assert response.json()["message"] == "Failed to add linkedin url"
+    first, end = json.JSONDecoder().raw_decode(response.text)
+    second = json.loads(response.text[end:])
+    assert first == {"status": "partial_success", "message": "Failed to add linkedin url", "id": first["id"],
+                     "partialSuccess": True}
+    assert second == {"status": "success", "message": "Organization created successfully", "id": first["id"]}
 
 
 def test_get_unknown_organization_404(cos):
@@ -276,38 +305,65 @@ def test_get_unknown_organization_404(cos):
 
 # --- contacts ---------------------------------------------------------------------------------------
 def test_create_contact(cos):
+    """customeros/customeros rest/customerbase/contact.go with rest/response/response_handler.go
+    (newest): 200 ``{requestId, status, contact}``; a record without email or LinkedIn URL gets no body
+    (a bare 200); an invalid one a 500 coded "Bad Request" with "<value> | <reason>"."""
     response = cos("POST", "/customerbase/v1/contacts", json={"email": "jo@acme.example"})
     assert response.status_code == 200
     contact = response.json()["contact"]
     assert contact["email"] == "jo@acme.example" and contact["contactId"]
-    assert cos("POST", "/customerbase/v1/contacts", json={}).status_code == 400
+    empty = cos("POST", "/customerbase/v1/contacts", json={})
+    assert (empty.status_code, empty.content) == (200, b"")
+    invalid = cos("POST", "/customerbase/v1/contacts", json={"email": "bad@@x"})
+    assert invalid.status_code == 500
+    assert {k: invalid.json()[k] for k in ("status", "code", "message")} == {
+        "status": "error", "code": "Bad Request", "message": "bad@@x | invalid email format"}
     assert contact["contactId"] in cos.sandbox.state()["apis"]["customeros"]["contacts"]
 
 
-def test_bulk_contacts_all_ok_201(cos):
+ZERO_DETAILS = {"value": "", "recordNumber": 0, "description": ""}
+
+
+@pytest.mark.parametrize("version, status", [(1, 201), (2, 200)])
+def test_bulk_contacts_all_ok_carries_zero_details(cos, version, status):
+    """customeros/customeros, rest/customerbase/contact_bulk.go: ``Details BulkErrorDetails
+    `json:"details,omitempty"` `` is a struct, which omitempty never omits: a clean answer carries it
+    zero-valued. Version 1 (commit 2352973a72c9, c.JSON) answers 201, version 2 (newest,
+    responseHandler.HandleSuccess) 200 with a requestId."""
+    cos.sandbox.configure(customeros={"bulk_version": version})
     response = cos("POST", "/customerbase/v1/contacts/bulk",
                    json=[{"email": "a@acme.example"}, {"linkedinUrl": "https://linkedin.com/in/b"}])
-    assert response.status_code == 201
+    assert response.status_code == status
     body = response.json()
     assert body["status"] == "success" and body["summary"] == {"total": 2, "success": 2, "failed": 0}
-    assert "details" not in body
+    assert body["details"] == ZERO_DETAILS
+    assert ("requestId" in body) == (version == 2)
     assert len(cos.sandbox.state()["apis"]["customeros"]["contacts"]) == 2
 
 
-def test_bulk_contacts_one_failure_details_object(cos):
+@pytest.mark.parametrize("version, status, word", [(1, 206, "partial_success"), (2, 200, "success")])
+def test_bulk_contacts_one_failure_details_object(cos, version, status, word):
+    """contact_bulk.go: exactly one failure is one details object; version 1 answers 206
+    partial_success, the newest HandleSuccess 200 success."""
+    cos.sandbox.configure(customeros={"bulk_version": version})
     response = cos("POST", "/customerbase/v1/contacts/bulk", json=[{"email": "a@acme.example"}, {"email": "bad@@x"}])
-    assert response.status_code == 207
+    assert response.status_code == status
     body = response.json()
-    assert body["summary"] == {"total": 2, "success": 1, "failed": 1}
+    assert body["status"] == word and body["summary"] == {"total": 2, "success": 1, "failed": 1}
     assert body["details"] == {"value": "bad@@x", "recordNumber": 1, "description": "invalid email format"}
 
 
-def test_bulk_contacts_several_failures_details_list(cos):
+def test_bulk_contacts_several_failures_body_written_twice(cos):
+    """contact_bulk.go (newest): several failures go through HandleCreated and then c.JSON(201) again:
+    one 201 status line, the body written twice (the second without requestId and status)."""
     response = cos("POST", "/customerbase/v1/contacts/bulk",
                    json=[{"email": "a@acme.example"}, {}, {"email": "nope"}])
-    assert response.status_code == 207
-    body = response.json()
-    assert body["status"] == "partial_success"
+    assert response.status_code == 201
+    first, end = json.JSONDecoder().raw_decode(response.text)
+    second = json.loads(response.text[end:])
+    assert second == {"summary": first["summary"], "details": first["details"]}
+    body = first
+    assert body["status"] == "success"
     assert body["summary"] == {"total": 3, "success": 1, "failed": 2}
     assert [d["recordNumber"] for d in body["details"]] == [1, 2]
     assert body["details"][0]["description"] == "email or linkedinUrl is required"

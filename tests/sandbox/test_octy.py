@@ -178,7 +178,8 @@ def test_create_profiles_partial_failure(octy):
     failed = {f["customer_id"]: f["error_message"] for f in body["failed_to_create"]}
     assert set(failed) == {"bad.id", "customer_000000000005", "cust_new_2", None}
     assert "Illegal character" in failed["bad.id"]
-    assert failed["customer_000000000005"] == "Another profile exists with provided customer_id : customer_000000000005"
+    # profiles/data/repositories/implementation/profiles_repository.py (f514fe2) wording.
+    assert failed["customer_000000000005"] == "Another profile exists with provided customer_id: customer_000000000005"
     assert "at least one single key pair" in failed["cust_new_2"]
     assert "customer_id" in failed[None]
     state = octy.sandbox.state()["apis"]["octy"]
@@ -320,7 +321,8 @@ def test_event_types_create_and_delete(octy):
     failed = {f["event_type"]: f["error_message"] for f in body["failed_to_create"]}
     assert failed["charged"] == "System event type exists: charged"
     assert "Illegal character" in failed["has space"]
-    assert "exists" in failed["custom_event_1"]
+    # events/data/repositories/implementation/event_types_repository.py (f514fe2): duplicate key on insert.
+    assert failed["custom_event_1"] == "Conflict: custom_event_1"
     ok = octy("POST", f"{R}/events/create", json={"event_type": "signed_up", "event_properties": {"plan": "pro"},
                                                    "profile_id": "profile_000000000001"})
     assert ok.status_code == 201
@@ -482,3 +484,52 @@ def test_page_size_option_changes_the_list_page(octy):
         assert len(response.json()["items"]) == 7 and response.headers["cursor"] == "7"
     finally:
         octy.sandbox.configure(octy={"page_size": 100})
+
+
+def test_events_batch_validation_422_names_record_and_field(octy):
+    """simonbermudez/octy-services-wasm@f514fe2: events/api/routers/request_models/events.py declares
+    ``CreateEvent(event_type: str, event_properties: dict, profile_id: str, created_at: Optional[str])``;
+    events/api/routers/error_handlers.py ``validation_handler`` answers 422 with pydantic's errors
+    (``loc`` = ["body", "events", index, field], ``msg``, ``type``) in ``error.errors``; nothing is created."""
+    events = [{"event_type": "custom_event_3", "event_properties": {"page": "/"}, "profile_id": "profile_000000000001"},
+              {"event_type": "custom_event_3", "event_properties": "oops", "profile_id": "profile_000000000001"},
+              {"event_type": "custom_event_3", "profile_id": "profile_000000000001"}]
+    response = octy("POST", f"{R}/events/create/batch", json={"events": events})
+    body = _error(response, 422, "Missing or invalid JSON parameters")
+    assert body["request_meta"]["message"] == "Unprocessable Entity"
+    assert [(e["loc"], e["msg"]) for e in body["error"]["errors"]] == [
+        (["body", "events", 1, "event_properties"], "value is not a valid dict"),
+        (["body", "events", 2, "event_properties"], "field required")]
+    assert octy.sandbox.state()["apis"]["octy"]["events"] == {} or all(
+        e["event_type"] != "custom_event_3" for e in octy.sandbox.state()["apis"]["octy"]["events"].values())
+
+
+def test_refused_event_echoed_whole(octy):
+    """events/services/events.py (f514fe2): a refused event is echoed with event_type, event_properties,
+    profile_id and error_message; created ones come back with the same three fields (and event_id)."""
+    who = "profile_000000000001"
+    events = [{"event_type": "custom_event_3", "event_properties": {"page": "/a"}, "profile_id": who},
+              {"event_type": "never_defined", "event_properties": {"page": "/b"}, "profile_id": who}]
+    body = octy("POST", f"{R}/events/create/batch", json={"events": events}).json()
+    assert {k: body["created_events"][0][k] for k in ("event_type", "event_properties", "profile_id")} == events[0]
+    refused = {**events[1], "error_message": "Unknown event type supplied with this request."}
+    assert body["failed_to_create"] == [refused]
+
+
+def test_profiles_create_pydantic_validation_version(octy):
+    """simonbermudez/octy-services-wasm@f514fe2 profiles/api/routers/request_models/profiles.py: the
+    customer_id rule and the no-null-values rule are pydantic validators, so a bad record makes the
+    whole request a 422 naming it (error_handlers.py validation_handler); nothing is created."""
+    octy.sandbox.configure(octy={"profiles_validation": "pydantic"})
+    response = octy("POST", f"{R}/profiles/create", json={"profiles": [
+        {"customer_id": "ok_1", "profile_data": {"a": 1}, "platform_info": {"os": "ios"}, "has_charged": False},
+        {"customer_id": "bad.id", "profile_data": {"a": 1}, "platform_info": {"os": "ios"}, "has_charged": False},
+        {"customer_id": "ok_2", "profile_data": {"a": ""}, "platform_info": {"os": "ios"}, "has_charged": False},
+    ]})
+    body = _error(response, 422, "Missing or invalid JSON parameters")
+    assert [(e["loc"], e["msg"]) for e in body["error"]["errors"]] == [
+        (["body", "profiles", 1, "customer_id"], "Illegal character(s) found in provided customer identifier : ['.']"),
+        (["body", "profiles", 2, "profile_data"], "Invalid profile_data attribute provided. Null values or empty "
+                                                  "strings can not be provided as profile_data values. Invalid key "
+                                                  "pair value: (a : )")]
+    assert octy.sandbox.state()["apis"]["octy"]["profiles"] == {}

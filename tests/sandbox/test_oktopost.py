@@ -81,14 +81,17 @@ def test_write_errors_use_the_result_false_envelope(api):
 
 
 def test_post_stats_board_message_and_advocate_invite(api):
+    """Oktopost/oktopost-typescript-sdk: src/resources/advocacy/board-messages.ts and advocates.ts type
+    ``POST /board-message`` and ``POST /advocate`` as BaseApiResponse (``{"Result": true}`` only)."""
     post = api("GET", "/post", params={"_count": 25}).json()["Items"][0]
     assert "Stats" in api("GET", f"/post/{post['Id']}", params={"stats": 1}).json()["Post"]
     board = api("GET", "/board").json()["Items"][0]
     assert api("POST", "/board-message", data={"boardId": board["Id"], "messageId": post["MessageId"]}).json() == {
         "Result": True}
-    advocate = api("POST", "/advocate", data={"firstName": "Ada", "lastName": "L", "email": "ada@example.com",
-                                               "boardId": board["Id"]}).json()["Advocate"]
-    assert api("GET", "/advocate", params={"email": "ada@example.com"}).json()["Advocate"]["Id"] == advocate["Id"]
+    invited = api("POST", "/advocate", data={"firstName": "Ada", "lastName": "L", "email": "ada@example.com",
+                                              "boardId": board["Id"]}).json()
+    assert invited == {"Result": True}
+    assert api("GET", "/advocate", params={"email": "ada@example.com"}).json()["Advocate"]["FirstName"] == "Ada"
 
 
 def test_burst_breach_blocks_the_key_for_15_minutes(gtm_sandbox, api):
@@ -101,3 +104,14 @@ def test_burst_breach_blocks_the_key_for_15_minutes(gtm_sandbox, api):
     gtm_sandbox.configure(advance_clock=900)
     assert api("GET", "/me").status_code == 200
     assert gtm_sandbox.state()["rate_limited"]["oktopost"] == 2
+
+
+def test_post_accepts_the_sdk_list_encoding(api):
+    """Oktopost/oktopost-typescript-sdk src/http/base-client.ts (appendEncoded): the vendor's own
+    client sends a list as repeated ``credentialIds[]`` form fields; the docs' comma list works too."""
+    credentials = api("GET", "/credential").json()["Items"][:2]
+    message_id = api("GET", "/post", params={"_count": 25}).json()["Items"][0]["MessageId"]
+    body = "&".join([f"messageId={message_id}"] + [f"credentialIds%5B%5D={c['Id']}" for c in credentials])
+    response = api("POST", "/post", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200, response.text
+    assert response.json()["Post"]["CredentialIds"] == [c["Id"] for c in credentials]

@@ -10,11 +10,13 @@ import requests
 
 from airflow_provider_gtm.core.client import RetryPolicy
 from airflow_provider_gtm.core.errors import (
+    GtmApiError,
     GtmAuthError,
     GtmClientError,
     GtmConfigError,
     GtmNotFoundError,
     GtmPollTimeoutError,
+    GtmServerError,
 )
 from airflow_provider_gtm.hooks.customeros import CustomerOSHook, customeros_error_message
 
@@ -383,3 +385,143 @@ def test_bulk_email_verification_upload_poll_and_download(hook, requests_mock, t
         {"email": "ada@acme.example", "deliverable": "true"}, {"email": "bob@acme.example", "deliverable": "false"}]
     with pytest.raises(GtmConfigError, match="at least one address"):
         hook.upload_bulk_email_verification([])
+
+
+# -- answers shaped as customeros/customeros writes them (packages/server/customer-os-api/...) -----
+
+ZERO_DETAILS = {"value": "", "recordNumber": 0, "description": ""}
+
+
+@pytest.mark.parametrize("status, envelope", [
+    (201, {"status": "success"}),  # rest/customerbase/contact_bulk.go, c.JSON era (commit 2352973)
+    (200, {"requestId": "api_0123456789abcdef", "status": "success"}),  # responseHandler era (HandleSuccess)
+])
+def test_bulk_all_success_zero_details_is_not_a_failure(hook, requests_mock, status, envelope):
+    """Go's omitempty never omits the BulkErrorDetails struct: every clean answer carries it zeroed."""
+    requests_mock.post(BULK, status_code=status, json={
+        **envelope, "summary": {"total": 2, "success": 2, "failed": 0}, "details": ZERO_DETAILS})
+    records = [{"email": "a@acme.example"}, {"email": "b@acme.example"}]
+    result = hook.bulk_create_contacts(records)
+    assert counts(result) == (2, 2, 0) and result.failures == []
+
+
+def test_bulk_first_record_failing_alone_is_still_a_failure(hook, requests_mock):
+    """recordNumber 0 with a value and a description is record 0 refused (206, one failure)."""
+    requests_mock.post(BULK, status_code=206, json={
+        "status": "partial_success", "summary": {"total": 2, "success": 1, "failed": 1},
+        "details": {"value": "x@", "recordNumber": 0, "description": "invalid email format"}})
+    result = hook.bulk_create_contacts([{"email": "x@"}, {"email": "b@acme.example"}])
+    assert counts(result) == (2, 1, 1)
+    assert [(f.identifier, f.error_message) for f in result.failures] == [("x@", "invalid email format")]
+
+
+def test_bulk_body_written_twice_is_read_once(hook, requests_mock):
+    """The newest handler calls HandleCreated and then c.JSON(201, resp): two documents in one body."""
+    details = [{"value": "x@", "recordNumber": 0, "description": "invalid email format"},
+               {"value": "", "recordNumber": 2, "description": "email or linkedin url is required"}]
+    first = {"requestId": "api_0123456789abcdef", "status": "success",
+             "summary": {"total": 4, "success": 2, "failed": 2}, "details": details}
+    second = {"summary": first["summary"], "details": details}
+    requests_mock.post(BULK, status_code=201, text=json.dumps(first) + json.dumps(second),
+                       headers={"Content-Type": "application/json; charset=utf-8"})
+    records = [{"email": "x@"}, {"email": "b@acme.example"}, {"email": "", "linkedinUrl": ""},
+               {"email": "d@acme.example"}]
+    result = hook.bulk_create_contacts([records[0], records[1], {"email": "c@", "linkedinUrl": "x"}, records[3]])
+    assert requests_mock.call_count == 1
+    assert counts(result) == (4, 2, 2)
+    assert sorted(f.error_message for f in result.failures) == ["email or linkedin url is required",
+                                                                "invalid email format"]
+
+
+def test_create_organization_206_then_201_body_is_confirmed_once(hook, requests_mock):
+    """organization.go (October 2024): a failed LinkedIn URL writes 206 partial_success and then, with
+    no return, the 201 success body: one POST, the organization created, never re-sent."""
+    partial = {"status": "partial_success", "message": "Failed to add linkedin url", "id": "org-3",
+               "partialSuccess": True}
+    created = {"status": "success", "message": "Organization created successfully", "id": "org-3"}
+    requests_mock.post(ORGS, status_code=206, text=json.dumps(partial) + json.dumps(created))
+    answer = hook.create_organization({"name": "Acme", "linkedinUrl": "acme"})
+    assert (answer["id"], answer["already_exists"], answer["status"]) == ("org-3", False, "partial_success")
+    results = list(hook.iter_create_organizations([{"name": "Acme", "linkedinUrl": "acme"}]))
+    assert requests_mock.call_count == 2  # one per call above, no resend
+    assert (results[0].succeeded, results[0].failed) == (1, 0)
+
+
+def test_bulk_verification_download_before_completion_keeps_polling(hook, requests_mock, timer):
+    """rest/verify/verify_email.go: the download answers 202 {"status": "processing"} until done."""
+    processing = {"status": "processing",
+                  "message": "The bulk request is still being processed. Please try again later."}
+    requests_mock.get(f"{API}/verify/v1/email/bulk/results/job-1/download", [
+        {"status_code": 202, "json": processing},
+        {"status_code": 202, "json": processing},
+        {"status_code": 200, "text": "email,deliverable\nada@acme.example,true\n",
+         "headers": {"Content-Type": "text/csv"}},
+    ])
+    assert list(hook.download_bulk_email_verification("job-1")) == [{"email": "ada@acme.example",
+                                                                      "deliverable": "true"}]
+    assert timer.sleeps == [2.0, 4.0]
+
+
+def test_bulk_verification_download_still_processing_times_out(hook, requests_mock, timer):
+    requests_mock.get(f"{API}/verify/v1/email/bulk/results/job-1/download", status_code=202,
+                      json={"status": "processing", "message": "still being processed"})
+    with pytest.raises(GtmPollTimeoutError, match="still pending"):
+        list(hook.download_bulk_email_verification("job-1", timeout=10))
+
+
+def test_newest_error_handler_500_with_conflict_code_is_already_exists(hook, requests_mock, timer):
+    """rest/response/response_handler.go (newest): HandleError writes c.JSON(500, ...) with
+    ``code: http.StatusText(status)``: a 500 coded "Conflict" is the 409, not a server fault."""
+    requests_mock.post(ORGS, status_code=500, json={
+        "requestId": "api_0123456789abcdef", "status": "error", "code": "Conflict",
+        "message": "Organization already exists with given custom id"})
+    answer = hook.create_organization({"customId": "acme-1"})
+    assert (answer["id"], answer["already_exists"], answer["message"]) == (
+        None, True, "Organization already exists with given custom id")
+    assert requests_mock.call_count == 1 and timer.sleeps == []
+
+
+def test_newest_error_handler_500_coded_bad_request_is_not_retried(hook, requests_mock, timer):
+    requests_mock.get(f"{ORGS}/x", status_code=500, json={
+        "requestId": "api_0123456789abcdef", "status": "error", "code": "Not Found"})
+    with pytest.raises(GtmNotFoundError):
+        hook.get_organization("x")
+    assert requests_mock.call_count == 1
+    requests_mock.get(f"{ORGS}/y", [{"status_code": 500, "json": {"status": "error", "code": "Internal Server Error",
+                                                                   "message": "Failed"}},
+                                    {"status_code": 200, "json": {"organization": {"id": "y"}}}])
+    assert hook.get_organization("y") == {"id": "y"}
+
+
+def test_get_organization_206_shapes(hook, requests_mock):
+    """organization.go: the October 2024 code answers 206 with the (partial) organization flat; the
+    2025 code answers 206 with only the bare string "Unable to retrieve full organization data"."""
+    requests_mock.get(f"{ORGS}/a", status_code=206, json={
+        "status": "partial_success", "message": "Failed to retrieve completed organization data",
+        "id": "a", "customId": "acme-1", "name": "Acme", "domains": [], "externalLinks": []})
+    assert hook.get_organization("a")["id"] == "a"
+    requests_mock.get(f"{ORGS}/b", status_code=206, json="Unable to retrieve full organization data")
+    with pytest.raises(GtmServerError, match="Unable to retrieve full organization data") as caught:
+        hook.get_organization("b")
+    assert caught.value.retryable
+
+
+def test_duplicate_without_an_id_is_still_flagged_already_exists(hook, requests_mock):
+    """The newest organization.go duplicate (500 coded Conflict) names no existing id."""
+    requests_mock.post(ORGS, status_code=500, json={"requestId": "api_1", "status": "error", "code": "Conflict",
+                                                    "message": "Organization already exists with given domain"})
+    (result,) = hook.iter_create_organizations([{"website": "acme.example"}])
+    (failure,) = result.failures
+    assert failure.already_exists and failure.existing_id is None and failure.status == 409
+
+
+@pytest.mark.parametrize("answer", [
+    {"text": ""},  # contact.go writes nothing for a body it cannot bind: gin's bare 200
+    {"json": {"requestId": "api_1", "status": "success", "contact": {"email": "ada@acme.example", "contactId": ""}}},
+])
+def test_create_contact_without_a_saved_contact_is_an_error(hook, requests_mock, answer):
+    """rest/customerbase/contact.go: processContact returns "" when saving fails, and the handler still
+    answers 200 HandleSuccess with that empty contactId; neither answer confirms a contact."""
+    requests_mock.post(f"{API}/customerbase/v1/contacts", status_code=200, **answer)
+    with pytest.raises(GtmApiError, match="without a saved contact"):
+        hook.create_contact({"email": "ada@acme.example"})

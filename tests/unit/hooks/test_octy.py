@@ -577,3 +577,111 @@ def test_account_and_algorithm_configuration(hook, requests_mock):
     assert sent(requests_mock.request_history[0]) == {"contact_name": "Ada", "webhook_url": "https://acme.example/hook"}
     assert hook.set_algorithm({"algorithm_name": "churn_prediction", "configurations": {"x": 1}})["ok"] is True
     assert sent(requests_mock.last_request) == {"algorithm_name": "churn_prediction", "configurations": {"x": 1}}
+
+
+# -- answers shaped as simonbermudez/octy-services-wasm (upstream f514fe2) writes them --------------
+
+EVENTS = f"{API}/v1/retention/events/create/batch"
+
+
+def created_event(event: dict, number: int) -> dict:
+    """events/services/events.py ret_valid_events entry."""
+    return {"event_id": f"event_{number}", "profile_id": event["profile_id"], "event_type_id": "et_1",
+            "event_type": event["event_type"], "event_properties": event["event_properties"],
+            "created_at": "Mon, 23 Nov 2026 02:00:00 GMT"}
+
+
+def test_refused_event_blamed_by_every_echoed_field(hook, requests_mock):
+    """events/services/events.py: a refused event is echoed whole (event_type, event_properties,
+    profile_id, error_message) in failed_to_create; events/api/routers/dto/events.py answers 201."""
+    events = [{"event_type": "charged", "profile_id": "p1", "event_properties": {"amount": 10}},
+              {"event_type": "charged", "profile_id": "p1", "event_properties": {"amount": "ten"}}]
+    requests_mock.post(EVENTS, status_code=201, json={
+        "request_meta": {"request_status": "Success", "message": "Events created.", "count": 1},
+        "created_events": [created_event(events[0], 1)],
+        "failed_to_create": [{**events[1], "error_message": "Invalid event property data type: amount"}]})
+    result = hook.create_events(events)
+    assert (result.submitted, result.succeeded, result.failed) == (2, 1, 1)
+    assert [(f.record, f.error_message) for f in result.failures] == [
+        (events[1], "Invalid event property data type: amount")]
+
+
+def test_created_events_confirm_each_record_by_its_fields(hook, requests_mock):
+    """A created_events list that lacks one sent event leaves that one "outcome unknown", not success."""
+    events = [{"event_type": "charged", "profile_id": "p1", "event_properties": {"amount": n}} for n in (1, 2)]
+    requests_mock.post(EVENTS, status_code=201, json={
+        "request_meta": {"request_status": "Success", "message": "Events created.", "count": 2},
+        "created_events": [created_event(events[0], 1), created_event(events[0], 2)],
+        "failed_to_create": []})
+    result = hook.create_events(events)
+    assert result.succeeded == 1
+    assert [f.record for f in result.failures] == [events[1]]
+    assert "outcome unknown" in result.failures[0].error_message
+
+
+def test_422_names_the_record_and_field_and_the_rest_is_sent_again(hook, requests_mock):
+    """*/api/routers/error_handlers.py validation_handler: 422 with pydantic's errors (loc, msg, type)
+    in error.errors; nothing was stored, so the records it does not name are sent again alone."""
+    events = [{"event_type": "charged", "profile_id": "p1", "event_properties": {"n": 1}},
+              {"event_type": "charged", "profile_id": "p2", "event_properties": "oops"},
+              {"event_type": "viewed", "profile_id": "p3", "event_properties": {"n": 3}}]
+    invalid = {"request_meta": {"request_status": "Failure", "message": "Unprocessable Entity"},
+               "error": {"code": 422, "reason": "Missing or invalid JSON parameters", "errors": [
+                   {"loc": ["body", "events", 1, "event_properties"], "msg": "value is not a valid dict",
+                    "type": "type_error.dict"}]}}
+    ok = {"request_meta": {"request_status": "Success", "message": "Events created.", "count": 2},
+          "created_events": [created_event(events[0], 1), created_event(events[2], 2)], "failed_to_create": []}
+    requests_mock.post(EVENTS, [{"status_code": 422, "json": invalid}, {"status_code": 201, "json": ok}])
+    result = hook.create_events(events)
+    assert (result.submitted, result.succeeded, result.failed) == (3, 2, 1)
+    assert [(f.record, f.error_message, f.status) for f in result.failures] == [
+        (events[1], "invalid: event_properties: value is not a valid dict", 422)]
+    assert sent(requests_mock.request_history[1]) == {"events": [events[0], events[2]]}
+
+
+def test_422_naming_no_record_fails_the_chunk_with_octys_words(hook, requests_mock):
+    """The BatchCreateEvents length validator names the list, not a record (pydantic v2 shape)."""
+    requests_mock.post(EVENTS, status_code=422, json={
+        "request_meta": {"request_status": "Failure", "message": "Unprocessable Entity"},
+        "error": {"code": 422, "reason": "Missing or invalid JSON parameters", "errors": [
+            {"type": "value_error", "loc": ["body", "events"], "msg": "Value error, too many", "input": []}]}})
+    result = hook.create_events([{"event_type": "a", "profile_id": "p", "event_properties": {}}])
+    assert result.failed == 1 and requests_mock.call_count == 1
+    assert "Missing or invalid JSON parameters" in result.failures[0].error_message
+
+
+@pytest.mark.parametrize("operation, path, accepted_key, record, message, exists", [
+    ("profiles.create", "profiles/create", "profiles", {"customer_id": "c1"},
+     "Another profile exists with provided customer_id: c1", True),
+    ("items.create", "items/create", "items", {"item_id": "i1"},
+     "Another item exists with provided item_id : i1", True),
+    ("templates.create", "messaging/templates/create", "templates", {"friendly_name": "t1"},
+     "Failed to created new message template. Template(s) with provided friendly_name(s) already exist. : t1",
+     True),
+    ("event_types.create", "events/types/create", "event_types", {"event_type": "charged"},
+     "System event type exists: charged", True),
+    ("event_types.create", "events/types/create", "event_types", {"event_type": "x"}, "Conflict: x", True),
+    ("event_types.create", "events/types/create", "event_types", {"event_type": "x"},
+     "Another custom event type exists with provided event_type : x", True),  # before June 2025
+    ("profiles.create", "profiles/create", "profiles", {"customer_id": "c1"},
+     "Another profile exists with provided customer_id : c1", True),  # older spacing
+    ("items.update", "items/update", "items", {"item_id": "i1"},
+     "Another item exists with provided item_id : i1", False),
+    ("profiles.update", "profiles/update", "profiles", {"profile_id": "p1"},
+     "No profile exists with provided profile_id", False),
+    ("items.delete", "items/delete", "deleted_items", "i1", "No item exists with provided item_id : i1", False),
+])
+def test_already_exists_only_for_the_wordings_octy_sends_on_create(hook, requests_mock, operation, path,
+                                                                    accepted_key, record, message, exists):
+    """*/data/repositories/implementation/*_repository.py at f514fe2: the duplicate wordings; "No ...
+    exists with provided ..." is a refusal, and an update's "Another ... exists" is a conflict."""
+    key = {"profiles.create": "customer_id", "items.create": "item_id", "templates.create": "friendly_name",
+           "event_types.create": "event_type", "items.update": "item_id", "profiles.update": "profile_id"}
+    entry = {key[operation]: record[key[operation]]} if isinstance(record, dict) else {"item_id": record}
+    rejected = "failed_to_" + operation.split(".")[1]
+    requests_mock.post(f"{API}/v1/retention/{path}", json={
+        "request_meta": {"request_status": "Success", "message": "ok"}, accepted_key: [],
+        rejected: [{**entry, "error_message": message}]})
+    result = hook._run(operation, [record])
+    assert result.failed == 1 and result.failures[0].error_message == message
+    assert result.failures[0].already_exists is exists

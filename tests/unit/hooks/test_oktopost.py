@@ -317,7 +317,7 @@ def test_create_post_converts_time_and_checks_status(hook, requests_mock):
 
 def test_create_board_message_and_invite(hook, requests_mock):
     requests_mock.post(f"{US}/board-message", json={"Result": True})
-    requests_mock.post(f"{US}/advocate", json={"Result": True, "Advocate": {"Id": "adv9", "Email": "a@acme.example"}})
+    requests_mock.post(f"{US}/advocate", json={"Result": True, "Advocate": {"Id": "adv9"}})
     assert hook.create_board_message("brd1", "005m", start_date=1767225600, expire_date="2026-02-01 00:00:00",
                                      important=True, topic_ids=["tpc1", "tpc2"]) == {"Result": True}
     assert form(requests_mock.last_request) == {
@@ -455,3 +455,23 @@ def test_iter_create_datetimes_pass_the_pre_send_check_and_nan_does_not(hook, re
     assert "'startDateTime' is nan" in result.failures[0].error_message
     assert requests_mock.call_count == 1
     assert form(requests_mock.last_request)["startDateTime"] == "1767225600"
+
+
+# -- answers as Oktopost/oktopost-typescript-sdk reads them (src/resources/**, src/types/common.ts) --
+
+def test_invite_confirmed_by_result_true_alone(hook, requests_mock):
+    """src/resources/advocacy/advocates.ts: invite returns a BaseApiResponse ``{"Result": true}``."""
+    requests_mock.post(f"{US}/advocate", json={"Result": True})
+    records = [{"firstName": "A", "lastName": "B", "email": "p@acme.example", "boardId": "brd1"}]
+    (result,) = hook.iter_create("advocate_invites", records)
+    assert (result.succeeded, result.failed) == (1, 0)
+
+
+@pytest.mark.parametrize("answer", [{"Result": True}, {"Result": True, "Errors": {}}, {"Result": True, "Campaign": {}}])
+def test_create_without_the_created_object_confirms_nothing(hook, requests_mock, answer):
+    """src/resources/publishing/campaigns.ts returns ``response.Campaign``: an answer without it
+    confirms no campaign, so the record is "outcome unknown", never success."""
+    requests_mock.post(f"{US}/campaign", json=answer)
+    (result,) = hook.iter_create("campaigns", [{"name": "Launch"}])
+    assert (result.succeeded, result.failed) == (0, 1)
+    assert "outcome unknown" in result.failures[0].error_message
