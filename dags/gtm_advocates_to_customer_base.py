@@ -32,11 +32,16 @@ ADVOCATES = OktopostFetchOperator.output_asset("advocates")
                             description="Empty: everyone."),
         "enrich_people": Param(False, type="boolean", title="Enrich people",
                                description="Run CustomerOS person enrichment (the triggerer waits for the answers)."),
-        "max_enrichments": Param(5, type="integer", minimum=0, maximum=500, title="People to enrich at most"),
-        "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"], title="When CustomerOS refuses"),
-        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio"),
-        "extra_contacts": Param([], type="array", title="Extra contacts",
-                                description="Contacts to send alongside (e.g. to try validation)."),
+        "max_enrichments": Param(5, type="integer", minimum=0, maximum=500, title="People to enrich at most",
+                                 description="Enrichment is slow and billed per person: the first N people only."),
+        "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"], title="When CustomerOS refuses",
+                             description="fail the task, only warn, or fail above max_failure_ratio."),
+        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio",
+                                   description="With on_failures=ratio: refused / sent above this fails the task."),
+        "extra_contacts": Param([], type="array", items={"type": "object"}, title="Extra contacts",
+                                description='CustomerOS contacts (JSON objects) to send alongside, e.g. '
+                                '[{"email": "ada@example.com", "linkedinUrl": "https://linkedin.com/in/ada"}] '
+                                '(e.g. to try validation).'),
     },
 )
 def gtm_advocates_to_customer_base() -> None:

@@ -79,7 +79,9 @@ def default_output_base() -> str:
     On a distributed executor, set it to shared storage (``s3://bucket/gtm``) so that every worker
     sees every file.
     """
-    configured = os.environ.get(OUTPUT_BASE_ENV)
+    from airflow_provider_gtm import config
+
+    configured = config.get("output_base_uri")  # airflow.cfg [gtm], or $AIRFLOW__GTM__OUTPUT_BASE_URI
     if configured:
         return configured.rstrip("/")
     home = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
@@ -310,7 +312,7 @@ class GtmFetchOperator(GtmLineageMixin, BaseOperator):
         self.output_base_uri = output_base_uri
         if limit is not None and not isinstance(limit, str) and (not isinstance(limit, int) or limit < 1):
             raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
-        self.limit = limit
+        self.limit: int | str | None = limit  # a template renders to a string
         self.resume = resume
         if log_every_pages < 1:
             raise ValueError(f"log_every_pages must be >= 1, got {log_every_pages!r}")
@@ -646,7 +648,7 @@ class GtmBatchOperator(GtmLineageMixin, BaseOperator):
         input_digest = self._preflight()
         chunk_size = int(self.batch_size or self.ledger_chunk_size)
         failures_uri = self.failures_uri or default_uri(context, self.output_base_uri, "failures.jsonl")
-        results_uri = self.results_uri or re.sub(r"[^/]*$", "results.jsonl", failures_uri)
+        results_uri = self.results_uri or re.sub(r"[^/]*$", "results.jsonl", failures_uri, count=1)
         failures_path, results_path = ObjectStoragePath(failures_uri), ObjectStoragePath(results_uri)
         failures_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)

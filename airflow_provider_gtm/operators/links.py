@@ -33,9 +33,9 @@ def _xcom_result(operator: Any, ti_key: Any) -> Any:
 
 
 def oktopost_app_link(kind: str, object_id: str) -> str:
-    from airflow.configuration import conf
+    from airflow_provider_gtm.config import get
 
-    template = conf.get("gtm", "oktopost_app_link", fallback=DEFAULT_OKTOPOST_APP_LINK) or DEFAULT_OKTOPOST_APP_LINK
+    template = get("oktopost_app_link", DEFAULT_OKTOPOST_APP_LINK)
     return template.format(kind=kind, id=object_id)
 
 
