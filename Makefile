@@ -6,9 +6,13 @@ AIRFLOW_VERSION ?= 3.3.2
 # The lowest Airflow version the provider supports; CI runs the suite on it too.
 AIRFLOW_MIN_VERSION ?= 3.3.0
 PYTEST_ARGS ?=
+# Extra pins for the install (test-min: the lowest requests/tenacity setup.cfg declares).
+PIN_DEPS ?=
+# `requests>=X` and `tenacity>=Y` in setup.cfg's install_requires, as `requests==X tenacity==Y`.
+LOWEST_DEPS := $(shell sed -nE 's/^ *(requests|tenacity)>=([0-9.]+) *$$/\1==\2/p' setup.cfg)
 
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)
+STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)$(if $(PIN_DEPS),-pinned)
 
 .PHONY: venv system-deps test test-min lint demo airflow-ui bench bench-quick clean
 
@@ -17,7 +21,7 @@ venv: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test,bench]"
+	$(BIN)/python -m pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[test,bench,openlineage]" $(PIN_DEPS)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -29,13 +33,18 @@ system-deps:
 
 lint: $(STAMP)
 	$(BIN)/ruff check airflow_provider_gtm tests dags scripts $(wildcard bench)
+	$(BIN)/python -m mypy airflow_provider_gtm
 
 test: lint system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The same suite on the lowest supported Airflow, in its own virtualenv.
+# The same suite on the lowest supported Airflow, requests and tenacity, in its own virtualenv.
+# The slow end-to-end tests (they start Airflow processes) run once, in `make test`.
 test-min:
-	$(MAKE) test VENV=.venv-min AIRFLOW_VERSION=$(AIRFLOW_MIN_VERSION)
+	$(MAKE) test VENV=.venv-min AIRFLOW_VERSION=$(AIRFLOW_MIN_VERSION) PIN_DEPS="$(LOWEST_DEPS)" \
+	  PYTEST_ARGS="-m 'not slow' $(PYTEST_ARGS)"
+	.venv-min/bin/python -c "from importlib.metadata import version as v; \
+	  print('test-min ran on', *(f'{p} {v(p)}' for p in ('apache-airflow', 'requests', 'tenacity')))"
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py

@@ -16,6 +16,9 @@ _HOSTS = {
 
 def get_provider_info() -> dict[str, Any]:
     """Provider metadata read by Airflow's providers manager (entry point ``apache_airflow_provider``)."""
+    from airflow_provider_gtm.config import provider_config
+    from airflow_provider_gtm.connection_fields import conn_fields
+
     return {
         "package-name": "airflow-provider-gtm",
         "name": "Go-to-market APIs (Octy, CustomerOS, Octopus Community Connect, Oktopost)",
@@ -47,6 +50,7 @@ def get_provider_info() -> dict[str, Any]:
                 "connection-type": "octy",
                 "hook-class-name": "airflow_provider_gtm.hooks.octy.OctyHook",
                 "hook-name": "Octy",
+                "conn-fields": conn_fields("octy"),
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port"],
                     "relabeling": {"login": "Public key", "password": "Secret key", "host": "Base URL"},
@@ -62,6 +66,7 @@ def get_provider_info() -> dict[str, Any]:
                 "connection-type": "customeros",
                 "hook-class-name": "airflow_provider_gtm.hooks.customeros.CustomerOSHook",
                 "hook-name": "CustomerOS",
+                "conn-fields": conn_fields("customeros"),
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "login"],
                     "relabeling": {"password": "API key", "host": "Base URL"},
@@ -76,6 +81,7 @@ def get_provider_info() -> dict[str, Any]:
                 "connection-type": "octopus_connect",
                 "hook-class-name": "airflow_provider_gtm.hooks.octopus.OctopusConnectHook",
                 "hook-name": "Octopus Community Connect",
+                "conn-fields": conn_fields("octopus_connect"),
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "login"],
                     "relabeling": {"password": "API key", "host": "Base URL"},
@@ -90,14 +96,7 @@ def get_provider_info() -> dict[str, Any]:
                 "connection-type": "oktopost",
                 "hook-class-name": "airflow_provider_gtm.hooks.oktopost.OktopostHook",
                 "hook-name": "Oktopost",
-                "conn-fields": {
-                    "data_center": {
-                        "label": "Data center",
-                        "description": "Where the Oktopost account is hosted: us (api.oktopost.com) or "
-                        "eu (eu-api.oktopost.com). An explicit Base URL wins.",
-                        "schema": {"type": "string", "enum": ["us", "eu"], "default": "us"},
-                    },
-                },
+                "conn-fields": conn_fields("oktopost"),
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port"],
                     "relabeling": {"login": "Account ID", "password": "API key", "host": "Base URL (optional)"},
@@ -124,4 +123,6 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": "CustomerOS", "python-modules": ["airflow_provider_gtm.triggers.customeros"]},
         ],
+        "extra-links": ["airflow_provider_gtm.operators.links.OktopostAppLink"],
+        "config": provider_config(),
     }

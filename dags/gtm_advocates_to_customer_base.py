@@ -11,10 +11,13 @@ from airflow.sdk import Param, dag, get_current_context, task
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator, CustomerOSLookupOperator
 from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
 
+#: Produced by ``gtm_fetch_oktopost_advocates``; every event it records starts a run of this DAG.
+ADVOCATES = OktopostFetchOperator.output_asset("advocates")
+
 
 @dag(
     dag_id="gtm_advocates_to_customer_base",
-    schedule="@daily",
+    schedule=ADVOCATES,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -29,18 +32,28 @@ from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
                             description="Empty: everyone."),
         "enrich_people": Param(False, type="boolean", title="Enrich people",
                                description="Run CustomerOS person enrichment (the triggerer waits for the answers)."),
-        "max_enrichments": Param(5, type="integer", minimum=0, maximum=500, title="People to enrich at most"),
-        "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"], title="When CustomerOS refuses"),
-        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio"),
-        "extra_contacts": Param([], type="array", title="Extra contacts",
-                                description="Contacts to send alongside (e.g. to try validation)."),
+        "max_enrichments": Param(5, type="integer", minimum=0, maximum=500, title="People to enrich at most",
+                                 description="Enrichment is slow and billed per person: the first N people only."),
+        "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"], title="When CustomerOS refuses",
+                             description="fail the task, only warn, or fail above max_failure_ratio."),
+        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio",
+                                   description="With on_failures=ratio: refused / sent above this fails the task."),
+        "extra_contacts": Param([], type="array", items={"type": "object"}, title="Extra contacts",
+                                description='CustomerOS contacts (JSON objects) to send alongside, e.g. '
+                                '[{"email": "ada@example.com", "linkedinUrl": "https://linkedin.com/in/ada"}] '
+                                '(e.g. to try validation).'),
     },
 )
 def gtm_advocates_to_customer_base() -> None:
     """
     ### Advocates and leads into the customer base
 
-    1. **fetch_people** streams Oktopost leads (or advocates) to JSON Lines (`_page`/`_count` paging,
+    Runs when `gtm_fetch_oktopost_advocates` publishes new advocates (the Asset
+    `x-gtm-oktopost://api.oktopost.com/advocates`), or when triggered with the form.
+
+    1. **choose_source**: a run started by the asset event reads the advocates file the event names
+       (**people_from_asset_event**: its extra's `uri`, `records` and `watermark`); a triggered run
+       **fetch_people** streams Oktopost leads (or advocates) to JSON Lines (`_page`/`_count` paging,
        paced under Oktopost's 60/min and 120/5 s limits).
     2. **build_contacts** maps each person to a CustomerOS contact and each company e-mail domain to
        an organization.
@@ -59,16 +72,33 @@ def gtm_advocates_to_customer_base() -> None:
         limit="{{ params.max_people }}",
     )
 
+    @task.branch
+    def choose_source() -> str:
+        events = get_current_context()["triggering_asset_events"]
+        return "people_from_asset_event" if events.get(ADVOCATES) else "fetch_people"
+
     @task
-    def build_contacts(people: dict[str, Any]) -> dict[str, Any]:
+    def people_from_asset_event() -> dict[str, Any]:
+        """The newest advocates file the producer published (its asset event's extra)."""
+        event = get_current_context()["triggering_asset_events"][ADVOCATES][-1]
+        return {"from_asset_event": True, **{k: event.extra[k] for k in ("uri", "records", "watermark")
+                                               if k in event.extra}}
+
+    @task(trigger_rule="none_failed_min_one_success")
+    def build_contacts() -> dict[str, Any]:
         from airflow_provider_gtm.examples.transforms import people_to_contacts_and_orgs
 
         context = get_current_context()
+        people = context["ti"].xcom_pull(task_ids="people_from_asset_event") or context["ti"].xcom_pull(
+            task_ids="fetch_people"
+        )
         return people_to_contacts_and_orgs(
             people["uri"], context, extra_contacts=context["params"].get("extra_contacts") or []
         )
 
-    built = build_contacts(fetch.output)
+    from_event = people_from_asset_event()
+    built = build_contacts()
+    choose_source() >> [fetch, from_event] >> built
     create_contacts = CustomerOSBatchOperator(
         task_id="create_contacts",
         operation="contacts.bulk_create",
@@ -107,7 +137,7 @@ def gtm_advocates_to_customer_base() -> None:
 
         return run_report(
             "Advocates and leads into the customer base",
-            ["fetch_people", "create_contacts", "create_organizations", "enrich_people"],
+            ["fetch_people", "people_from_asset_event", "create_contacts", "create_organizations", "enrich_people"],
         )
 
     built >> [create_contacts, create_organizations]

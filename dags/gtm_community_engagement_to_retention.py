@@ -42,9 +42,12 @@ EVENTS_PER_CHUNK = 1000
         "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"],
                              title="When Octy refuses records",
                              description="fail the task, only warn, or fail above max_failure_ratio."),
-        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio"),
-        "extra_profiles": Param([], type="array", title="Extra Octy profiles",
-                                description="Profiles to send alongside the authors (e.g. to try validation)."),
+        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio",
+                                   description="With on_failures=ratio: refused / sent above this fails the task."),
+        "extra_profiles": Param([], type="array", items={"type": "object"}, title="Extra Octy profiles",
+                                description='Octy profiles (JSON objects) to send alongside the authors, e.g. '
+                                '[{"customer_id": "c-1", "profile_data": {"nickname": "Ada"}}] '
+                                '(e.g. to try validation).'),
     },
 )
 def gtm_community_engagement_to_retention() -> None:

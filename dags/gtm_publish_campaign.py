@@ -22,13 +22,14 @@ POSTS_PER_TASK = 20
     # execution_timeout: no task runs forever, even against a list that never ends (issue #10).
     default_args={"retries": 1, "retry_delay": timedelta(minutes=1), "execution_timeout": timedelta(hours=1)},
     params={
-        "campaign_name": Param("Product launch", type="string", minLength=1, maxLength=200, title="Campaign name"),
+        "campaign_name": Param("Product launch", type="string", minLength=1, maxLength=200, title="Campaign name",
+                               description="The name of the Oktopost campaign created for this run."),
         "campaign_url": Param(None, type=["null", "string"], title="Campaign link",
                               description="The URL the campaign promotes (optional)."),
         "network": Param("LinkedIn", type="string", enum=["LinkedIn", "Twitter", "Facebook", "Instagram", "YouTube"],
-                         title="Network"),
+                         title="Network", description="The social network the message and its posts are for."),
         "message": Param("We just launched something new.", type="string", minLength=1, maxLength=3000,
-                         title="Message text"),
+                         title="Message text", description="The text of the message posted to each profile."),
         "credential_ids": Param([], type="array", items={"type": "string"}, title="Social profiles",
                                 description="Oktopost credential ids; empty: every valid profile of the network."),
         "start_time": Param(None, type=["null", "string"], format="date-time", title="Publish at",

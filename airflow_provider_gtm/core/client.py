@@ -137,19 +137,23 @@ class _Retry(Exception):
 
 
 def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date.
+
+    ``None`` when absent, unreadable, zero or in the past: such a value asks for no wait at all, and
+    taking it literally would retry back to back; the caller's normal backoff applies instead.
+    """
     if value is None or not value.strip():
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now_epoch)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - now_epoch
+    return seconds if seconds > 0 else None
 
 
 def _was_not_sent(exc: requests.RequestException) -> bool:
@@ -220,7 +224,8 @@ class RestClient:
         env = self.session.merge_environment_settings(base_url, {}, None, None, None)
         self.session.trust_env = False
         self._proxies: dict[str, str] = dict(env.get("proxies") or {})
-        self._verify: bool | str = env.get("verify", True)
+        verify = env.get("verify")
+        self._verify: bool | str = True if verify is None else verify
         self._cert: Any = env.get("cert")
         # One retry controller for every call; what one call has spent lives in its own _CallState
         # (tenacity keeps its per-call iteration state thread-local, so threads may share it).

@@ -18,7 +18,10 @@ from airflow_provider_gtm.core.urls import normalize_base_url
 
 
 def _number(extra: Mapping[str, Any], key: str, default: float, *, conn_id: str, minimum: float = 0) -> float:
-    value = extra.get(key, default)
+    value = extra.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        # The connection form writes a cleared field as null: that means "the default".
+        value = default
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -42,6 +45,10 @@ class GtmBaseHook(BaseHook):
     (first wait between retries and page re-fetches, doubled each time, default 1 s),
     ``rate_limits`` (``[[calls, seconds], ...]``; ``[]`` turns client-side limiting off).
 
+    The connection id is the first argument, positional or by the hook's ``conn_name_attr`` name
+    (``OctyHook(octy_conn_id=...)``, how Airflow's ``Connection.get_hook()`` and the UI's Test button
+    build a hook) or as ``conn_id=``; it defaults to ``default_conn_name``.
+
     :param timer: clock/sleep used for every wait (inject a ``FakeTimer`` in tests).
     :param retry: override the retry policy (otherwise read from the connection's extra).
     """
@@ -63,8 +70,16 @@ class GtmBaseHook(BaseHook):
         retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
+        named = kwargs.pop(self.conn_name_attr, None)
+        if conn_id and named and conn_id != named:
+            raise GtmConfigError(
+                f"{type(self).__name__}: conn_id={conn_id!r} and {self.conn_name_attr}={named!r} name "
+                "different connections; pass only one."
+            )
         super().__init__(**kwargs)
-        self.conn_id = conn_id or self.default_conn_name
+        self.conn_id: str = conn_id or named or self.default_conn_name
+        # Airflow's own hooks keep the id under their conn_name_attr too (e.g. ``http_conn_id``).
+        setattr(self, self.conn_name_attr, self.conn_id)
         self._timer = timer or REAL_TIMER
         self._retry_override = retry
 
@@ -112,7 +127,7 @@ class GtmBaseHook(BaseHook):
         return self.default_host
 
     def _windows(self) -> tuple[Window, ...]:
-        if "rate_limits" in self.extra:
+        if self.extra.get("rate_limits") is not None:
             return tuple(parse_windows(self.extra["rate_limits"], conn_id=self.conn_id))
         return self.profile.default_windows
 

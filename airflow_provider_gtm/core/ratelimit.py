@@ -324,14 +324,9 @@ def state_dir() -> str:
 
 
 def _gtm_setting(name: str, default: str) -> str:
-    env = os.environ.get(f"AIRFLOW__GTM__{name.upper()}")
-    if env is not None:
-        return env
-    try:
-        from airflow.configuration import conf
-    except ImportError:  # pragma: no cover - Airflow is a dependency
-        return default
-    return str(conf.get("gtm", name, fallback=default) or default)
+    from airflow_provider_gtm import config
+
+    return config.get(name, fallback=default)
 
 
 def _store(backend: str, key: str) -> LimiterStore:

@@ -147,7 +147,7 @@ class CustomerOSHook(GtmBaseHook):
         if resp.status == 409:
             return {"id": body.get("id"), "already_exists": True, "status": body.get("status"),
                     "message": customeros_error_message(body, resp.text)}
-        organization = body.get("organization") if isinstance(body.get("organization"), Mapping) else {}
+        organization = body["organization"] if isinstance(body.get("organization"), Mapping) else {}
         return {"id": organization.get("id") or body.get("id"), "already_exists": False,
                 "status": body.get("status"), "organization": organization or None,
                 **({"message": body["message"]} if body.get("message") else {})}
@@ -264,13 +264,13 @@ class CustomerOSHook(GtmBaseHook):
             failed_at[index if index is not None else -1 - len(failed_at)] = entry
         result = BatchResult(submitted=len(valid))
         for index, record in enumerate(valid):
-            entry = failed_at.get(index)
-            if entry is None:
+            refusal = failed_at.get(index)
+            if refusal is None:
                 result.succeeded += 1
                 result.accepted.append(record)
             else:
                 result.failures.append(Failure(record, _contact_identity(record),
-                                               str(entry.get("description") or "refused by CustomerOS"), resp.status))
+                                               str(refusal.get("description") or "refused by CustomerOS"), resp.status))
         unmatched = [entry for key, entry in failed_at.items() if key < 0]
         for entry in unmatched:  # a refusal we cannot tie to a record: charge it to a success
             if result.succeeded:
@@ -278,7 +278,7 @@ class CustomerOSHook(GtmBaseHook):
                 result.accepted.pop()
             result.failures.append(Failure(entry, entry.get("value"), str(entry.get("description")), resp.status))
         # Confirmation rule: the records not refused succeed only when CustomerOS's own summary says so.
-        summary = body.get("summary") if isinstance(body.get("summary"), Mapping) else {}
+        summary = body["summary"] if isinstance(body.get("summary"), Mapping) else {}
         result = confirm_count(result, summary.get("success"), _contact_identity, status=resp.status)
         return local.extend(result.check())
 

@@ -183,21 +183,21 @@ class OctopusConnectHook(GtmBaseHook):
             raise GtmConfigError("Octopus: get_post needs exactly one of post_id or client_object_id.")
         body = self._get("post", {"postId": post_id, "clientObjectId": client_object_id,
                                   "retrieveLatestComments": _flag(retrieve_latest_comments)})
-        return body.get("post") if isinstance(body.get("post"), dict) else body
+        return body["post"] if isinstance(body.get("post"), dict) else body
 
     def get_comment(self, comment_id: str, *, retrieve_latest_replies: bool = False) -> dict[str, Any]:
         """A comment by id (with its five latest replies when asked): the ``comment`` object."""
         if not comment_id:
             raise GtmConfigError("Octopus: get_comment needs comment_id.")
         body = self._get("comment", {"commentId": comment_id, "retrieveLatestReplies": _flag(retrieve_latest_replies)})
-        return body.get("comment") if isinstance(body.get("comment"), dict) else body
+        return body["comment"] if isinstance(body.get("comment"), dict) else body
 
     def get_reply(self, reply_id: str) -> dict[str, Any]:
         """A reply by id: the ``reply`` object."""
         if not reply_id:
             raise GtmConfigError("Octopus: get_reply needs reply_id.")
         body = self._get("reply", {"replyId": reply_id})
-        return body.get("reply") if isinstance(body.get("reply"), dict) else body
+        return body["reply"] if isinstance(body.get("reply"), dict) else body
 
     def get_profile(self, octopus_id: str | None = None, *, login_id: str | None = None,
                     retrieve_latest_posts: bool = False) -> dict[str, Any]:

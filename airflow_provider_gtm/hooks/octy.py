@@ -346,7 +346,7 @@ class OctyHook(GtmBaseHook):
                 result = local.extend(refused.check())
                 return result.extend(self._send_chunk(operation, spec, rest)) if rest else result
         if resp.status >= 400:
-            error_body = body.get("error") if isinstance(body.get("error"), Mapping) else {}
+            error_body = body["error"] if isinstance(body.get("error"), Mapping) else {}
             listed = [e for e in error_body.get("errors") or [] if isinstance(e, Mapping)]
             if resp.status == 400 and listed and any(self._entry_key(e) is not None for e in listed):
                 # Every record failed: the failures are in error.errors. A result, not a crash.
@@ -380,7 +380,10 @@ class OctyHook(GtmBaseHook):
             accepted_key = rejected_key if all(
                 isinstance(item, Mapping) and "event_properties" in item for item in accepted) else None
         else:
-            record_key = self._identifier(spec)
+            identifier = self._identifier(spec)
+
+            def record_key(record: Any) -> Any:
+                return identifier(record)
 
             def rejected_key(entry: Any) -> Any:
                 return self._entry_key(entry)

@@ -305,8 +305,8 @@ class OktopostHook(GtmBaseHook):
 
     def _probe(self) -> str:
         me = self.me()
-        account = me.get("Account") if isinstance(me.get("Account"), dict) else {}
-        user = me.get("User") if isinstance(me.get("User"), dict) else {}
+        account = me["Account"] if isinstance(me.get("Account"), dict) else {}
+        user = me["User"] if isinstance(me.get("User"), dict) else {}
         who = f"account {account.get('Name') or '?'} ({account.get('Id') or '?'})"
         return who + (f" as {user['Name']}" if user.get("Name") else "")
 

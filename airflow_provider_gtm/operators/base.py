@@ -29,6 +29,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_gtm.core import jsonio
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError, GtmOutcomeUnknownError
 from airflow_provider_gtm.core.records import encode_record
+from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
 from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
 
@@ -78,7 +79,9 @@ def default_output_base() -> str:
     On a distributed executor, set it to shared storage (``s3://bucket/gtm``) so that every worker
     sees every file.
     """
-    configured = os.environ.get(OUTPUT_BASE_ENV)
+    from airflow_provider_gtm import config
+
+    configured = config.get("output_base_uri")  # airflow.cfg [gtm], or $AIRFLOW__GTM__OUTPUT_BASE_URI
     if configured:
         return configured.rstrip("/")
     home = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
@@ -239,7 +242,7 @@ def _long_lived_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-class GtmFetchOperator(BaseOperator):
+class GtmFetchOperator(GtmLineageMixin, BaseOperator):
     """Base of the fetch operators: stream every page of a list into JSON Lines at ``output_uri``.
 
     :param conn_id: the Airflow connection id (templated).
@@ -309,7 +312,7 @@ class GtmFetchOperator(BaseOperator):
         self.output_base_uri = output_base_uri
         if limit is not None and not isinstance(limit, str) and (not isinstance(limit, int) or limit < 1):
             raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
-        self.limit = limit
+        self.limit: int | str | None = limit  # a template renders to a string
         self.resume = resume
         if log_every_pages < 1:
             raise ValueError(f"log_every_pages must be >= 1, got {log_every_pages!r}")
@@ -492,7 +495,7 @@ def read_json_lines(uri: str) -> Iterator[Any]:
                 raise GtmConfigError(f"input_uri {uri!r}: line {number} is not valid JSON") from None
 
 
-class GtmBatchOperator(BaseOperator):
+class GtmBatchOperator(GtmLineageMixin, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
     :param conn_id: the Airflow connection id (templated).
@@ -645,7 +648,7 @@ class GtmBatchOperator(BaseOperator):
         input_digest = self._preflight()
         chunk_size = int(self.batch_size or self.ledger_chunk_size)
         failures_uri = self.failures_uri or default_uri(context, self.output_base_uri, "failures.jsonl")
-        results_uri = self.results_uri or re.sub(r"[^/]*$", "results.jsonl", failures_uri)
+        results_uri = self.results_uri or re.sub(r"[^/]*$", "results.jsonl", failures_uri, count=1)
         failures_path, results_path = ObjectStoragePath(failures_uri), ObjectStoragePath(results_uri)
         failures_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)

@@ -78,6 +78,7 @@ class CustomerOSLookupOperator(GtmFetchOperator):
     template_fields: Sequence[str] = (*GtmFetchOperator.template_fields, "lookup", "inputs")
     hook_class = LazyHookClass["CustomerOSHook"]("airflow_provider_gtm.hooks.customeros.CustomerOSHook")
     default_conn_id = "customeros_default"
+    default_api_host = "https://api.customeros.ai"
 
     def __init__(
         self, *, lookup: str, inputs: list[Any] | str, poll_timeout: float = 600, deferrable: bool | None = None,
@@ -94,6 +95,14 @@ class CustomerOSLookupOperator(GtmFetchOperator):
 
     def describe(self) -> str:
         return f"CustomerOS {self.lookup}"
+
+    lineage_api = "customeros"
+
+    def lineage_endpoint(self) -> str:
+        from airflow_provider_gtm.hooks.customeros import ORGANIZATIONS, PERSON
+
+        return {"organizations": ORGANIZATIONS, "person_enrichment": PERSON, "email_verification": "/verify/v1/email",
+                "organization_enrichment": "/enrich/v1/organization"}.get(self.lookup, self.lookup)
 
     def _one(self, hook: CustomerOSHook, item: Any) -> Any:
         if self.lookup == "organizations":
@@ -207,6 +216,7 @@ class CustomerOSBatchOperator(GtmBatchOperator):
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "operation")
     hook_class = LazyHookClass["CustomerOSHook"]("airflow_provider_gtm.hooks.customeros.CustomerOSHook")
     default_conn_id = "customeros_default"
+    default_api_host = "https://api.customeros.ai"
     max_batch_size = 500
 
     def __init__(self, *, operation: str, **kwargs: Any) -> None:
@@ -218,6 +228,13 @@ class CustomerOSBatchOperator(GtmBatchOperator):
 
     def describe(self) -> str:
         return f"CustomerOS {self.operation}"
+
+    lineage_api = "customeros"
+
+    def lineage_endpoint(self) -> str:
+        from airflow_provider_gtm.hooks.customeros import CONTACTS, ORGANIZATIONS
+
+        return ORGANIZATIONS if self.operation == "organizations.create" else CONTACTS
 
     def send(self, hook: CustomerOSHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
         if self.operation == "organizations.create":

@@ -47,6 +47,7 @@ class OctopusFetchOperator(GtmFetchOperator):
     )
     hook_class = LazyHookClass["OctopusConnectHook"]("airflow_provider_gtm.hooks.octopus.OctopusConnectHook")
     default_conn_id = "octopus_connect_default"
+    default_api_host = "https://connect.octopuscommunity.com"
 
     def __init__(
         self,
@@ -89,6 +90,16 @@ class OctopusFetchOperator(GtmFetchOperator):
 
             return Watermark(to_epoch_ms(self.origin_time), [])
         return None
+
+    lineage_api = "octopus"
+    watermark_fields = ("createdAt",)
+
+    def lineage_endpoint(self) -> str:
+        # One dataset per feed (and parent): the parent's posts are a different list from another's.
+        from airflow_provider_gtm.hooks.octopus import DEFAULT_PATHS
+
+        path = DEFAULT_PATHS.get(self.feed, self.feed)
+        return f"{path}/{self.parent_id}" if self.parent_id else path
 
     def iter_pages(self, hook: OctopusConnectHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
         from airflow_provider_gtm.hooks.octopus import to_epoch_ms

@@ -39,6 +39,7 @@ class OctyFetchOperator(GtmFetchOperator):
     template_fields: Sequence[str] = (*GtmFetchOperator.template_fields, "resource", "filters")
     hook_class = LazyHookClass["OctyHook"]("airflow_provider_gtm.hooks.octy.OctyHook")
     default_conn_id = "octy_default"
+    default_api_host = "https://api.octy.ai"
 
     def __init__(self, *, resource: str, filters: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -50,6 +51,15 @@ class OctyFetchOperator(GtmFetchOperator):
 
     def describe(self) -> str:
         return f"Octy {self.resource}"
+
+    lineage_api = "octy"
+    watermark_fields = ("created_at",)
+
+    def lineage_endpoint(self) -> str:
+        from airflow_provider_gtm.hooks.octy import RESOURCES
+
+        spec = RESOURCES.get(self.resource)
+        return spec.path if spec else self.resource
 
     def iter_pages(self, hook: OctyHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
         return hook.iter_pages(self.resource, filters=self.filters or None, start=int(start or 0), limit=limit)
@@ -71,6 +81,7 @@ class OctyBatchOperator(GtmBatchOperator):
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "operation")
     hook_class = LazyHookClass["OctyHook"]("airflow_provider_gtm.hooks.octy.OctyHook")
     default_conn_id = "octy_default"
+    default_api_host = "https://api.octy.ai"
     max_batch_size = 500
 
     def __init__(self, *, operation: str, **kwargs: Any) -> None:
@@ -80,6 +91,14 @@ class OctyBatchOperator(GtmBatchOperator):
 
     def describe(self) -> str:
         return f"Octy {self.operation}"
+
+    lineage_api = "octy"
+
+    def lineage_endpoint(self) -> str:
+        from airflow_provider_gtm.hooks.octy import OPERATIONS
+
+        spec = OPERATIONS.get(self.operation)
+        return spec.path if spec else self.operation
 
     def send(self, hook: OctyHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
         return hook.iter_batches(self.operation, records, batch_size=self.batch_size)

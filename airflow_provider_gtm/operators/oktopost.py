@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
+from airflow_provider_gtm.operators.links import OktopostAppLink
 
 if TYPE_CHECKING:
     from airflow_provider_gtm.core.batching import BatchResult
@@ -40,6 +41,7 @@ class OktopostFetchOperator(GtmFetchOperator):
     )
     hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
     default_conn_id = "oktopost_default"
+    default_api_host = "https://api.oktopost.com"
 
     def __init__(
         self,
@@ -72,6 +74,14 @@ class OktopostFetchOperator(GtmFetchOperator):
 
     def describe(self) -> str:
         return f"Oktopost {self.resource}"
+
+    lineage_api = "oktopost"
+    watermark_fields = ("Created",)
+
+    def lineage_endpoint(self) -> str:
+        from airflow_provider_gtm.hooks.oktopost import API_PREFIX, RESOURCE_PATHS
+
+        return API_PREFIX + RESOURCE_PATHS.get(self.resource, "/" + self.resource)
 
     def iter_pages(self, hook: OktopostHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
         params = dict(self.filters or {})
@@ -109,7 +119,9 @@ class OktopostCreateOperator(GtmBatchOperator):
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "kind")
     hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
     default_conn_id = "oktopost_default"
+    default_api_host = "https://api.oktopost.com"
     one_call_per_record = True
+    operator_extra_links = (OktopostAppLink(),)
     max_batch_size = 100
 
     def __init__(self, *, kind: str, **kwargs: Any) -> None:
@@ -119,6 +131,14 @@ class OktopostCreateOperator(GtmBatchOperator):
 
     def describe(self) -> str:
         return f"Oktopost {self.kind}"
+
+    lineage_api = "oktopost"
+
+    def lineage_endpoint(self) -> str:
+        from airflow_provider_gtm.hooks.oktopost import API_PREFIX, CREATE_SPECS
+
+        spec = CREATE_SPECS.get(self.kind)
+        return API_PREFIX + (spec.path if spec else "/" + self.kind)
 
     def send(self, hook: OktopostHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
         return hook.iter_create(self.kind, records, batch_size=self.batch_size or 50)  # type: ignore[arg-type]

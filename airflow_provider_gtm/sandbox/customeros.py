@@ -286,7 +286,7 @@ class CustomerOSSandbox(SandboxApi):
         if self._not_found(email or linkedin or ""):
             return json_response({"status": "warning", "message": "Person not found"})
         with self.ctx.lock:
-            job = {"id": self._uuid("enrichment"), "polls": 0, "input": {
+            job: dict[str, Any] = {"id": self._uuid("enrichment"), "polls": 0, "input": {
                 "email": email, "linkedinUrl": linkedin, "firstName": request.arg("firstName"),
                 "lastName": request.arg("lastName"),
                 "includeMobileNumber": request.arg("includeMobileNumber") == "true"}}
@@ -703,7 +703,7 @@ class CustomerOSSandbox(SandboxApi):
         if "email" not in header or "linkedin_url" not in header:
             raise HttpError(400, "Missing required headers: email, linkedin_url")
         email_at, linkedin_at = header.index("email"), header.index("linkedin_url")
-        results = []
+        results: list[tuple[dict[str, str], Any, Any, int]] = []
         for row in reader:
             email = row[email_at].strip() if email_at < len(row) else ""
             linkedin = row[linkedin_at].strip() if linkedin_at < len(row) else ""

@@ -98,7 +98,8 @@ class Request:
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             if name:
-                parts[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+                payload = part.get_payload(decode=True)
+                parts[str(name)] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
         return parts
 
 

@@ -181,19 +181,20 @@ class OctopusSandbox(SandboxApi):
     def _feed_items(self, feed: str, parent: str | None, origin: int | None, direction: str) -> tuple[Any, int]:
         """(item at position i, count) for one feed, in ascending creation order."""
         total = self.ctx.records
+        key = parent or ""
         if feed == "topic_posts":
-            if not (parent or "").startswith("topic-") or not parent[6:].isdigit() or int(parent[6:]) >= TOPICS:
+            if not key.startswith("topic-") or not key[6:].isdigit() or int(key[6:]) >= TOPICS:
                 raise HttpError(404, f"Topic not found: {parent}")
-            topic = int(parent[6:])
+            topic = int(key[6:])
             count = len(range(topic, total, TOPICS))
             return (lambda i: self._post(topic + i * TOPICS)), count
         if feed == "post_comments":
             self._post_index(parent)
-            return (lambda i: self._child("comment", parent, i)), CHILDREN
+            return (lambda i: self._child("comment", key, i)), CHILDREN
         if feed == "comment_replies":
-            if not (parent or "").startswith("comment-"):
+            if not key.startswith("comment-"):
                 raise HttpError(404, f"Comment not found: {parent}")
-            return (lambda i: self._child("reply", parent, i)), CHILDREN
+            return (lambda i: self._child("reply", key, i)), CHILDREN
         if feed == "user_posts":
             # Scans the posts of the sandbox list: user feeds are small lists in practice.
             indexes = [i for i in range(total) if self._post(i)["createdBy"]["profileID"] == parent]

@@ -218,7 +218,7 @@ class _Collection:
     def alt_owner(self, value: str) -> str | None:
         """The id of the live record whose alternative key is ``value``."""
         record = self.get(value)
-        if record is not None and record.get(self.alt_key) == value:
+        if record is not None and self.alt_key and record.get(self.alt_key) == value:
             return str(record[self.id_key])
         return None
 
@@ -231,8 +231,8 @@ class _Collection:
         record_id = record[self.id_key]
         if record_id in self.created:
             old = self.created[record_id]
-            if self.alt_key:
-                self.alt_index.pop(old.get(self.alt_key), None)
+            if self.alt_key and (old_alt := old.get(self.alt_key)) is not None:
+                self.alt_index.pop(old_alt, None)
             self.add(record)
         else:
             self.overrides[record_id] = record
@@ -240,8 +240,8 @@ class _Collection:
     def delete(self, identifier: str) -> dict[str, Any] | None:
         record = self.created.pop(identifier, None)
         if record is not None:
-            if self.alt_key:
-                self.alt_index.pop(record.get(self.alt_key), None)
+            if self.alt_key and (alt := record.get(self.alt_key)) is not None:
+                self.alt_index.pop(alt, None)
         else:
             match = self._id_re.match(identifier)
             index = int(match.group(1)) if match else None
@@ -443,7 +443,7 @@ class OctySandbox(SandboxApi):
             self.account = {"contact_name": "Sandbox", "contact_surname": "Account",
                             "contact_email_address": "owner@sandbox.example", "webhook_url": None,
                             "authenticated_id_key": None}
-            self.algorithms = [
+            self.algorithms: list[dict[str, Any]] = [
                 {"algorithm_name": "rec", "configurations": {"recommend_interacted_items": True,
                                                              "item_id_stop_list": [], "profile_features": []}},
                 {"algorithm_name": "churn", "configurations": {"profile_features": []}},
@@ -778,7 +778,7 @@ class OctySandbox(SandboxApi):
                 problem = ("Missing required key : customer_id" if "customer_id" not in record
                            else _identifier_error(customer_id, "customer identifier"))
                 problem = problem or self._profile_fields_error(record)
-                if problem is None and self.profiles.alt_owner(customer_id) is not None:
+                if problem is None and self.profiles.alt_owner(str(customer_id)) is not None:
                     problem = f"Another profile exists with provided customer_id: {customer_id}"
                 if problem:
                     failed.append({"customer_id": customer_id, "error_message": problem})
@@ -813,7 +813,7 @@ class OctySandbox(SandboxApi):
                 problem = problem or self._profile_fields_error(record)
                 if problem is None and record["status"] not in ("active", "inactive", "churned"):
                     problem = "Invalid status provided. Allowed statuses : 'active', 'inactive' or 'churned'"
-                existing = self.profiles.get(profile_id) if problem is None else None
+                existing = self.profiles.get(str(profile_id)) if problem is None else None
                 if problem is None and (existing is None or existing["profile_id"] != profile_id):
                     problem = f"No profile exists with provided profile_id : {profile_id}"
                 if problem is None:
@@ -996,7 +996,7 @@ class OctySandbox(SandboxApi):
                     problem = "event_properties must be a list of strings."
                 if problem is None and name in SYSTEM_EVENT_TYPES:
                     problem = f"System event type exists: {name}"
-                if problem is None and self.event_types.alt_owner(name) is not None:
+                if problem is None and self.event_types.alt_owner(str(name)) is not None:
                     problem = f"Conflict: {name}"  # event_types_repository.py (f514fe2): duplicate key
                 if problem:
                     failed.append({"event_type": name, "error_message": problem})

@@ -333,6 +333,7 @@ class OktopostSandbox(SandboxApi):
 
     def create_campaign(self, request: Request) -> Response:
         form = self._form(request, ("name",))
+        record: dict[str, Any]
         record = {"Id": self._new_id("002"), "Name": form["name"], "Url": form.get("url", ""), "Status": "active",
                   "Created": self._now(), "TotalPosts": 0, "Clicks": 0,
                   "TagIds": [t for t in form.get("tagIds", "").split(",") if t]}
@@ -371,6 +372,7 @@ class OktopostSandbox(SandboxApi):
         start = form.get("startDateTime") or str(int(self.ctx.clock.now()))
         if not start.isdigit():
             raise HttpError(400, "startDateTime must be a Unix timestamp in seconds")
+        record: dict[str, Any]
         record = {"Id": self._new_id("004"), "MessageId": form["messageId"], "CredentialIds": credentials,
                   "StartDateTime": int(start), "Status": status, "Source": "API", "TotalCount": len(credentials),
                   "Created": self._now()}
@@ -394,7 +396,7 @@ class OktopostSandbox(SandboxApi):
             raise HttpError(400, f"Invalid email: {form['email']}")
         if self._find("board", form["boardId"]) is None:
             raise HttpError(400, f"Board {form['boardId']} was not found")
-        record = {"Id": self._new_id("00A"), "Name": f"{form['firstName']} {form['lastName']}",
+        record: dict[str, Any] = {"Id": self._new_id("00A"), "Name": f"{form['firstName']} {form['lastName']}",
                   "FirstName": form["firstName"], "LastName": form["lastName"], "Email": form["email"],
                   "BoardIds": [form["boardId"]], "Profiles": []}
         with self.ctx.lock:

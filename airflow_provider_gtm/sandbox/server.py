@@ -508,7 +508,7 @@ class SandboxServer:
 
     def connections(self) -> dict[str, dict[str, Any]]:
         """The four Airflow connections (by default id) that point at this sandbox."""
-        result = {}
+        result: dict[str, dict[str, Any]] = {}
         for api, (conn_id, conn_type) in CONNECTIONS.items():
             creds = self.app.ctx.credentials[api]
             result[conn_id] = {"conn_type": conn_type, "host": self.base_url(api), "login": creds.get("login"),

@@ -8,7 +8,8 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-EXPECTED = {"gtm_community_engagement_to_retention", "gtm_advocates_to_customer_base", "gtm_publish_campaign"}
+EXPECTED = {"gtm_community_engagement_to_retention", "gtm_advocates_to_customer_base", "gtm_publish_campaign",
+            "gtm_fetch_oktopost_advocates"}
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +35,35 @@ def test_dag_is_documented_tagged_retried_and_has_typed_params(bag, dag_id):
         schema = dag.params.get_param(name).schema
         assert schema.get("type"), f"{dag_id}: param {name!r} has no type"
         assert schema.get("title") or schema.get("description"), f"{dag_id}: param {name!r} is undocumented"
+
+
+def _ui_field_kind(schema: dict) -> str:
+    """The field Airflow 3.3's trigger form renders for an array Param (ui FlexibleForm's rule):
+    items of type string (or no items type) give "Enter each string on a new line", any other
+    items type a JSON editor."""
+    items_type = (schema.get("items") or {}).get("type")
+    return "strings, one per line" if items_type in (None, "string") else "JSON editor"
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_every_param_has_title_and_description_and_object_lists_edit_as_json(bag, dag_id):
+    dag = bag.dags[dag_id]
+    for name in dag.params:
+        schema = dag.params.get_param(name).schema
+        description = dag.params.get_param(name).description or schema.get("description")
+        assert schema.get("title") and description, f"{dag_id}: param {name!r}"
+        if "array" in schema["type"]:
+            assert "items" in schema, f"{dag_id}: array param {name!r} must say what its items are"
+
+
+@pytest.mark.parametrize(("dag_id", "name"), [("gtm_community_engagement_to_retention", "extra_profiles"),
+                                              ("gtm_advocates_to_customer_base", "extra_contacts")])
+def test_object_list_params_take_objects_not_strings(bag, dag_id, name):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    param = bag.dags[dag_id].params.get_param(name)
+    assert _ui_field_kind(param.schema) == "JSON editor"
+    assert param.resolve([{"email": "x@example.com"}]) == [{"email": "x@example.com"}]
+    # What the old "one string per line" field sent: now refused by the form, not later by the API.
+    with pytest.raises(ParamValidationError, match="is not of type 'object'"):
+        param.resolve(['{"email": "x@example.com"}'])

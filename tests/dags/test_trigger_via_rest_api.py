@@ -99,6 +99,10 @@ def test_trigger_a_sample_dag_through_the_rest_api(gtm_sandbox, tmp_path):
         assert {t["task_id"]: t["state"] for t in tasks["task_instances"]}["create_campaign"] == "success"
         okto = gtm_sandbox.state()["apis"]["oktopost"]
         (campaign,) = okto["campaigns"].values()
+        # The task's extra link, as the UI gets it: computed from the XCom's ids when the task ended.
+        links = requests.get(f"{api}/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/create_campaign/links",
+                             timeout=10).json()
+        assert links["extra_links"] == {"Oktopost": f"https://app.oktopost.com/campaigns/{campaign['Id']}"}
         assert campaign["Name"] == "From the UI"
         (message,) = okto["messages"].values()
         assert message["Network"] == "Twitter" and message["Message"] == "Triggered over REST"

@@ -72,9 +72,13 @@ def _loaded(code: str, *args: str) -> dict:
 
 
 def _foreign(modules: set[str]) -> list[str]:
-    """Modules neither the provider's own nor the standard library's."""
+    """Modules neither the provider's own nor the standard library's.
+
+    Airflow's own BaseOperatorLink module is allowed: operator_extra_links are class attributes.
+    """
     return sorted(m for m in modules if not m.startswith("airflow_provider_gtm")
-                  and m.split(".")[0] not in sys.stdlib_module_names)
+                  and m.split(".")[0] not in sys.stdlib_module_names
+                  and m != "airflow.sdk.bases.operatorlink")
 
 
 def _runtime_only(modules: set[str]) -> list[str]:
@@ -137,3 +141,4 @@ def test_operators_know_their_hooks_default_connection_without_importing_it():
     assert len(operators) >= 7
     for cls in operators:
         assert cls.default_conn_id == cls.hook_class.default_conn_name, cls.__name__
+        assert cls.default_api_host == cls.hook_class.default_host, cls.__name__

@@ -68,3 +68,26 @@ def test_airflow_cli_lists_provider_and_hooks(tmp_path):
     )
     found = {row["connection_type"] for row in json.loads(hooks.stdout) if row.get("connection_type") in CONN_TYPES}
     assert found == CONN_TYPES
+
+
+def test_readme_install_commands_show_what_the_readme_says(tmp_path):
+    """The README's ``airflow providers ...`` lines, run as written, print what their comments promise."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if line.startswith("airflow providers ")]
+    assert [c.split("#")[0].split() for c in commands] == [
+        ["airflow", "providers", "list", "|", "grep", "gtm"], ["airflow", "providers", "hooks", "|", "grep", "gtm"]]
+    assert "version" in commands[0] and "four connection types" in commands[1]
+    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    outputs = []
+    for command in commands:
+        done = subprocess.run(["bash", "-o", "pipefail", "-c", command.split("#")[0]], capture_output=True,
+                              text=True, env=env, check=True)
+        outputs.append(done.stdout)
+    from airflow_provider_gtm import __version__
+
+    (provider_line,) = outputs[0].splitlines()
+    assert provider_line.split("|")[0].strip() == "airflow-provider-gtm" and __version__ in provider_line
+    hook_rows = {line.split("|")[0].strip(): line for line in outputs[1].splitlines()}
+    assert set(hook_rows) == CONN_TYPES
+    assert "airflow_provider_gtm.hooks.octy.OctyHook" in hook_rows["octy"]
