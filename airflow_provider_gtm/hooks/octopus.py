@@ -24,24 +24,14 @@ from typing import Any, ClassVar
 
 import requests
 
+from airflow_provider_gtm.connection_fields import OCTOPUS_DEFAULT_PATHS
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page, body_cursor_pages, first_list
 
-DEFAULT_PATHS: dict[str, str] = {
-    "topic_posts": "/v1/feeds/posts",
-    "post_comments": "/v1/feeds/comments",
-    "comment_replies": "/v1/feeds/replies",
-    "user_posts": "/v1/feeds/user-posts",
-    "all_posts": "/v1/feeds/all-posts",
-    "post": "/v1/messages/post",
-    "comment": "/v1/messages/comment",
-    "reply": "/v1/messages/reply",
-    "translations": "/v1/messages/translations",
-    "profile": "/v1/users/profile",
-    "topics": "/v1/topics",
-}
+# One list, declared beside the connection form that shows it (that module imports nothing heavy).
+DEFAULT_PATHS: dict[str, str] = dict(OCTOPUS_DEFAULT_PATHS)
 DEFAULT_PARENT_PARAMS: dict[str, str] = {
     "topic_posts": "topicId", "post_comments": "postId", "comment_replies": "commentId", "user_posts": "octopusId",
 }

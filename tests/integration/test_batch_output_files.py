@@ -24,6 +24,7 @@ def test_batch_writes_results_jsonl_next_to_failures_jsonl(gtm_sandbox_connectio
     folder = tmp_path / "d" / "r1" / "create"
     assert summary["failures_uri"] == f"file://{folder}/failures.jsonl"
     assert summary["results_uri"] == f"file://{folder}/results.jsonl"
-    assert sorted(p.name for p in folder.iterdir()) == ["failures.jsonl", "results.jsonl"]
+    # Beside them only the write ledger's folder (issue #11), no doubled name.
+    assert sorted(p.name for p in folder.iterdir()) == ["_ledger", "failures.jsonl", "results.jsonl"]
     results = [json.loads(line) for line in (folder / "results.jsonl").open()]
     assert len(results) == summary["succeeded"] == 3
