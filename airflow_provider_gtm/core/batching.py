@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
 
 log = logging.getLogger(__name__)
+redact.protect(log)  # no secret reaches a log line, even outside a task (core/redact.py)
 
 OUTCOME_UNKNOWN = "outcome unknown"
 #: The failure message of a record the answer neither confirmed nor refused (it may have been applied).
@@ -46,6 +48,10 @@ class Failure:
     already_exists: bool = False
     #: The id of the record that already exists, when the API tells it (CustomerOS 409).
     existing_id: Any = None
+
+    def __post_init__(self) -> None:
+        # The API's words may echo the request's credentials: they never reach a failures file.
+        self.error_message = redact.scrub(self.error_message)
 
     def to_json(self) -> dict[str, Any]:
         """The failure-file line: ``{"record", "identifier", "error_message", "status"}`` (+ ``existing_id``)."""

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -20,7 +21,7 @@ from requests.auth import HTTPBasicAuth, _basic_auth_str
 from requests.structures import CaseInsensitiveDict
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from airflow_provider_gtm.core import jsonio
+from airflow_provider_gtm.core import jsonio, redact
 from airflow_provider_gtm.core.errors import (
     GtmApiError,
     GtmAuthError,
@@ -37,9 +38,12 @@ from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
 from airflow_provider_gtm.core.urls import join_url
 
 log = logging.getLogger(__name__)
+redact.protect(log)  # no secret reaches a log line, even outside a task (core/redact.py)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Redirects followed per call, and only those that keep scheme, host and port.
+MAX_REDIRECTS = 3
 
 
 def generic_error_message(body: Any, text: str, reason: str = "") -> str:
@@ -360,11 +364,15 @@ class RestClient:
         url = join_url(self.base_url, path)
         err_kwargs: dict[str, Any] = {"api": self.profile.name, "method": method, "path": path}
         try:
+            prepared = self._prepare(method, url, params, json, data, files, headers)
+            # Never let requests follow a redirect: it would forward the API key header to any host.
             resp = self.session.send(
-                self._prepare(method, url, params, json, data, files, headers),
-                timeout=self.timeout, allow_redirects=True, proxies=self._proxies, stream=False,
+                prepared,
+                timeout=self.timeout, allow_redirects=False, proxies=self._proxies, stream=False,
                 verify=self._verify, cert=self._cert,
             )
+            if resp.is_redirect:
+                resp = self._follow_same_origin(resp, prepared, err_kwargs)
             content = resp.content  # read fully here so a truncated body fails inside the attempt
         except requests.RequestException as exc:
             reason = f"{type(exc).__name__}: {_short(exc)}"
@@ -396,6 +404,37 @@ class RestClient:
                 raise GtmClientError(message, status=status, body=parsed, **err_kwargs)
         return ApiResponse(status=status, headers=resp.headers, data=parsed, text=text, url=resp.url,
                            more_documents=more_documents)
+
+    def _follow_same_origin(
+        self, resp: requests.Response, prepared: requests.PreparedRequest, err_kwargs: dict[str, Any],
+    ) -> requests.Response:
+        """Follow a redirect that keeps scheme, host and port (at most :data:`MAX_REDIRECTS`).
+
+        Any other target is refused before anything is sent to it: the request carries the
+        connection's credentials, which must never reach another origin.
+        """
+        for _ in range(MAX_REDIRECTS):
+            target = urljoin(resp.url or prepared.url or "", resp.headers["Location"])
+            if _origin(target) != _origin(prepared.url or ""):
+                raise GtmClientError(
+                    f"redirect to another origin refused: HTTP {resp.status_code} to {_without_query(target)}; "
+                    "only redirects that keep scheme, host and port are followed (the request carries the "
+                    "connection's credentials)", status=resp.status_code, **err_kwargs,
+                )
+            resp.close()
+            prepared = prepared.copy()
+            prepared.prepare_url(target, None)
+            if resp.status_code == 303 or (resp.status_code in (301, 302) and prepared.method not in SAFE_METHODS):
+                prepared.method, prepared.body = "GET", None  # what every browser (and requests) does
+                for name in ("Content-Type", "Content-Length", "Transfer-Encoding"):
+                    prepared.headers.pop(name, None)
+            resp = self.session.send(
+                prepared, timeout=self.timeout, allow_redirects=False, proxies=self._proxies, stream=False,
+                verify=self._verify, cert=self._cert,
+            )
+            if not resp.is_redirect:
+                return resp
+        raise GtmClientError(f"more than {MAX_REDIRECTS} redirects", status=resp.status_code, **err_kwargs)
 
     def _prepare(
         self, method: str, url: str, params: Mapping[str, Any] | None, json: Any, data: Any, files: Any,
@@ -514,6 +553,28 @@ def _decode_json(text: str, content: bytes = b"") -> tuple[Any, list[Any]]:
     first = documents[0]
     log.debug("the answer holds %d JSON documents back to back; reading the first", len(documents))
     return first, [document for document in documents[1:] if document != first]
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: an origin nothing equals
+        return scheme, "\x00invalid", None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def _without_query(url: str) -> str:
+    """``scheme://host[:port]/path`` of ``url``: no userinfo, no query, no fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    try:
+        netloc += f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        pass
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _short(exc: BaseException) -> str:

@@ -1,16 +1,24 @@
 """Typed errors raised by every hook of the provider.
 
 Every error carries the API's own message (parsed from that API's error shape) and never the
-credentials: URLs are stored without userinfo and no header is ever copied into a message.
+credentials: URLs are stored without userinfo, no header is ever copied into a message, and every
+text an error holds (message, path, body) passes through :mod:`~airflow_provider_gtm.core.redact`
+as the error is built, so a server that echoes the request's credentials cannot put them into
+``str()``, ``repr()``, a traceback or an attribute.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from airflow_provider_gtm.core import redact
+
 
 class GtmError(Exception):
-    """Base class of every error this provider raises."""
+    """Base class of every error this provider raises (its text is redacted as it is built)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact.scrub(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class GtmConfigError(GtmError, ValueError):
@@ -41,10 +49,10 @@ class GtmApiError(GtmError):
     ) -> None:
         self.api = api
         self.status = status
-        self.api_message = message
+        self.api_message = redact.scrub(message)
         self.method = method
-        self.path = path
-        self.body = body
+        self.path = redact.scrub(path)
+        self.body = redact.scrub_obj(body)
         super().__init__(self._format())
 
     def _format(self) -> str:

@@ -9,21 +9,12 @@ from typing import Any, ClassVar
 import requests
 from airflow.sdk import BaseHook
 
+from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
 from airflow_provider_gtm.core.errors import GtmApiError, GtmAuthError, GtmConfigError, GtmError
 from airflow_provider_gtm.core.ratelimit import Window, configured_backend, parse_windows, shared_limiter
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
 from airflow_provider_gtm.core.urls import normalize_base_url
-
-
-def _mask(secret: str | None) -> None:
-    if not secret:
-        return
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - outside a task runtime
-        return
-    mask_secret(secret)
 
 
 def _number(extra: Mapping[str, Any], key: str, default: float, *, conn_id: str, minimum: float = 0) -> float:
@@ -157,8 +148,30 @@ class GtmBaseHook(BaseHook):
         """The connection's :class:`RestClient`, built on first use."""
         return self.get_conn()
 
+    def redactor(self) -> redact.Redactor:
+        """Every form of this connection's secrets: password, login, secret extras and query values.
+
+        The login (Octy public key, Oktopost account id) is half of an HTTP Basic credential and
+        is treated as a secret too.
+        """
+        conn = self.connection
+        secrets = {str(value) for value in (conn.password, conn.login) if value and str(value).strip()}
+        secrets |= {s.strip() for s in secrets}
+        secrets |= redact.secrets_in_extra(self.extra)
+        secrets |= redact.secrets_in_extra(str(conn.host or ""))
+        basic = [(str(conn.login).strip(), str(conn.password).strip())] if conn.login and conn.password else []
+        return redact.Redactor(secrets, basic=basic)
+
+    def _register_secrets(self) -> None:
+        # Before the first call: from now on every error, failure and log line of this process
+        # is redacted (core/redact.py), and Airflow's masker hides every form in task logs.
+        redactor = self.redactor()
+        redact.register(redactor)
+        redact.mask_in_airflow(redactor)
+
     def get_conn(self) -> RestClient:
         """Build a client from the connection (reads the connection; call lazily)."""
+        self._register_secrets()
         auth, headers, identity = self._credentials()
         base_url = normalize_base_url(self._host(), conn_id=self.conn_id)
         extra, cid = self.extra, self.conn_id

@@ -22,11 +22,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.client import ApiResponse, RestClient
 from airflow_provider_gtm.core.errors import GtmNotFoundError, GtmPaginationError
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
 
 log = logging.getLogger(__name__)
+redact.protect(log)  # no secret reaches a log line, even outside a task (core/redact.py)
 
 #: Re-fetches of one incomplete page before the paginator gives up with GtmPaginationError.
 PAGE_REFETCHES = 3

@@ -107,7 +107,6 @@ from airflow_provider_gtm.sandbox.framework import (
     SandboxContext,
     json_response,
 )
-from airflow_provider_gtm.sandbox.server import SANDBOX_CREDENTIALS
 
 API_KEY_HEADER = "X-CUSTOMER-OS-API-KEY"
 DEFAULT_OPTIONS: dict[str, int] = {"enrichment_polls": 2, "bulk_polls": 2, "not_found_percent": 10,
@@ -176,7 +175,7 @@ class CustomerOSSandbox(SandboxApi):
         key = request.header(API_KEY_HEADER)
         if not key:
             return json_response({"errors": [{"message": "Api key is required"}]}, 401)
-        if key != SANDBOX_CREDENTIALS["customeros"]["password"]:
+        if key != self.ctx.credentials["customeros"]["password"]:
             body = '{"errors":[{"message\u201d":"Invalid api key"}]}'.encode()
             return Response(status=401, body=body)
         return None

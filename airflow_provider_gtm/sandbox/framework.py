@@ -8,6 +8,7 @@ describes its routes, its authentication and its error bodies; everything else l
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import json
 import random
@@ -21,7 +22,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any, ClassVar
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, quote_plus
 
 
 class HttpError(Exception):
@@ -259,7 +260,7 @@ class RateLimiterState:
 
 FAULT_KINDS = ("status", "drop", "drop_mid_body", "delay", "truncate", "non_json", "repeat_cursor",
                "empty_200", "empty_object_200", "drop_header", "text_plain", "double_body", "partial_206",
-               "never_ending", "huge_page")
+               "never_ending", "huge_page", "echo_credentials", "redirect")
 #: The list size a ``never_ending`` fault gives every list of the call it fires on.
 NEVER_ENDING_RECORDS = 10**12
 
@@ -289,6 +290,12 @@ class FaultRule:
     answer's first list padded so the body grows by about ``size`` bytes). With ``handler: false``
     the server answers without running the API's handler (as a gateway or proxy would): nothing is
     applied, and the answer is ``{}`` reshaped by the faults that fired.
+
+    Secret-leak faults: ``echo_credentials`` (answer ``status`` in the API's error shape with a
+    message that repeats the request's credentials in every form a server may: the raw headers,
+    the decoded Basic pair, URL-encoded, JSON-escaped, and the query string), ``redirect`` (answer
+    ``status`` when it is a 3xx, else 302, with ``Location: location``; by default the same path on
+    ``localhost`` instead of ``127.0.0.1``: another host, as a client compares them).
     """
 
     kind: str
@@ -301,6 +308,7 @@ class FaultRule:
     header: str = "cursor"
     size: int = 4_000_000
     handler: bool = True
+    location: str | None = None
     calls: list[int] | None = None
     every: int | None = None
     probability: float | None = None
@@ -318,7 +326,7 @@ class FaultRule:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FaultRule:
         allowed = {"kind", "api", "path", "method", "status", "retry_after", "delay", "header", "size", "handler",
-                   "calls", "every", "probability", "seed", "times"}
+                   "location", "calls", "every", "probability", "seed", "times"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault field(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
@@ -360,6 +368,8 @@ class SandboxContext:
         self._call = threading.local()  # per-request overrides (the server answers each call on its thread)
         self.clock = clock or SandboxClock()
         self.lock = threading.RLock()
+        #: The credentials each API accepts: ``{"octy": {"login": ..., "password": ...}, ...}``.
+        self.credentials: dict[str, dict[str, str]] = {}
 
     @property
     def records(self) -> int:
@@ -444,6 +454,39 @@ class SandboxApi:
         if allowed_methods:
             return self.error(405, f"Method {request.method} not allowed on {request.path}")
         return self.error(404, f"No route {request.method} {request.path}")
+
+
+def echoed_credentials(request: Request) -> str:
+    """An error message that repeats the request's credentials, as careless servers do."""
+    parts = []
+    for name in ("Authorization", "X-CUSTOMER-OS-API-KEY"):
+        value = request.header(name)
+        if not value:
+            continue
+        parts.append(f"{name}: {value} (json {json.dumps(value)}, url {quote(value, safe='')}, "
+                     f"form {quote_plus(value)})")
+        scheme, _, token = value.partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                pair = base64.b64decode(token.strip()).decode()
+            except ValueError:
+                continue
+            parts.append(f"decoded {pair} (url {quote(pair, safe='')})")
+        elif scheme.lower() == "bearer":
+            parts.append(f"token {token} (b64 {base64.b64encode(token.encode()).decode()})")
+    query = f"?{request.query_string}" if request.query_string else ""
+    return f"Invalid credentials {'; '.join(parts) or 'none'} for request {request.method} {request.path}{query}"
+
+
+def redirect_response(rule: FaultRule, request: Request, prefix: str) -> Response:
+    """A 3xx to ``rule.location`` (default: the same URL on ``localhost``, another host)."""
+    location = rule.location
+    if location is None:
+        port = (request.header("Host") or "").rpartition(":")[2]
+        query = f"?{request.query_string}" if request.query_string else ""
+        location = f"http://localhost:{port}{prefix}{request.path}{query}"
+    status = rule.status if 300 <= rule.status < 400 else 302
+    return Response(status, b"", {"Location": location})
 
 
 def page_of(total: int, offset: int, size: int) -> range:

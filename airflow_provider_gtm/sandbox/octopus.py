@@ -55,7 +55,6 @@ from airflow_provider_gtm.sandbox.framework import (
     SandboxContext,
     json_response,
 )
-from airflow_provider_gtm.sandbox.server import SANDBOX_CREDENTIALS
 
 # Spelled out here, not imported from the hook: the sandbox stands for the API, so a wrong default
 # in the hook must make the tests fail rather than be served back to it.
@@ -118,7 +117,7 @@ class OctopusSandbox(SandboxApi):
         header = request.header("Authorization")
         if not header:
             return self.error(401, "Missing API key: send Authorization: Bearer <Connect API secret key>")
-        if header != f"Bearer {SANDBOX_CREDENTIALS['octopus']['password']}":
+        if header != f"Bearer {self.ctx.credentials['octopus']['password']}":
             return self.error(403, "Invalid API key")
         return None
 

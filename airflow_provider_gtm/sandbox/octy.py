@@ -96,7 +96,6 @@ from airflow_provider_gtm.sandbox.framework import (
     SandboxContext,
     json_response,
 )
-from airflow_provider_gtm.sandbox.server import SANDBOX_CREDENTIALS
 
 PAGE_SIZE = 100
 MAX_BATCH = 500
@@ -395,7 +394,7 @@ class OctySandbox(SandboxApi):
         if not header:
             return self.error(400, "Missing header", error_message=(
                 "[Authorization] : Basic authentication header must be provided in request headers."))
-        creds = SANDBOX_CREDENTIALS["octy"]
+        creds = self.ctx.credentials["octy"]
         scheme, _, token = header.strip().partition(" ")
         ok = False
         if scheme.lower() == "basic":

@@ -118,7 +118,7 @@ class OktopostSandbox(SandboxApi):
     # --- framework hooks --------------------------------------------------------------------------
     def authenticate(self, request: Request) -> Response | None:
         header = request.header("Authorization") or ""
-        creds = SANDBOX_CREDENTIALS["oktopost"]
+        creds = self.ctx.credentials["oktopost"]
         expected = base64.b64encode(f"{creds['login']}:{creds['password']}".encode()).decode()
         if header != f"Basic {expected}":
             return self.error(401, "Authentication failed: wrong account id or API key")

@@ -35,7 +35,9 @@ from airflow_provider_gtm.sandbox.framework import (
     SandboxApi,
     SandboxClock,
     SandboxContext,
+    echoed_credentials,
     json_response,
+    redirect_response,
 )
 
 CONTROL_PREFIX = "/_sandbox"
@@ -83,8 +85,11 @@ class SandboxApp:
     """Routing, faults, rate limits and control endpoints for the four sandbox APIs."""
 
     def __init__(self, *, records: int = 250, seed: int = 42, time_scale: float = 1.0, rate_limits: bool = True,
-                 faults: Iterable[Mapping[str, Any]] = ()) -> None:
+                 faults: Iterable[Mapping[str, Any]] = (),
+                 credentials: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.ctx = SandboxContext(seed=seed, records=records, clock=SandboxClock(time_scale))
+        self.ctx.credentials = {api: dict(creds) for api, creds in SANDBOX_CREDENTIALS.items()}
+        self.set_credentials(credentials or {})
         self.apis: dict[str, SandboxApi] = {cls.name: cls(self.ctx) for cls in _api_classes()}
         self._lock = threading.Lock()
         self.rate_limits_enabled = rate_limits
@@ -119,9 +124,21 @@ class SandboxApp:
         with self._lock:
             self.faults = rules
 
+    def set_credentials(self, credentials: Mapping[str, Mapping[str, str]]) -> None:
+        """Accept other credentials than :data:`SANDBOX_CREDENTIALS` (kept across :meth:`reset`)."""
+        for api, creds in credentials.items():
+            if api not in self.ctx.credentials:
+                raise ValueError(f"unknown sandbox API {api!r}; use one of {', '.join(self.ctx.credentials)}")
+            unknown = set(creds) - set(self.ctx.credentials[api])
+            if unknown:
+                raise ValueError(f"{api} credentials have no field(s) {sorted(unknown)}")
+            self.ctx.credentials[api].update({k: str(v) for k, v in creds.items()})
+
     def configure(self, options: Mapping[str, Any]) -> None:
         """Change options at run time; see ``/_sandbox/config`` in the docs for the keys."""
         options = dict(options)
+        if "credentials" in options:
+            self.set_credentials(options.pop("credentials"))
         with self._lock:
             if "time_scale" in options:
                 self.ctx.clock.set_scale(float(options.pop("time_scale")))
@@ -223,6 +240,10 @@ class SandboxApp:
                     with self._lock:
                         self.rate_limited[name] += 1
                 return _Outcome(response, delay=delay)
+            elif fault.kind == "echo_credentials":
+                return _Outcome(api.error(fault.status, echoed_credentials(request)), delay=delay)
+            elif fault.kind == "redirect":
+                return _Outcome(redirect_response(fault, request, f"/{name}"), delay=delay)
             else:
                 request.faults.add(fault.kind)
 
@@ -432,14 +453,16 @@ class SandboxServer:
         the Oktopost 15-minute block, job progress).
     :param rate_limits: enforce each API's documented limits (``False``: never throttle).
     :param faults: fault rules to start with (see :class:`~.framework.FaultRule`).
+    :param credentials: credentials to accept instead of :data:`SANDBOX_CREDENTIALS`, per API
+        (``{"octy": {"login": ..., "password": ...}}``); :meth:`connections` carries them.
     """
 
     def __init__(self, *, port: int = 0, host: str = "127.0.0.1", records: int = 250, seed: int = 42,
                  time_scale: float = 1.0, rate_limits: bool = True, faults: Iterable[Mapping[str, Any]] = (),
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, credentials: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.host = host
         self.app = SandboxApp(records=records, seed=seed, time_scale=time_scale, rate_limits=rate_limits,
-                              faults=faults)
+                              faults=faults, credentials=credentials)
         self._requested_port = port
         self._verbose = verbose
         self._httpd: _HTTPServer | None = None
@@ -487,7 +510,7 @@ class SandboxServer:
         """The four Airflow connections (by default id) that point at this sandbox."""
         result: dict[str, dict[str, Any]] = {}
         for api, (conn_id, conn_type) in CONNECTIONS.items():
-            creds = SANDBOX_CREDENTIALS[api]
+            creds = self.app.ctx.credentials[api]
             result[conn_id] = {"conn_type": conn_type, "host": self.base_url(api), "login": creds.get("login"),
                                "password": creds["password"], "extra": {}}
         return result

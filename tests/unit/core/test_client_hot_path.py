@@ -11,7 +11,7 @@ from requests.auth import HTTPBasicAuth
 
 import airflow_provider_gtm.core.client as client_module
 from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
-from airflow_provider_gtm.core.errors import GtmServerError
+from airflow_provider_gtm.core.errors import GtmClientError, GtmServerError
 from airflow_provider_gtm.core.timing import FakeTimer
 
 BASE = "https://api.example.test/prefix"
@@ -106,12 +106,13 @@ def test_basic_auth_is_encoded_once_into_a_header(requests_mock):
     assert requests_mock.last_request.headers["Authorization"] == expected
 
 
-def test_basic_auth_header_is_dropped_on_a_redirect_to_another_host(requests_mock):
+def test_a_redirect_to_another_host_is_refused_and_nothing_reaches_it(requests_mock):
     client = make_client(auth=HTTPBasicAuth("pk_user", "sk_secret"))
     requests_mock.get(f"{BASE}/x", status_code=302, headers={"Location": "https://elsewhere.test/y"})
-    requests_mock.get("https://elsewhere.test/y", json={})
-    client.get_json("/x")
-    assert "Authorization" not in requests_mock.last_request.headers
+    elsewhere = requests_mock.get("https://elsewhere.test/y", json={})
+    with pytest.raises(GtmClientError, match="elsewhere.test"):
+        client.get_json("/x")
+    assert not elsewhere.called
 
 
 def test_call_headers_override_session_headers_case_insensitively_and_none_removes(requests_mock):
