@@ -9,76 +9,30 @@ provider info's ``conn-fields`` and ``ui-field-behaviour``.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
+from airflow_processes import AirflowProcesses, wait_for
 
 from airflow_provider_gtm.connection_fields import conn_fields
 
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
 @pytest.fixture
 def api_server(tmp_path):
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")},
-        "AIRFLOW_HOME": str(tmp_path / "airflow-home"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    airflow = [sys.executable, "-m", "airflow"]
-    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    log = (tmp_path / "api-server.log").open("w")
-    process = subprocess.Popen([*airflow, "api-server", "--port", str(port), "--host", "127.0.0.1"], env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    with AirflowProcesses(tmp_path, {"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"}, inherit_connections=False,
+                          dags_folder=None) as airflow:
+        airflow.migrate().start("api-server")
 
-    def up():
-        try:
-            return requests.get(f"{base}/api/v2/monitor/health", timeout=5).status_code == 200
-        except requests.ConnectionError:
-            return False
+        def up():
+            try:
+                return requests.get(f"{airflow.base_url}/api/v2/monitor/health", timeout=5).status_code == 200
+            except requests.ConnectionError:
+                return False
 
-    try:
         wait_for(up, 180, "the api-server")
-        yield base
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        yield airflow.base_url
 
 
 def test_connection_form_and_test_button_for_all_four_types(gtm_sandbox, api_server):
