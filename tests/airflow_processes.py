@@ -45,6 +45,14 @@ def wait_for(predicate: Callable[[], T], timeout: float, what: str, every: float
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def worker_hostname() -> str:
+    """``[core] hostname_callable`` for several workers on one machine: ``$GTM_TEST_HOSTNAME`` if set.
+
+    Airflow records it as the task instance's ``hostname``, so a test can tell which worker ran what.
+    """
+    return os.environ.get("GTM_TEST_HOSTNAME") or socket.getfqdn()
+
+
 class AirflowProcesses:
     """An Airflow home on loopback and the components started from it."""
 
@@ -92,14 +100,19 @@ class AirflowProcesses:
         self.airflow("db", "migrate")
         return self
 
-    def start(self, *components: str | tuple[str, list[str]]) -> AirflowProcesses:
-        """Start components: a name (``"scheduler"``) or ``(name, airflow arguments)``."""
+    def start(self, *components: str | tuple[str, list[str]], env: Mapping[str, str] | None = None
+              ) -> AirflowProcesses:
+        """Start components: a name (``"scheduler"``) or ``(name, airflow arguments)``.
+
+        ``env`` is added to this installation's environment for these components only (what would
+        differ between two hosts). Each component leads its own process group.
+        """
         for component in components:
             name, args = (component, [component]) if isinstance(component, str) else component
             if name == "api-server" and args == ["api-server"]:
                 args = ["api-server", "--port", str(self.port), "--host", "127.0.0.1"]
             out = (self.logs / f"{name}.log").open("wb")
-            self.processes[name] = subprocess.Popen([*AIRFLOW, *args], env=self.env, stdout=out,
+            self.processes[name] = subprocess.Popen([*AIRFLOW, *args], env={**self.env, **(env or {})}, stdout=out,
                                                     stderr=subprocess.STDOUT, start_new_session=True)
         return self
 
@@ -122,6 +135,12 @@ class AirflowProcesses:
                 os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+    def check_running(self) -> None:
+        """Fail with its log tail when a component this test started has exited."""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise AssertionError(f"airflow {name} exited with {process.returncode}:\n{self.log_tail(name)}")
 
     def log_tail(self, name: str, chars: int = 3000) -> str:
         path = self.logs / f"{name}.log"
@@ -150,6 +169,7 @@ class AirflowProcesses:
 
     def wait_until_parsed(self, *dag_ids: str, timeout: float = 240) -> None:
         def parsed() -> bool:
+            self.check_running()
             try:
                 return all(requests.get(f"{self.api}/dags/{d}", timeout=5).status_code == 200 for d in dag_ids)
             except requests.ConnectionError:
@@ -170,6 +190,7 @@ class AirflowProcesses:
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300) -> str:
         """The run's final state (``success`` or ``failed``)."""
         def finished() -> str | None:
+            self.check_running()
             state = self.get(f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
             return state if state in ("success", "failed") else None
 

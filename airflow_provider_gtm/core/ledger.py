@@ -86,7 +86,13 @@ class WriteLedger:
         return self.directory / f"chunk_{index:07d}.{event}.json"
 
     def _load(self) -> None:
-        for entry in self.directory.iterdir():
+        # An object store has no directories: until the first event is written the prefix does not
+        # exist, and listing it raises (s3fs: NotADirectoryError) instead of giving nothing.
+        try:
+            entries = list(self.directory.iterdir()) if self.directory.exists() else []
+        except (FileNotFoundError, NotADirectoryError):
+            entries = []
+        for entry in entries:
             name = entry.name
             if not name.startswith("chunk_") or not name.endswith(".json"):
                 continue

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from services import free_port, redis_server
 
 # Real processes and real waits on a scaled clock (about a minute): run once, not per Airflow version.
 pytestmark = pytest.mark.slow
@@ -161,39 +158,10 @@ def test_a_retry_waits_out_the_block_instead_of_calling_into_it(oktopost):
 # -- the same budget across hosts: the redis backend against a real redis-server -------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed: `make system-deps` installs it")
-        pytest.skip("redis-server is not installed (make system-deps)")
-    port = _free_port()
-    workdir = tempfile.mkdtemp(prefix="gtm-redis-")
-    proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                             "--appendonly", "no", "--dir", workdir],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
+    with redis_server() as url:
+        yield f"{url}/0"
 
 
 def test_redis_backend_shares_one_budget_between_processes(oktopost, redis_url):
@@ -207,7 +175,7 @@ def test_redis_backend_shares_one_budget_between_processes(oktopost, redis_url):
 
 
 def test_unreachable_redis_fails_the_call_and_sends_nothing(oktopost):
-    env = child_env(oktopost, backend=f"redis://127.0.0.1:{_free_port()}/0")
+    env = child_env(oktopost, backend=f"redis://127.0.0.1:{free_port()}/0")
     result = finish(start(env, "campaigns", campaigns("unreachable", 1)))
     assert result["succeeded"] == 0 and len(result["errors"]) == 1
     assert "Redis backend redis://127.0.0.1" in result["errors"][0] and "no call was sent" in result["errors"][0]
