@@ -17,7 +17,7 @@ LOWEST_DEPS := $(shell sed -nE 's/^ *(requests|tenacity)>=([0-9.]+) *$$/\1==\2/p
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)$(if $(PIN_DEPS),-pinned)
 
-.PHONY: venv system-deps test test-min lint demo airflow-ui bench bench-quick clean
+.PHONY: venv system-deps system-deps-distributed test test-min test-distributed lint demo airflow-ui bench bench-quick clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,12 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q redis-server; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q redis-server; fi; }
 
+# PostgreSQL too, for the distributed system test (its metadata database).
+system-deps-distributed: system-deps
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q postgresql; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q postgresql; fi; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check airflow_provider_gtm tests dags scripts $(wildcard bench)
 	$(BIN)/python -m mypy airflow_provider_gtm
@@ -49,6 +55,12 @@ test-min:
 	.venv-min/bin/python -c "from importlib.metadata import version as v; \
 	  print('test-min ran on', *(f'{p} {v(p)}' for p in ('apache-airflow', 'requests', 'tenacity')))"
 
+# Airflow distributed: Celery with two workers, PostgreSQL, Redis and S3-compatible storage (moto), all
+# started on loopback by the test and stopped after. Its own virtualenv (the `distributed` extra).
+test-distributed: system-deps-distributed
+	$(MAKE) venv VENV=.venv-dist EXTRAS=test,distributed
+	.venv-dist/bin/python -m pytest tests/distributed --distributed -s $(PYTEST_ARGS)
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
@@ -62,4 +74,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --quick
 
 clean:
-	rm -rf $(VENV) .venv-min .demo .airflow-home build *.egg-info
+	rm -rf $(VENV) .venv-min .venv-dist .demo .airflow-home build *.egg-info

@@ -8,6 +8,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from airflow_provider_gtm.examples.pools import OKTOPOST_POOL
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator, CustomerOSLookupOperator
 from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
 
@@ -68,6 +69,7 @@ def gtm_advocates_to_customer_base() -> None:
     """
     fetch = OktopostFetchOperator(
         task_id="fetch_people",
+        pool=OKTOPOST_POOL,  # shares the Oktopost key with the other sample DAGs
         resource="{{ params.source }}",
         limit="{{ params.max_people }}",
     )

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag
 
+from airflow_provider_gtm.examples.pools import OKTOPOST_POOL
 from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
 
 #: ``x-gtm-oktopost://api.oktopost.com/advocates``: the consumer DAG schedules on the same Asset.
@@ -42,6 +43,7 @@ def gtm_fetch_oktopost_advocates() -> None:
     """
     OktopostFetchOperator(
         task_id="fetch_advocates",
+        pool=OKTOPOST_POOL,  # shares the Oktopost key with the other sample DAGs
         resource="advocates",
         limit="{{ params.max_people }}",
         outlets=[ADVOCATES],

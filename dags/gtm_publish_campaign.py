@@ -8,6 +8,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from airflow_provider_gtm.examples.pools import OKTOPOST_POOL
 from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
 
 POSTS_PER_TASK = 20
@@ -49,7 +50,9 @@ def gtm_publish_campaign() -> None:
     3. **plan_posts** chooses the social profiles (the ones given, or every valid profile of the
        network) and plans one scheduled post per profile, split into chunks.
     4. **create_posts** creates the posts, one mapped task per chunk, paced under Oktopost's limits
-       (60 calls per minute, 120 per 5 seconds) so the API key is never blocked.
+       (60 calls per minute, 120 per 5 seconds) so the API key is never blocked. Every Oktopost task
+       runs in the `gtm_oktopost` pool (one slot), so tasks waiting for the key's budget queue in
+       Airflow instead of holding workers: create it once per installation (`make demo` does).
     5. **report** lists what was created and every refusal with Oktopost's reason.
     6. **check_run** runs only when a step failed and fails the run, so a run with refusals
        beyond the failure policy ends "failed" while the report still lists them.
@@ -63,7 +66,8 @@ def gtm_publish_campaign() -> None:
             record["url"] = params["campaign_url"]
         return [record]
 
-    create_campaign = OktopostCreateOperator(task_id="create_campaign", kind="campaigns", records=campaign_record())
+    create_campaign = OktopostCreateOperator(task_id="create_campaign", kind="campaigns", records=campaign_record(),
+                                             pool=OKTOPOST_POOL)
 
     @task
     def message_record(campaign: dict[str, Any]) -> list[dict[str, Any]]:
@@ -71,10 +75,10 @@ def gtm_publish_campaign() -> None:
         return [{"campaignId": campaign["ids"][0], "network": params["network"], "message": params["message"]}]
 
     create_message = OktopostCreateOperator(
-        task_id="create_message", kind="messages", records=message_record(create_campaign.output)
+        task_id="create_message", kind="messages", records=message_record(create_campaign.output), pool=OKTOPOST_POOL
     )
 
-    @task
+    @task(pool=OKTOPOST_POOL)
     def plan_posts(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
         from airflow_provider_gtm.examples.transforms import plan_campaign_posts
         from airflow_provider_gtm.hooks.oktopost import OktopostHook
@@ -90,7 +94,7 @@ def gtm_publish_campaign() -> None:
             per_chunk=POSTS_PER_TASK,
         )
 
-    create_posts = OktopostCreateOperator.partial(task_id="create_posts", kind="posts").expand(
+    create_posts = OktopostCreateOperator.partial(task_id="create_posts", kind="posts", pool=OKTOPOST_POOL).expand(
         records=plan_posts(create_message.output)
     )
 

@@ -229,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         env = airflow_env(sandbox.connection_env())
         print(f"Sandbox running at {sandbox.url}; Airflow home {env['AIRFLOW_HOME']}", flush=True)
         airflow("db", "migrate", env=env, quiet=True)
+        from airflow_provider_gtm.examples.pools import pool_commands
+
+        for command in pool_commands():  # the sample DAGs' pools: a task in a missing pool never runs
+            airflow(*command, env=env, quiet=True)
         if args.ui:
             env = ui_env(env, args.ui_host, args.ui_port)
             print("Starting Airflow's api-server, scheduler, dag-processor and triggerer (Ctrl-C stops them "

@@ -97,7 +97,12 @@ class AirflowProcesses:
         return done
 
     def migrate(self) -> AirflowProcesses:
+        """Create the metadata database, and the pools the sample DAGs run in."""
+        from airflow_provider_gtm.examples.pools import pool_commands
+
         self.airflow("db", "migrate")
+        for command in pool_commands():
+            self.airflow(*command)
         return self
 
     def start(self, *components: str | tuple[str, list[str]], env: Mapping[str, str] | None = None

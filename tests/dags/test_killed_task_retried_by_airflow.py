@@ -4,10 +4,11 @@ Airflow's own processes on loopback (api-server, scheduler with its LocalExecuto
 run ``gtm_publish_campaign`` from a REST trigger. Every post create is slowed down in the sandbox,
 so ``create_posts`` is still writing when the test SIGKILLs its task process (the process the
 supervisor forked, titled ``airflow worker -- <task instance id>``), as the kernel's OOM killer
-would. With the call in flight the sandbox still applies the post: the first try dies with a post
-applied that it never heard about. Airflow marks the try failed and retries it after the DAG's
-``retry_delay``; the retry resumes from the write ledger. The run must succeed with every planned
-post in Oktopost exactly once, and the task's XCom and files must account for each of them.
+would, at the moment a post is in flight (one post applied, the next one arrived): the sandbox
+still applies it, so the first try dies with a post applied that it never heard about. Airflow
+marks the try failed and retries it after the DAG's ``retry_delay``; the retry resumes from the
+write ledger. The run must succeed with every planned post in Oktopost exactly once, and the
+task's XCom and files must account for each of them.
 """
 
 from __future__ import annotations
@@ -61,19 +62,22 @@ def test_create_posts_killed_mid_batch_is_retried_by_airflow_exactly_once(gtm_sa
             return [p for p in gtm_sandbox.state()["apis"]["oktopost"]["posts"].values() if p["MessageId"] in ids]
 
         def running_try() -> tuple[dict, int] | None:
-            if not message_posts():
-                return None
-            tis = airflow.task_instances(DAG_ID, run_id)
-            ti = tis.get("create_posts[0]")
+            ti = airflow.task_instances(DAG_ID, run_id).get("create_posts[0]")
             if not ti or ti["state"] != "running":
                 return None
             pid = task_process(ti["id"])
             return (ti, pid) if pid else None
 
-        ti, pid = wait_for(running_try, 240, "create_posts[0] running with a post created", every=0.2)
+        def post_in_flight() -> bool:
+            # One post applied, and the next one arrived (the delay fault fired) but is not applied yet.
+            created = len(message_posts())
+            return created >= 1 and gtm_sandbox.state()["faults_fired"].get("oktopost", 0) > created
+
+        ti, pid = wait_for(running_try, 240, "create_posts[0] running", every=0.2)
         plan = airflow.xcom(DAG_ID, run_id, "plan_posts")
         planned = [c for chunk in plan for post in chunk for c in post["credentialIds"]]
-        assert len(message_posts()) < len(planned), "the kill must land before the batch is done"
+        assert len(planned) >= 3, plan
+        wait_for(post_in_flight, 120, "a post in flight after the first one", every=0.05)
         os.kill(pid, signal.SIGKILL)
         killed_with = len(message_posts())
 
