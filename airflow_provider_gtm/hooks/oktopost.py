@@ -460,7 +460,7 @@ class OktopostHook(GtmBaseHook):
             records = page.records if page is not None else []
             older = False
             for record in records:
-                created = _parse_created(record.get("Created"))
+                created = parse_created(record.get("Created"))
                 if created is not None and created >= since:
                     found.append(record)
                 elif created is not None:
@@ -647,7 +647,7 @@ def _listish(value: Any) -> Any:
     return value
 
 
-def _parse_created(value: Any) -> datetime | None:
+def parse_created(value: Any) -> datetime | None:
     """Oktopost's ``Created`` (``YYYY-MM-DD HH:MM:SS``, UTC) as an aware datetime."""
     if not isinstance(value, str):
         return None

@@ -166,11 +166,15 @@ class OktopostCreateOperator(GtmBatchOperator):
     ) -> tuple[list[Any], list[int]] | None:
         """Campaigns: list the campaigns created since the lost chunk started and match them by name.
 
+        Posts: ``GET /v2/post?messageId=`` for each message of the lost records, the posts created
+        since the chunk started, matched by message, social profiles and start time.
         Advocate invites: ``GET /v2/advocate?email=`` per record (found on the board: invited).
         Other kinds have no field that tells a record this task sent from another one: ``None``.
         """
         if self.kind == "advocate_invites":
             return self._resolve_advocates(hook, records)
+        if self.kind == "posts" and started_at:
+            return self._resolve_posts(hook, records, datetime.fromisoformat(started_at) - self.lookup_margin)
         if self.kind != "campaigns" or not started_at:
             return None
         since = datetime.fromisoformat(started_at) - self.lookup_margin
@@ -190,6 +194,36 @@ class OktopostCreateOperator(GtmBatchOperator):
                 not_applied.append(position)
         return found, not_applied
 
+    #: A message with more posts than this is not listed to resolve a lost post (it cannot tell cheaply).
+    max_posts_listed: ClassVar[int] = 2000
+
+    def _resolve_posts(
+        self, hook: OktopostHook, records: list[Any], since: datetime
+    ) -> tuple[list[Any], list[int]] | None:
+        from airflow_provider_gtm.hooks.oktopost import parse_created
+
+        candidates: dict[str, list[dict[str, Any]]] = {}
+        for message_id in {str(r.get("messageId")) for r in records if isinstance(r, dict)}:
+            posts = list(hook.iter_records("posts", params={"messageId": message_id},
+                                           limit=self.max_posts_listed + 1))
+            if len(posts) > self.max_posts_listed:
+                return None
+            created = [p for p in posts if (when := parse_created(p.get("Created"))) is None or when >= since]
+            if any(_post_profiles(p) is None for p in created):
+                return None  # the answer does not say which profiles a post is for: it cannot tell
+            candidates[message_id] = created
+        found: list[Any] = []
+        not_applied: list[int] = []
+        for position, record in enumerate(records):
+            pool = candidates.get(str(record.get("messageId")), []) if isinstance(record, dict) else []
+            match = next((p for p in pool if _post_matches(p, record)), None)
+            if match is None:
+                not_applied.append(position)
+            else:
+                pool.remove(match)
+                found.append(match)
+        return found, not_applied
+
     @staticmethod
     def _resolve_advocates(hook: OktopostHook, records: list[Any]) -> tuple[list[Any], list[int]]:
         found: list[Any] = []
@@ -202,3 +236,34 @@ class OktopostCreateOperator(GtmBatchOperator):
                 not_applied.append(position)
         return found, not_applied
 
+
+def _id_set(value: Any) -> frozenset[str] | None:
+    """Profile ids from a comma list, a list of ids or a list of ``{"Id": ...}`` objects."""
+    if isinstance(value, str):
+        return frozenset(part.strip() for part in value.split(",") if part.strip()) or None
+    if isinstance(value, list):
+        ids = {str(v.get("Id") if isinstance(v, dict) else v) for v in value}
+        return frozenset(ids) or None
+    return None
+
+
+def _post_profiles(post: dict[str, Any]) -> frozenset[str] | None:
+    """The social profiles an Oktopost post is for (the answer's field name varies by source)."""
+    for key in ("CredentialIds", "Credentials", "CredentialId"):
+        ids = _id_set(post.get(key))
+        if ids:
+            return ids
+    return None
+
+
+def _post_matches(post: dict[str, Any], record: dict[str, Any]) -> bool:
+    """Whether ``post`` is what creating ``record`` would have made (message, profiles, start time)."""
+    if _post_profiles(post) != _id_set(record.get("credentialIds")):
+        return False
+    start = record.get("startDateTime")
+    if start in (None, "") or post.get("StartDateTime") in (None, ""):
+        return True
+    try:
+        return int(float(start)) == int(float(post["StartDateTime"]))
+    except (TypeError, ValueError):
+        return str(start) == str(post["StartDateTime"])

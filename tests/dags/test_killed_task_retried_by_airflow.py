@@ -24,12 +24,7 @@ from airflow_processes import AirflowProcesses, wait_for
 
 DAG_ID = "gtm_publish_campaign"
 
-pytestmark = [
-    pytest.mark.slow,
-    # Posts have no lookup yet: the retry reports the lost chunk "outcome unknown" for a person
-    # instead of resolving it (issue #11, item 2). Strict: this fails loudly once the lookup lands.
-    pytest.mark.xfail(strict=True, reason="Oktopost posts: no lookup for a chunk lost in flight yet"),
-]
+pytestmark = pytest.mark.slow
 
 
 def task_process(ti_id: str) -> int | None:

@@ -128,7 +128,8 @@ CASES = {
                                                      batch_size=BATCH, output_base_uri=base),
         lambda n: [{"messageId": "005s00000000001", "credentialIds": f"003-{OKTOPOST_ACCOUNT}-{i % 3}",
                     "startDateTime": 1_900_000_000 + i} for i in range(n)],
-        lambda r: r["startDateTime"], lambda state: [p.get("StartDateTime") for p in state["posts"].values()]),
+        lambda r: r["startDateTime"], lambda state: [p.get("StartDateTime") for p in state["posts"].values()],
+        lookup=True),
     "oktopost board_messages": Case(
         "oktopost",
         lambda records, base: OktopostCreateOperator(task_id="w", kind="board_messages", records=records,
