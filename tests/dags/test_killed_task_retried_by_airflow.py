@@ -4,8 +4,8 @@ Airflow's own processes on loopback (api-server, scheduler with its LocalExecuto
 run ``gtm_publish_campaign`` from a REST trigger. Every post create is slowed down in the sandbox,
 so ``create_posts`` is still writing when the test SIGKILLs its task process (the process the
 supervisor forked, titled ``airflow worker -- <task instance id>``), as the kernel's OOM killer
-would, at the moment a post is in flight (one post applied, the next one arrived): the sandbox
-still applies it, so the first try dies with a post applied that it never heard about. Airflow
+would, while the second post is in flight: the sandbox has applied it and holds its answer back,
+so the first try dies with a post applied that it never heard about. Airflow
 marks the try failed and retries it after the DAG's ``retry_delay``; the retry resumes from the
 write ledger. The run must succeed with every planned post in Oktopost exactly once, and the
 task's XCom and files must account for each of them.
@@ -64,15 +64,16 @@ def test_create_posts_killed_mid_batch_is_retried_by_airflow_exactly_once(gtm_sa
             return (ti, pid) if pid else None
 
         def post_in_flight() -> bool:
-            # One post applied, and the next one arrived (the delay fault fired) but is not applied yet.
+            # The sandbox applies a post at once and holds its answer back (the delay fault): with two
+            # applied, the first was answered and the second is in flight.
             created = len(message_posts())
-            return created >= 1 and gtm_sandbox.state()["faults_fired"].get("oktopost", 0) > created
+            return created >= 2
 
         ti, pid = wait_for(running_try, 240, "create_posts[0] running", every=0.2)
         plan = airflow.xcom(DAG_ID, run_id, "plan_posts")
         planned = [c for chunk in plan for post in chunk for c in post["credentialIds"]]
         assert len(planned) >= 3, plan
-        wait_for(post_in_flight, 120, "a post in flight after the first one", every=0.05)
+        wait_for(post_in_flight, 120, "the second post applied, its answer held back", every=0.05)
         os.kill(pid, signal.SIGKILL)
         killed_with = len(message_posts())
 
