@@ -27,7 +27,14 @@ from itertools import islice
 from typing import Any
 
 from airflow_provider_gtm.core import redact
-from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
+from airflow_provider_gtm.core.errors import (
+    GtmApiError,
+    GtmConfigError,
+    GtmError,
+    GtmOutcomeUnknownError,
+    GtmServerError,
+    GtmTransportError,
+)
 
 log = logging.getLogger(__name__)
 redact.protect(log)  # no secret reaches a log line, even outside a task (core/redact.py)
@@ -35,6 +42,28 @@ redact.protect(log)  # no secret reaches a log line, even outside a task (core/r
 OUTCOME_UNKNOWN = "outcome unknown"
 #: The failure message of a record the answer neither confirmed nor refused (it may have been applied).
 NOT_ACKNOWLEDGED = "outcome unknown, the API's answer neither confirms nor refuses this record"
+#: A one-call-per-record loop stops after this many server errors in a row (each after the
+#: client's own retries): the API is down, and every further record would spend the whole retry
+#: budget again. What was not sent is left for the task's retry (the write ledger resumes it).
+MAX_CONSECUTIVE_SERVER_ERRORS = 3
+#: The failure message of a record not sent because the loop stopped at an outage.
+NOT_SENT_OUTAGE = "not sent: the API answered {count} server errors in a row (an outage); sent again on retry"
+
+
+def is_server_error(error: GtmApiError) -> bool:
+    """A 5xx or transport failure that outlasted the client's retries (the API is down or unreachable)."""
+    if isinstance(error, GtmServerError | GtmTransportError | GtmOutcomeUnknownError):
+        return True
+    return error.status is not None and error.status >= 500
+
+
+def applied_nothing(error: GtmApiError) -> bool:
+    """A server error after which the record is known not applied, or safe to send again.
+
+    A :class:`GtmOutcomeUnknownError` (a non-idempotent write that timed out or met a 5xx) may
+    have been applied: it is resolved by a lookup or by a person, never resent blindly.
+    """
+    return is_server_error(error) and not isinstance(error, GtmOutcomeUnknownError)
 
 
 @dataclass
@@ -48,6 +77,8 @@ class Failure:
     already_exists: bool = False
     #: The id of the record that already exists, when the API tells it (CustomerOS 409).
     existing_id: Any = None
+    #: Not applied because of a server error or an outage stop: the task's retry sends it again.
+    resend: bool = False
 
     def __post_init__(self) -> None:
         # The API's words may echo the request's credentials: they never reach a failures file.
@@ -111,7 +142,8 @@ class BatchResult:
         message = error.api_message if isinstance(error, GtmApiError) else error
         if isinstance(error, GtmApiError) and status is None:
             status = error.status
-        failures = [Failure(r, identifier(r), message, status) for r in records]
+        resend = isinstance(error, GtmApiError) and applied_nothing(error)
+        failures = [Failure(r, identifier(r), message, status, resend=resend) for r in records]
         return cls(submitted=len(records), succeeded=0, failures=failures).check()
 
 
@@ -258,17 +290,31 @@ def send_each(
     when the error means "already exists", so the failure is flagged for the caller's policy.
     An answer that ``confirms`` rejects (by default an empty answer or ``{}``) makes the record an
     "outcome unknown" failure: the call may have been applied, but nothing says it was.
+
+    After :data:`MAX_CONSECUTIVE_SERVER_ERRORS` server errors in a row (:func:`is_server_error`,
+    each after the client's own retries) the loop stops: the records not sent yet are failures
+    flagged ``resend`` (:data:`NOT_SENT_OUTAGE`), like those whose server error applied nothing,
+    so the batch operator fails retryably and its retry sends them.
     """
     result = BatchResult(submitted=len(records))
-    for record in records:
+    consecutive = 0
+    for position, record in enumerate(records):
+        if consecutive >= MAX_CONSECUTIVE_SERVER_ERRORS:
+            message = NOT_SENT_OUTAGE.format(count=consecutive)
+            log.warning("stopping after %d server errors in a row; %d records not sent", consecutive,
+                        len(records) - position)
+            result.failures.extend(Failure(r, identifier(r), message, None, resend=True) for r in records[position:])
+            break
         try:
             answer = send_one(record)
+            consecutive = 0
             if confirms(answer):
                 result.accepted.append(answer)
                 result.succeeded += 1
             else:
                 result.failures.append(Failure(record, identifier(record), NOT_ACKNOWLEDGED, None))
         except GtmApiError as error:
+            consecutive = consecutive + 1 if is_server_error(error) else 0
             existing = already_exists(error)
             result.failures.append(
                 Failure(
@@ -278,6 +324,7 @@ def send_each(
                     error.status,
                     already_exists=existing is not None,
                     existing_id=existing if existing is not True else None,
+                    resend=applied_nothing(error),
                 )
             )
     return result.check()

@@ -707,6 +707,7 @@ class GtmBatchOperator(GtmLineageMixin, BaseOperator):
                         # resumes the rest from the ledger.
                         raise AirflowException(
                             f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met server errors "
+                            "(or were not sent after several in a row) "
                             f"and {len(outcome.inflight)} have an unknown outcome; failing so that Airflow "
                             f"retries the task, which resumes from the write ledger {ledger.directory}"
                         )
@@ -845,7 +846,8 @@ class GtmBatchOperator(GtmLineageMixin, BaseOperator):
             # failures policy decides; it is never resent). A server error that applied nothing
             # (not "outcome unknown") is sent again by the next try.
             maybe_applied = failure.error_message.startswith(OUTCOME_UNKNOWN)
-            if not maybe_applied and failure.status is not None and failure.status >= 500:
+            server_error = failure.status is not None and failure.status >= 500
+            if failure.resend or (not maybe_applied and server_error):
                 position = _position(chunk, failure.record, used)
                 if position is not None:
                     used.add(position)
