@@ -79,6 +79,9 @@ class Failure:
     existing_id: Any = None
     #: Not applied because of a server error or an outage stop: the task's retry sends it again.
     resend: bool = False
+    #: "Already exists" answered to the client's own retry of this write (an earlier attempt of
+    #: the same call may have created it): this task's own work, a success.
+    own_work: bool = False
 
     def __post_init__(self) -> None:
         # The API's words may echo the request's credentials: they never reach a failures file.
@@ -272,6 +275,15 @@ def answer_confirms(answer: Any) -> bool:
     if isinstance(answer, Mapping | list | str):
         return bool(answer)
     return True
+
+
+def mark_own_work(result: BatchResult, retried: bool) -> BatchResult:
+    """Flag the "already exists" failures of a call whose earlier attempt may have applied it."""
+    if retried:
+        for failure in result.failures:
+            if failure.already_exists:
+                failure.own_work = True
+    return result
 
 
 def send_each(

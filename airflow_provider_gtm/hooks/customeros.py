@@ -145,7 +145,9 @@ class CustomerOSHook(GtmBaseHook):
                                    accept_statuses=(409,))
         body = resp.data if isinstance(resp.data, dict) else {}
         if resp.status == 409:
+            # After a timeout or 5xx the client sent it again: the 409 may answer its own first attempt.
             return {"id": body.get("id"), "already_exists": True, "status": body.get("status"),
+                    "own_retry": resp.earlier_attempt_may_have_applied,
                     "message": customeros_error_message(body, resp.text)}
         organization = body["organization"] if isinstance(body.get("organization"), Mapping) else {}
         return {"id": organization.get("id") or body.get("id"), "already_exists": False,
@@ -166,7 +168,7 @@ class CustomerOSHook(GtmBaseHook):
 
         def send_one(record: Any) -> Any:
             answer = self.create_organization(record)
-            if answer["already_exists"]:
+            if answer["already_exists"] and not answer.get("own_retry"):
                 raise _Exists(answer)
             return answer
 

@@ -35,6 +35,7 @@ from airflow_provider_gtm.core.batching import (
     check_batch_size,
     chunked,
     collect,
+    mark_own_work,
     reconcile,
     run_batches,
     split_invalid,
@@ -355,7 +356,9 @@ class OctyHook(GtmBaseHook):
             return local.extend(BatchResult.all_failed(valid, message, identify, status=resp.status))
         rejected = [e for e in body.get(spec.rejected_key) or [] if isinstance(e, Mapping)]
         accepted = body.get(spec.accepted_key) or []
-        return local.extend(self._reconcile(operation, spec, valid, accepted, rejected, 400))
+        result = self._reconcile(operation, spec, valid, accepted, rejected, 400)
+        # A duplicate answered to the client's own retry of this call is this call's work.
+        return local.extend(mark_own_work(result, resp.earlier_attempt_may_have_applied))
 
     @staticmethod
     def _entry_key(entry: Mapping[str, Any]) -> Any:

@@ -106,6 +106,10 @@ class OctyBatchOperator(GtmBatchOperator):
     #: Creates whose identifier Octy refuses to take twice ("already exists"), per operation.
     unique_keys: ClassVar[dict[str, str]] = {"profiles.create": "customer_id", "items.create": "item_id"}
 
+    def can_resolve_unknown(self, records: list[Any]) -> bool:
+        key = self.unique_keys.get(self.operation)
+        return key is not None and all(isinstance(r, dict) and r.get(key) for r in records)
+
     def resolve_unknown(  # type: ignore[override]
         self, hook: OctyHook, records: list[Any], started_at: str | None
     ) -> tuple[list[Any], list[int]] | None:

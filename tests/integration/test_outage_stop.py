@@ -15,6 +15,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_gtm.core.batching import MAX_CONSECUTIVE_SERVER_ERRORS
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
+from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
 
 MAX_ATTEMPTS = 3
 
@@ -64,4 +65,27 @@ def test_customeros_organizations_stop_during_an_outage_and_the_retry_creates_ea
     summary = operator().execute(context())
     assert (summary["submitted"], summary["succeeded"], summary["failed"]) == (12, 12, 0)
     names = Counter(o.get("name") for o in sandbox.state()["apis"]["customeros"]["organizations"].values())
+    assert {r["name"]: names[r["name"]] for r in records} == {r["name"]: 1 for r in records}
+
+
+def test_oktopost_campaigns_stop_during_an_outage_and_the_retry_creates_each_once(sandbox, tmp_path):
+    records = [{"name": f"Outage {i}"} for i in range(12)]
+    sandbox.set_faults([{"api": "oktopost", "path": "/v2/campaign", "method": "POST", "kind": "status",
+                         "status": 503, "handler": False}])
+
+    def operator() -> OktopostCreateOperator:
+        return OktopostCreateOperator(task_id="w", kind="campaigns", records=records,
+                                      output_base_uri=f"file://{tmp_path}/out")
+
+    before = calls(sandbox, "oktopost")
+    with pytest.raises(AirflowException) as info:
+        operator().execute(context())
+    assert not isinstance(info.value, AirflowFailException)
+    # A 5xx to a create Oktopost does not deduplicate is not retried in the call: one call per record.
+    assert calls(sandbox, "oktopost") - before <= MAX_CONSECUTIVE_SERVER_ERRORS * MAX_ATTEMPTS
+
+    sandbox.set_faults([])
+    summary = operator().execute(context())
+    assert (summary["submitted"], summary["succeeded"], summary["failed"]) == (12, 12, 0)
+    names = Counter(c.get("Name") for c in sandbox.state()["apis"]["oktopost"]["campaigns"].values())
     assert {r["name"]: names[r["name"]] for r in records} == {r["name"]: 1 for r in records}
