@@ -55,7 +55,10 @@ class GtmLongWaitError(GtmRateLimitError):
         super().__init__(message, **kwargs)
 
     def _format(self) -> str:
-        return f"{super()._format()}; a {self.reason} of {self.wait_seconds:.0f}s, until {self.resume_at.isoformat()}"
+        text = super()._format()
+        if self.blocked_until is None and self.retry_after is None:
+            text += f" (a {self.reason} of {self.wait_seconds:.0f}s)"
+        return text
 
 
 def check_threshold(value: Any, where: str) -> float:

@@ -79,8 +79,8 @@ class LongWaitDeferral:
 
         log = getattr(self, "log")  # noqa: B009 - BaseOperator's logger, typed there
         log.warning(
-            "%s: %s; deferring until %s (%.0fs) instead of holding a worker; the task resumes where it stopped",
-            getattr(self, "task_id", type(self).__name__), wait, wait.resume_at.isoformat(), wait.wait_seconds,
+            "%s; deferring until %s (%.0fs) instead of holding a worker slot; the task then resumes where it "
+            "stopped", wait, wait.resume_at.isoformat(), wait.wait_seconds,
         )
         defer: Callable[..., NoReturn] = getattr(self, "defer")  # noqa: B009
         defer(
