@@ -51,7 +51,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "pause) defers until the wait ends instead of holding a worker slot; shorter waits are waited "
         "in-process. An operator's defer_waits_longer_than argument wins.",
         "version_added": "0.1.0",
-        "type": "float",
+        "type": "string",
         "example": "120",
         "default": "60",
     },
