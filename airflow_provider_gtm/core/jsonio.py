@@ -102,13 +102,14 @@ def decode(content: bytes, encoding: str | None = None) -> Any:
         return NOT_JSON
 
 
-def _has_non_finite(value: Any) -> bool:
+def has_non_finite(value: Any) -> bool:
+    """Whether ``value`` holds NaN or an infinity anywhere (JSON has no way to write them)."""
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, dict):
-        return any(_has_non_finite(v) for v in value.values())
+        return any(has_non_finite(v) for v in value.values())
     if isinstance(value, list | tuple):
-        return any(_has_non_finite(v) for v in value)
+        return any(has_non_finite(v) for v in value)
     return False
 
 
@@ -136,7 +137,7 @@ def _check_finite(records: Sequence[Any], encoded: bytes) -> None:
     # msgspec writes NaN and infinities as null; only a chunk with a null can hide one.
     if b"null" in encoded:
         for record in records:
-            if _has_non_finite(record):
+            if has_non_finite(record):
                 raise ValueError(f"a record holds NaN or an infinity, which JSON cannot carry: {record!r:.200}")
 
 

@@ -9,6 +9,8 @@ error naming the record.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,11 +40,17 @@ def describe_record(record: Any, position: int | None = None) -> str:
 def encode_record(record: Any) -> str:
     """One record as compact JSON text (no newline), never failing on a lone surrogate.
 
-    The same encoder as every output file (:mod:`~airflow_provider_gtm.core.jsonio`).
+    The same encoder as every output file (:mod:`~airflow_provider_gtm.core.jsonio`). A record
+    holding NaN or an infinity (refused before sending, then reported in the failures file with
+    that reason) is written with Python's ``NaN``/``Infinity`` tokens, so the report still shows it.
 
-    :raises GtmError: naming the record, when it cannot be written as JSON at all (a cycle, NaN).
+    :raises GtmError: naming the record, when it cannot be written as JSON at all (e.g. a cycle).
     """
     try:
         return jsonio.dumps(record)
     except (TypeError, ValueError, RecursionError, msgspec.EncodeError) as exc:
+        with contextlib.suppress(TypeError, ValueError, RecursionError):
+            if jsonio.has_non_finite(record):
+                text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str)
+                return escape_lone_surrogates(text)
         raise GtmError(f"cannot write record {describe_record(record)} as JSON: {exc}") from None
