@@ -114,3 +114,31 @@ def test_a_retried_enrichment_lookup_polls_the_first_tries_requests(gtm_sandbox_
     assert [row["input"] for row in rows] == inputs  # one line per person, in order
     assert all(row["result"].get("isComplete", True) is not False for row in rows)
     assert len(sandbox.state()["apis"]["customeros"]["enrichments"]) == 5
+
+
+def test_an_oktopost_fetch_defers_through_key_blocks_and_resumes_after_its_last_page(gtm_sandbox_connections,
+                                                                                     tmp_path):
+    from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
+
+    sandbox = gtm_sandbox_connections
+    sandbox.configure(time_scale=900, records=250, rate_limits={"oktopost": {"windows": [[4, 60]],
+                                                                             "block_seconds": 900,
+                                                                             "retry_after": True}})
+    uri = f"file://{tmp_path}/campaigns.jsonl"
+    op = OktopostFetchOperator(task_id="t", resource="campaigns", count=25, output_uri=uri, deferrable=True,
+                               defer_waits_longer_than=0.5)
+    ctx = context()
+    step = lambda: op.execute(ctx)  # noqa: E731
+    deferrals, result = 0, None
+    while result is None:
+        try:
+            result = step()
+        except TaskDeferred as deferred:
+            deferrals += 1
+            assert deferrals <= 10, "deferring without progress"
+            event = first_event(deferred.trigger)
+            step = lambda event=event, kwargs=deferred.kwargs: op.resume_after_wait(ctx, event=event, **kwargs)  # noqa: E731
+    assert deferrals >= 2  # 10 pages at 4 calls per window
+    with open(uri.removeprefix("file://")) as fh:
+        ids = [json.loads(line)["Id"] for line in fh]
+    assert len(ids) == len(set(ids)) == result["total"] == result["records"]  # every campaign once, none lost
