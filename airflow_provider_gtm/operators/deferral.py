@@ -29,6 +29,7 @@ from airflow_provider_gtm.core.deferral import (
     configured_threshold,
     deferring_waits_longer_than,
 )
+from airflow_provider_gtm.core.errors import GtmConfigError
 
 if TYPE_CHECKING:
     from airflow_provider_gtm.core.batching import BatchResult
@@ -103,7 +104,12 @@ def defers_long_waits(execute: Callable[[Any, Any], R]) -> Callable[[Any, Any], 
 
     @functools.wraps(execute)
     def run(self: Any, context: Any) -> R:
-        threshold = self.long_wait_threshold()
+        from airflow.sdk.exceptions import AirflowFailException
+
+        try:
+            threshold = self.long_wait_threshold()
+        except GtmConfigError as exc:  # a wrong [gtm] defer_waits_longer_than: retrying cannot help
+            raise AirflowFailException(str(exc)) from None
         if threshold is None:
             return execute(self, context)
         try:

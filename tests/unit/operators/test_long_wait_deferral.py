@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-from airflow.sdk.exceptions import AirflowException, TaskDeferred
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
 from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
 from airflow_provider_gtm.core.deferral import GtmLongWaitError, deferring_waits_longer_than
@@ -174,6 +174,9 @@ def test_threshold_from_config_and_per_operator(monkeypatch, requests_mock, time
     ).long_wait_threshold() == 45
     with pytest.raises(ValueError, match="defer_waits_longer_than"):
         OktopostCreateOperator(task_id="t", kind="campaigns", records=RECORDS, defer_waits_longer_than=-1)
+    monkeypatch.setenv("AIRFLOW__GTM__DEFER_WAITS_LONGER_THAN", "soon")
+    with pytest.raises(AirflowFailException, match=r"\[gtm\] defer_waits_longer_than"):
+        op.execute(context())
 
 
 def test_deferrable_defaults_to_airflow_setting(monkeypatch):
