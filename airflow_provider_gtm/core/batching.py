@@ -27,6 +27,7 @@ from itertools import islice
 from typing import Any
 
 from airflow_provider_gtm.core import redact
+from airflow_provider_gtm.core.deferral import GtmLongWaitError
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,13 @@ class BatchResult:
         *,
         status: int | None = None,
     ) -> BatchResult:
-        """Every record of a chunk failed with the same error (e.g. outcome unknown, or a 4xx)."""
+        """Every record of a chunk failed with the same error (e.g. outcome unknown, or a 4xx).
+
+        A :class:`GtmLongWaitError` is not a failure of the records (nothing was sent; the task
+        defers until the wait ends and sends them then): it is raised again.
+        """
+        if isinstance(error, GtmLongWaitError):
+            raise error
         message = error.api_message if isinstance(error, GtmApiError) else error
         if isinstance(error, GtmApiError) and status is None:
             status = error.status
@@ -260,7 +267,7 @@ def send_each(
     "outcome unknown" failure: the call may have been applied, but nothing says it was.
     """
     result = BatchResult(submitted=len(records))
-    for record in records:
+    for position, record in enumerate(records):
         try:
             answer = send_one(record)
             if confirms(answer):
@@ -268,6 +275,11 @@ def send_each(
                 result.succeeded += 1
             else:
                 result.failures.append(Failure(record, identifier(record), NOT_ACKNOWLEDGED, None))
+        except GtmLongWaitError as wait:
+            # Not sent: the task defers. What the records before it settled goes with the error.
+            result.submitted = position
+            wait.partial = result.check()
+            raise
         except GtmApiError as error:
             existing = already_exists(error)
             result.failures.append(
