@@ -21,6 +21,7 @@ from typing import Any
 
 from airflow.sdk import ObjectStoragePath
 
+from airflow_provider_gtm.core.ledger import listed, write_whole
 from airflow_provider_gtm.core.records import encode_record
 
 
@@ -37,12 +38,7 @@ class SubmissionLedger:
         return self.directory / f"submission_{index:07d}.json"
 
     def _load(self) -> None:
-        # An object store lists a prefix that holds nothing yet as missing (see WriteLedger._load).
-        try:
-            entries = list(self.directory.iterdir()) if self.directory.exists() else []
-        except (FileNotFoundError, NotADirectoryError):
-            entries = []
-        for entry in entries:
+        for entry in listed(self.directory):
             name = entry.name
             if not (name.startswith("submission_") and name.endswith(".json")):
                 continue
@@ -64,12 +60,5 @@ class SubmissionLedger:
     def record(self, index: int, item: Any, answer: Mapping[str, Any]) -> None:
         """Keep the answer to input ``index`` (call before submitting the next input)."""
         path = self._path(index)
-        text = encode_record({"index": index, "input": item, "result": dict(answer)})
-        if getattr(path, "protocol", "file") in ("file", "local", ""):
-            # Write then rename: a reader never sees half an answer.
-            tmp = path.parent / f".{path.name}.tmp"
-            tmp.write_text(text)
-            tmp.rename(path)
-        else:
-            path.write_text(text)  # object stores write an object whole on close
+        write_whole(path, encode_record({"index": index, "input": item, "result": dict(answer)}))
         self._answers[index] = dict(answer)

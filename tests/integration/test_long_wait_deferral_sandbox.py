@@ -46,6 +46,26 @@ def first_event(trigger: Any) -> Any:
     return asyncio.run(run())
 
 
+def run_through_deferrals(op: Any, ctx: dict[str, Any]) -> tuple[Any, int]:
+    """Run ``op`` as Airflow would: each deferral's ``DateTimeTrigger`` waits for real, then it resumes.
+
+    Returns the task's result and how many times it deferred.
+    """
+    step = lambda: op.execute(ctx)  # noqa: E731
+    deferrals = 0
+    while True:
+        try:
+            return step(), deferrals
+        except TaskDeferred as deferred:
+            deferrals += 1
+            assert deferrals <= 10, "deferring without progress"
+            assert isinstance(deferred.trigger, DateTimeTrigger)
+            assert deferred.method_name == "resume_after_wait"
+            # The trigger's own wait, on the real clock (about a second: the scaled block).
+            event = first_event(deferred.trigger)
+            step = lambda event=event, kwargs=deferred.kwargs: op.resume_after_wait(ctx, event=event, **kwargs)  # noqa: E731
+
+
 def test_oktopost_writes_defer_through_key_blocks_and_create_every_campaign_once(gtm_sandbox_connections, tmp_path):
     sandbox = gtm_sandbox_connections
     # 4 calls per sandbox minute, then the key is blocked for 900 sandbox seconds (1 real second at
@@ -55,20 +75,7 @@ def test_oktopost_writes_defer_through_key_blocks_and_create_every_campaign_once
     records = [{"name": f"Deferred launch {i}"} for i in range(10)]
     op = OktopostCreateOperator(task_id="t", kind="campaigns", records=records, deferrable=True,
                                 defer_waits_longer_than=0.5, output_base_uri=f"file://{tmp_path}")
-    ctx = context()
-    step = lambda: op.execute(ctx)  # noqa: E731
-    deferrals, summary = 0, None
-    while summary is None:
-        try:
-            summary = step()
-        except TaskDeferred as deferred:
-            deferrals += 1
-            assert deferrals <= 10, "deferring without progress"
-            assert isinstance(deferred.trigger, DateTimeTrigger)
-            assert deferred.method_name == "resume_after_wait"
-            # The trigger's own wait, on the real clock (about a second: the scaled block).
-            event = first_event(deferred.trigger)
-            step = lambda event=event, kwargs=deferred.kwargs: op.resume_after_wait(ctx, event=event, **kwargs)  # noqa: E731
+    summary, deferrals = run_through_deferrals(op, context())
     assert deferrals >= 2  # 10 creates at 4 per window: the key was blocked on the way, more than once
     state = sandbox.state()
     assert state["rate_limited"]["oktopost"] >= deferrals
@@ -127,17 +134,7 @@ def test_an_oktopost_fetch_defers_through_key_blocks_and_resumes_after_its_last_
     uri = f"file://{tmp_path}/campaigns.jsonl"
     op = OktopostFetchOperator(task_id="t", resource="campaigns", count=25, output_uri=uri, deferrable=True,
                                defer_waits_longer_than=0.5)
-    ctx = context()
-    step = lambda: op.execute(ctx)  # noqa: E731
-    deferrals, result = 0, None
-    while result is None:
-        try:
-            result = step()
-        except TaskDeferred as deferred:
-            deferrals += 1
-            assert deferrals <= 10, "deferring without progress"
-            event = first_event(deferred.trigger)
-            step = lambda event=event, kwargs=deferred.kwargs: op.resume_after_wait(ctx, event=event, **kwargs)  # noqa: E731
+    result, deferrals = run_through_deferrals(op, context())
     assert deferrals >= 2  # 10 pages at 4 calls per window
     with open(uri.removeprefix("file://")) as fh:
         ids = [json.loads(line)["Id"] for line in fh]
