@@ -45,6 +45,16 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "example": "/var/lib/airflow/gtm-ratelimit",
         "default": "",
     },
+    "defer_waits_longer_than": {
+        "description": "Seconds: a deferrable GTM task (deferrable=True, or [operators] default_deferrable) that "
+        "meets a rate-limit wait longer than this (an Oktopost key block, a Retry-After or RateLimit-Reset "
+        "pause) defers until the wait ends instead of holding a worker slot; shorter waits are waited "
+        "in-process. An operator's defer_waits_longer_than argument wins.",
+        "version_added": "0.1.0",
+        "type": "string",
+        "example": "120",
+        "default": "60",
+    },
     "oktopost_app_link": {
         "description": "URL template of the Oktopost extra link on OktopostCreateOperator, with {kind} and "
         "{id}. Oktopost documents its app host but not its page paths: check the default against your app.",

@@ -29,6 +29,8 @@ DEMO = REPO / ".demo"
 # Each sample DAG with the trigger-form values the demo uses. A few invalid records are seeded on
 # purpose so that the report shows how refusals are reported (with the API's own reason).
 RUNS = {
+    # The producer: its file is published as the advocates Asset (dags.test runs no consumer from it).
+    "gtm_fetch_oktopost_advocates": {},
     "gtm_community_engagement_to_retention": {
         "since": "2000-01-01T00:00:00+00:00",
         "extra_profiles": [

@@ -62,6 +62,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
+def _listening(command: list[str], port: int, what: str) -> Iterator[None]:
+    """Run ``command`` until the block ends; enter once it listens on ``127.0.0.1:port``."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process, what)
+        yield
+    finally:
+        _stop(process)
+
+
+@contextmanager
 def redis_server() -> Iterator[str]:
     """A ``redis-server`` without persistence; yields ``redis://127.0.0.1:<port>``."""
     server = shutil.which("redis-server")
@@ -69,14 +80,12 @@ def redis_server() -> Iterator[str]:
         missing("redis-server", "`make system-deps`")
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="gtm-redis-")
-    process = subprocess.Popen([str(server), "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                                "--appendonly", "no", "--dir", workdir],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [str(server), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+               "--dir", workdir]
     try:
-        wait_for_port(port, process, "redis-server")
-        yield f"redis://127.0.0.1:{port}"
+        with _listening(command, port, "redis-server"):
+            yield f"redis://127.0.0.1:{port}"
     finally:
-        _stop(process)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -131,10 +140,5 @@ def moto_s3_server() -> Iterator[str]:
     if not server.exists():
         missing("moto's server", "`pip install -e .[distributed]` (make test-distributed)")
     port = free_port()
-    process = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process, "moto_server")
+    with _listening([str(server), "-H", "127.0.0.1", "-p", str(port)], port, "moto_server"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(process)

@@ -27,6 +27,7 @@ from itertools import islice
 from typing import Any
 
 from airflow_provider_gtm.core import redact
+from airflow_provider_gtm.core.deferral import GtmLongWaitError
 from airflow_provider_gtm.core.errors import (
     GtmApiError,
     GtmConfigError,
@@ -141,7 +142,13 @@ class BatchResult:
         *,
         status: int | None = None,
     ) -> BatchResult:
-        """Every record of a chunk failed with the same error (e.g. outcome unknown, or a 4xx)."""
+        """Every record of a chunk failed with the same error (e.g. outcome unknown, or a 4xx).
+
+        A :class:`GtmLongWaitError` is not a failure of the records (nothing was sent; the task
+        defers until the wait ends and sends them then): it is raised again.
+        """
+        if isinstance(error, GtmLongWaitError):
+            raise error
         message = error.api_message if isinstance(error, GtmApiError) else error
         if isinstance(error, GtmApiError) and status is None:
             status = error.status
@@ -325,6 +332,11 @@ def send_each(
                 result.succeeded += 1
             else:
                 result.failures.append(Failure(record, identifier(record), NOT_ACKNOWLEDGED, None))
+        except GtmLongWaitError as wait:
+            # Not sent: the task defers. What the records before it settled goes with the error.
+            result.submitted = position
+            wait.partial = result.check()
+            raise
         except GtmApiError as error:
             consecutive = consecutive + 1 if is_server_error(error) else 0
             existing = already_exists(error)

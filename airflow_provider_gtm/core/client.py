@@ -22,6 +22,7 @@ from requests.structures import CaseInsensitiveDict
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from airflow_provider_gtm.core import jsonio, redact
+from airflow_provider_gtm.core.deferral import GtmLongWaitError, defer_threshold
 from airflow_provider_gtm.core.errors import (
     GtmApiError,
     GtmAuthError,
@@ -33,7 +34,7 @@ from airflow_provider_gtm.core.errors import (
     GtmServerError,
     GtmTransportError,
 )
-from airflow_provider_gtm.core.ratelimit import KeyBlockedError, RateLimiter, Window
+from airflow_provider_gtm.core.ratelimit import HoldTooLongError, KeyBlockedError, RateLimiter, Window
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
 from airflow_provider_gtm.core.urls import join_url
 
@@ -346,7 +347,15 @@ class RestClient:
             return
         budget = max(0.0, self.retry.max_wait_seconds - state.waited)
         try:
-            state.waited += self.limiter.acquire(max_block_wait=budget)
+            state.waited += self.limiter.acquire(max_block_wait=budget, max_hold_wait=defer_threshold())
+        except HoldTooLongError as hold:
+            # A deferrable task: hand the wait to the triggerer (core/deferral.py); nothing was sent.
+            raise self._long_wait(
+                "the API key is blocked after a rate-limit breach" if hold.blocked
+                else "the server asked to pause calls (RateLimit-Reset / Retry-After)",
+                hold.wait_seconds, "key block" if hold.blocked else "pause", None,
+                {"api": self.profile.name, "status": 429, "method": method, "path": path},
+            ) from None
         except KeyBlockedError as blocked:
             raise GtmRateLimitError(
                 "the API key is blocked after a rate-limit breach and the block outlasts the wait "
@@ -355,6 +364,18 @@ class RestClient:
                 blocked_until=self.timer.wall_time_after(blocked.wait_seconds),
                 api=self.profile.name, status=429, method=method, path=path,
             ) from None
+
+    def _long_wait(
+        self, message: str, seconds: float, reason: str, retry_after: float | None, err_kwargs: dict[str, Any],
+    ) -> GtmLongWaitError:
+        """The error that makes a deferrable task defer until a wait ends (core/deferral.py)."""
+        resume_at = self.timer.wall_time_after(seconds)
+        log.info("%s: %s of %.0fs, until %s: deferring instead of waiting", self.profile.name, reason, seconds,
+                 resume_at.isoformat())
+        return GtmLongWaitError(
+            message, wait_seconds=seconds, resume_at=resume_at, reason=reason, retry_after=retry_after,
+            blocked_until=resume_at if reason == "key block" else None, **err_kwargs,
+        )
 
     def _attempt(
         self,
@@ -481,11 +502,19 @@ class RestClient:
             if server_wait is None:
                 reset = resp.headers.get("RateLimit-Reset")
                 server_wait = parse_retry_after(reset, 0) if reset else None
+            threshold = defer_threshold()
             if self.profile.block_on_429_seconds is not None and self.limiter is not None:
                 # The key is now blocked: record it; the next attempt waits in the limiter (or
                 # fails at once, naming the end of the block, when the budget is too small).
-                self.limiter.block_for(server_wait or self.profile.block_on_429_seconds)
+                block = server_wait or self.profile.block_on_429_seconds
+                self.limiter.block_for(block)
+                if threshold is not None and block > threshold:
+                    raise self._long_wait(message, block, "key block", server_wait, err_kwargs)
                 raise _Retry(GtmRateLimitError(message, retry_after=server_wait, **err_kwargs), 0.0)
+            if threshold is not None and server_wait is not None and server_wait > threshold:
+                if self.limiter is not None:
+                    self.limiter.pause_for(server_wait)  # every process using the key waits too
+                raise self._long_wait(message, server_wait, "Retry-After", server_wait, err_kwargs)
             raise _Retry(GtmRateLimitError(message, retry_after=server_wait, **err_kwargs), server_wait)
         if status in RETRYABLE_STATUSES:
             if safe:

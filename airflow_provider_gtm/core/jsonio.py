@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -101,30 +102,42 @@ def decode(content: bytes, encoding: str | None = None) -> Any:
         return NOT_JSON
 
 
-def _has_non_finite(value: Any) -> bool:
+def has_non_finite(value: Any) -> bool:
+    """Whether ``value`` holds NaN or an infinity anywhere (JSON has no way to write them)."""
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, dict):
-        return any(_has_non_finite(v) for v in value.values())
+        return any(has_non_finite(v) for v in value.values())
     if isinstance(value, list | tuple):
-        return any(_has_non_finite(v) for v in value)
+        return any(has_non_finite(v) for v in value)
     return False
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_lone_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate written as its JSON escape ``\\udXXX`` (ASCII text: as is)."""
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _slow_line(record: Any) -> bytes:
     try:
         return _encoder.encode(record) + b"\n"
     except UnicodeEncodeError:
-        # A lone surrogate: UTF-8 cannot carry it, a \\uXXXX escape can (ASCII-safe, still valid JSON).
-        return json.dumps(record, separators=(",", ":"), ensure_ascii=True, allow_nan=False,
-                          default=str).encode("ascii") + b"\n"
+        # A lone surrogate: UTF-8 cannot carry it, its \\uXXXX escape can (still valid JSON, and
+        # read back as the same string); every other character stays as it is.
+        text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+        return escape_lone_surrogates(text).encode("utf-8") + b"\n"
 
 
 def _check_finite(records: Sequence[Any], encoded: bytes) -> None:
     # msgspec writes NaN and infinities as null; only a chunk with a null can hide one.
     if b"null" in encoded:
         for record in records:
-            if _has_non_finite(record):
+            if has_non_finite(record):
                 raise ValueError(f"a record holds NaN or an infinity, which JSON cannot carry: {record!r:.200}")
 
 

@@ -90,13 +90,7 @@ class WriteLedger:
         return self.directory / f"chunk_{index:07d}.{event}.json"
 
     def _load(self) -> None:
-        # An object store has no directories: until the first event is written the prefix does not
-        # exist, and listing it raises (s3fs: NotADirectoryError) instead of giving nothing.
-        try:
-            entries = list(self.directory.iterdir()) if self.directory.exists() else []
-        except (FileNotFoundError, NotADirectoryError):
-            entries = []
-        for entry in entries:
+        for entry in listed(self.directory):
             name = entry.name
             if not name.startswith("chunk_") or not name.endswith(".json"):
                 continue
@@ -157,12 +151,29 @@ class WriteLedger:
 
     @staticmethod
     def _write(path: ObjectStoragePath, data: dict[str, Any]) -> None:
-        text = encode_record(data)
-        # Write then rename where the store can (local files): a reader never sees half an event.
-        # Object stores write an object whole on close.
-        if getattr(path, "protocol", "file") in ("file", "local", ""):
-            tmp = path.parent / f".{path.name}.tmp"
-            tmp.write_text(text)
-            tmp.rename(path)
-        else:
-            path.write_text(text)
+        write_whole(path, encode_record(data))
+
+
+def listed(directory: ObjectStoragePath) -> list[ObjectStoragePath]:
+    """The entries of a ledger directory; none while nothing was written into it.
+
+    An object store has no directories: until the first object is written the prefix does not
+    exist, and listing it raises (s3fs: ``NotADirectoryError``) instead of giving nothing.
+    """
+    try:
+        return list(directory.iterdir()) if directory.exists() else []
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def write_whole(path: ObjectStoragePath, text: str) -> None:
+    """Write one ledger object so that a reader sees all of it or nothing.
+
+    Local files: write then rename. Object stores write an object whole on close.
+    """
+    if getattr(path, "protocol", "file") in ("file", "local", ""):
+        tmp = path.parent / f".{path.name}.tmp"
+        tmp.write_text(text)
+        tmp.rename(path)
+    else:
+        path.write_text(text)

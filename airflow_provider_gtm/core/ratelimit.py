@@ -45,6 +45,17 @@ class KeyBlockedError(Exception):
         super().__init__(f"key blocked for another {wait_seconds:.0f}s")
 
 
+class HoldTooLongError(KeyBlockedError):
+    """Raised by :meth:`RateLimiter.acquire` when a hold (key block or server pause) outlasts ``max_hold_wait``.
+
+    ``blocked``: the hold is a key block (else a pause the server asked for).
+    """
+
+    def __init__(self, wait_seconds: float, *, blocked: bool) -> None:
+        super().__init__(wait_seconds)
+        self.blocked = blocked
+
+
 # The server stamps a call when it arrives, a little after we stamp it when it leaves; waiting this
 # much past a freed window keeps latency jitter from turning a full window into a breach (on
 # Oktopost a breach blocks the key for 15 minutes).
@@ -215,17 +226,24 @@ class RateLimiter:
     def _now(self) -> float:
         return self.timer.time()
 
-    def acquire(self, max_block_wait: float | None = None) -> float:
+    def acquire(self, max_block_wait: float | None = None, max_hold_wait: float | None = None) -> float:
         """Wait until a call is allowed, record it, and return the seconds waited.
 
         :param max_block_wait: longest acceptable wait for a key block; ``None`` waits for any.
+        :param max_hold_wait: longest wait for a hold (a key block, or a pause the server asked
+            for) before giving up at once, without sleeping; ``None`` waits for any. Window waits
+            (at most the longest window) never count as a hold.
+        :raises HoldTooLongError: when a hold lasts longer than ``max_hold_wait``.
         :raises KeyBlockedError: when a block lasts longer than ``max_block_wait``.
         """
         waited = 0.0
+        longest_window = max((w.seconds for w in self.windows), default=0.0) + SAFETY_MARGIN_SECONDS
         while True:
             wait, blocked = self.store.try_acquire(self.windows, self._now())
             if wait <= 0:
                 return waited
+            if max_hold_wait is not None and wait > max_hold_wait and (blocked > 0 or wait > longest_window):
+                raise HoldTooLongError(wait, blocked=blocked > 0)
             if blocked > 0 and max_block_wait is not None and blocked > max_block_wait - waited:
                 raise KeyBlockedError(blocked)
             # Sleep outside any lock: other processes keep their turn while this one waits.

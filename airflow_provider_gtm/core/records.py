@@ -9,23 +9,20 @@ error naming the record.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_gtm.core.errors import GtmError
+import msgspec
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+from airflow_provider_gtm.core import jsonio
+from airflow_provider_gtm.core.errors import GtmError
+from airflow_provider_gtm.core.jsonio import escape_lone_surrogates
+
+__all__ = ["NAMING_FIELDS", "describe_record", "encode_record", "escape_lone_surrogates"]
 #: Fields that usually name a record, in the order they are tried (for error messages).
 NAMING_FIELDS = ("id", "Id", "profile_id", "customer_id", "item_id", "event_type", "email", "name", "Name")
-
-
-def escape_lone_surrogates(text: str) -> str:
-    """``text`` with every lone surrogate written as its JSON escape ``\\udXXX`` (ASCII text: as is)."""
-    if text.isascii():
-        return text
-    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def describe_record(record: Any, position: int | None = None) -> str:
@@ -43,10 +40,17 @@ def describe_record(record: Any, position: int | None = None) -> str:
 def encode_record(record: Any) -> str:
     """One record as compact JSON text (no newline), never failing on a lone surrogate.
 
+    The same encoder as every output file (:mod:`~airflow_provider_gtm.core.jsonio`). A record
+    holding NaN or an infinity (refused before sending, then reported in the failures file with
+    that reason) is written with Python's ``NaN``/``Infinity`` tokens, so the report still shows it.
+
     :raises GtmError: naming the record, when it cannot be written as JSON at all (e.g. a cycle).
     """
     try:
-        text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str)
-    except (TypeError, ValueError, RecursionError) as exc:
+        return jsonio.dumps(record)
+    except (TypeError, ValueError, RecursionError, msgspec.EncodeError) as exc:
+        with contextlib.suppress(TypeError, ValueError, RecursionError):
+            if jsonio.has_non_finite(record):
+                text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str)
+                return escape_lone_surrogates(text)
         raise GtmError(f"cannot write record {describe_record(record)} as JSON: {exc}") from None
-    return escape_lone_surrogates(text)

@@ -27,8 +27,10 @@ from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_gtm.core import jsonio
+from airflow_provider_gtm.core.deferral import GtmLongWaitError
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError, GtmOutcomeUnknownError
 from airflow_provider_gtm.core.records import encode_record
+from airflow_provider_gtm.operators.deferral import LongWaitDeferral, defers_long_waits, settled_before_wait
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
 from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
@@ -116,6 +118,8 @@ def airflow_errors(what: str) -> Iterator[None]:
         yield
     except GtmConfigError as exc:
         raise AirflowFailException(f"{what}: {exc}") from None
+    except GtmLongWaitError:
+        raise  # a deferrable task defers until the wait ends (operators/deferral.py)
     except GtmApiError as exc:
         if exc.retryable:
             raise AirflowException(f"{what}: {exc}") from None
@@ -248,7 +252,7 @@ def _long_lived_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-class GtmFetchOperator(GtmLineageMixin, BaseOperator):
+class GtmFetchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
     """Base of the fetch operators: stream every page of a list into JSON Lines at ``output_uri``.
 
     :param conn_id: the Airflow connection id (templated).
@@ -271,6 +275,10 @@ class GtmFetchOperator(GtmLineageMixin, BaseOperator):
         the new one when the output is complete. Operators whose API can filter by it say how.
     :param watermark_variable: the Variable's key (default ``gtm_watermark__<dag_id>__<task_id>``).
     :param id_field: the record field that identifies a record (default ``id``).
+    :param deferrable: defer a rate-limit wait longer than ``defer_waits_longer_than`` (an Oktopost
+        key block, a long ``Retry-After``) instead of holding a worker; the fetch then resumes after
+        its last complete page (operators/deferral.py). Default: ``[operators] default_deferrable``.
+    :param defer_waits_longer_than: seconds (default ``[gtm] defer_waits_longer_than``, 60).
     """
 
     template_fields: Sequence[str] = ("conn_id", "output_uri", "output_base_uri", "limit")
@@ -296,9 +304,12 @@ class GtmFetchOperator(GtmLineageMixin, BaseOperator):
         since_last_watermark: bool = False,
         watermark_variable: str | None = None,
         id_field: str = "id",
+        deferrable: bool | None = None,
+        defer_waits_longer_than: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._init_long_wait(deferrable, defer_waits_longer_than)
         if since_last_watermark and not watermark_field:
             raise ValueError(f"{type(self).__name__}: since_last_watermark=True needs watermark_field=")
         self.watermark_field = watermark_field
@@ -367,6 +378,7 @@ class GtmFetchOperator(GtmLineageMixin, BaseOperator):
 
     # -- the loop -----------------------------------------------------------------------------
 
+    @defers_long_waits
     def execute(self, context: Any) -> dict[str, Any]:
         limit = int(self.limit) if self.limit not in (None, "", "None") else None
         uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
@@ -501,7 +513,7 @@ def read_json_lines(uri: str) -> Iterator[Any]:
                 raise GtmConfigError(f"input_uri {uri!r}: line {number} is not valid JSON") from None
 
 
-class GtmBatchOperator(GtmLineageMixin, BaseOperator):
+class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
     :param conn_id: the Airflow connection id (templated).
@@ -519,6 +531,10 @@ class GtmBatchOperator(GtmLineageMixin, BaseOperator):
     :param existing_is_success: count "already exists" answers (Octy duplicate identifiers,
         CustomerOS 409) as succeeded, so re-running after a lost response neither duplicates
         records nor fails on its own earlier work. They are still reported in the XCom as ``existing``.
+    :param deferrable: defer a rate-limit wait longer than ``defer_waits_longer_than`` (an Oktopost
+        key block, a long ``Retry-After``) instead of holding a worker; on resume the write ledger
+        carries every confirmed chunk (operators/deferral.py). Default: ``[operators] default_deferrable``.
+    :param defer_waits_longer_than: seconds (default ``[gtm] defer_waits_longer_than``, 60).
     """
 
     template_fields: Sequence[str] = (
@@ -547,9 +563,12 @@ class GtmBatchOperator(GtmLineageMixin, BaseOperator):
         on_failures: str = "fail",
         max_failure_ratio: float = 0.0,
         existing_is_success: bool = False,
+        deferrable: bool | None = None,
+        defer_waits_longer_than: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._init_long_wait(deferrable, defer_waits_longer_than)
         if (records is None) == (input_uri is None):
             raise ValueError(
                 f"{type(self).__name__}: pass exactly one of records= (a list, e.g. from an upstream XCom) "
@@ -655,6 +674,7 @@ class GtmBatchOperator(GtmLineageMixin, BaseOperator):
                 digest.update(_dumps(record).encode() + b"\n")
         return digest.hexdigest()
 
+    @defers_long_waits
     def execute(self, context: Any) -> dict[str, Any]:
         # Loaded here, not at DAG parse time (see LazyHookClass).
         from airflow_provider_gtm.core.batching import chunked
@@ -826,13 +846,13 @@ class GtmBatchOperator(GtmLineageMixin, BaseOperator):
             base = ChunkOutcome(outcome.accepted, outcome.failures, confirmed=outcome.confirmed)
             result = BatchResult()
             try:
-                for piece in self.send(hook, part):
+                for piece in settled_before_wait(self.send(hook, part)):
                     result.extend(piece.check())
             except GtmOutcomeUnknownError:
                 # The call may have been applied: what earlier calls of this part settled is kept,
                 # the rest stays in flight for the next try to resolve (a lookup, else a person).
                 done_count = result.submitted
-                sent = base.merge(self._outcome(result, part[:done_count]), positions[:done_count])
+                sent = base.merge(self._outcome(result, part[:done_count], own=own), positions[:done_count])
                 sent.inflight.extend(positions[done_count:])
                 ledger.mark_done(index, sent)
                 raise
@@ -841,7 +861,7 @@ class GtmBatchOperator(GtmLineageMixin, BaseOperator):
                 # out, connection never made): what this call settled is kept, the rest is resent.
                 # Hooks send a part in order, one answer per call: the first ``submitted`` are settled.
                 done_count = result.submitted
-                sent = base.merge(self._outcome(result, part[:done_count]), positions[:done_count])
+                sent = base.merge(self._outcome(result, part[:done_count], own=own), positions[:done_count])
                 sent.resend.extend(positions[done_count:])
                 ledger.mark_done(index, sent)
                 raise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_gtm.core.errors import GtmConfigError
+from airflow_provider_gtm.core.submissions import SubmissionLedger
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import (
     GtmBatchOperator,
@@ -20,6 +21,7 @@ from airflow_provider_gtm.operators.base import (
     airflow_errors,
     default_uri,
 )
+from airflow_provider_gtm.operators.deferral import defers_long_waits
 
 if TYPE_CHECKING:
     from airflow_provider_gtm.core.batching import BatchResult
@@ -69,8 +71,11 @@ class CustomerOSLookupOperator(GtmFetchOperator):
         together when deferred).
     :param deferrable: for ``person_enrichment``: submit every enrichment on the worker, then wait
         for all of them together in one :class:`CustomerOSPersonEnrichmentsTrigger` with no worker
-        slot held. Default: ``[operators] default_deferrable``. Other lookups answer at once and
-        ignore it.
+        slot held. The submitted requests are recorded as they are answered (a submission ledger
+        beside the output, keyed like the write ledger): a retried try polls them instead of
+        submitting them again. Every lookup also defers a long rate-limit wait (see
+        :class:`~airflow_provider_gtm.operators.deferral.LongWaitDeferral`). Default:
+        ``[operators] default_deferrable``.
 
     Each output line is ``{"input": <input>, "result": <the API's answer>}``.
     """
@@ -84,8 +89,7 @@ class CustomerOSLookupOperator(GtmFetchOperator):
         self, *, lookup: str, inputs: list[Any] | str, poll_timeout: float = 600, deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
+        super().__init__(deferrable=deferrable, **kwargs)
         check_choice(type(self).__name__, "lookup", lookup, CUSTOMEROS_LOOKUPS)
         if not is_template(inputs) and not isinstance(inputs, list | str):
             raise ValueError("CustomerOSLookupOperator: inputs must be a list (or a template rendering to one)")
@@ -123,35 +127,41 @@ class CustomerOSLookupOperator(GtmFetchOperator):
 
     # -- deferrable person enrichment: submit all on the worker, wait together in the triggerer ----
 
+    @defers_long_waits
     def execute(self, context: Any) -> dict[str, Any]:
         if not (self.deferrable and self.lookup == "person_enrichment"):
             return super().execute(context)
         uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
         inputs = self._limited_inputs()
+        ledger = self._submissions(context, uri, inputs)
+        if len(ledger):
+            self.log.info("%d of %d person enrichments were submitted by an earlier try (%s): polling them, "
+                          "not submitting them again", len(ledger), len(inputs), ledger.directory)
         hook = cast("CustomerOSHook", self.make_hook())
-        answers: list[Any] = []
+        submitted = 0
         try:
             with airflow_errors(f"Submitting {len(inputs)} CustomerOS person enrichments"):
-                for item in inputs:
+                for index, item in enumerate(inputs):
+                    if ledger.answer(index) is not None:
+                        continue
                     if not isinstance(item, dict):
                         raise GtmConfigError(f"person_enrichment inputs must be objects such as {{'email': ...}}, "
                                              f"got {item!r}")
-                    answers.append(hook.start_person_enrichment(
+                    answer = hook.start_person_enrichment(
                         email=item.get("email"), linkedin_url=item.get("linkedinUrl"),
                         first_name=item.get("firstName"), last_name=item.get("lastName"),
-                    ))
+                    )
+                    # Recorded before the next submission: a retry re-uses it (core/submissions.py).
+                    ledger.record(index, item, answer)
+                    submitted += 1
         finally:
             hook.close()
-        pending = [str(a["resultUrl"]) for a in answers if _is_pending(a)]
-        submitted = ObjectStoragePath(f"{uri}.submitted.jsonl")
-        submitted.parent.mkdir(parents=True, exist_ok=True)
-        # The first answers wait next to the output (not in the trigger's payload, which is kept in the DB).
-        submitted.write_text(
-            "".join(_dumps({"input": i, "result": a}) + "\n" for i, a in zip(inputs, answers, strict=True))
-        )
-        self.log.info("Submitted %d person enrichments; %d pending", len(inputs), len(pending))
+        answers = [ledger.answer(index) for index in range(len(inputs))]
+        pending = list(dict.fromkeys(str(a["resultUrl"]) for a in answers if a is not None and _is_pending(a)))
+        self.log.info("Submitted %d person enrichments (%d recorded earlier); %d pending",
+                      submitted, len(inputs) - submitted, len(pending))
         if not pending:
-            return self._write_output(uri, {})
+            return self._write_output(uri, ledger, inputs, {})
         self.log.info("Deferring: the triggerer waits for the %d pending answers together", len(pending))
         from airflow_provider_gtm.triggers.customeros import CustomerOSPersonEnrichmentsTrigger
 
@@ -164,29 +174,37 @@ class CustomerOSLookupOperator(GtmFetchOperator):
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         event = resume_from_trigger("CustomerOS person enrichments", event)
-        # The same URI as before deferring: it depends only on the task, its run and its map index.
+        # The same URI and ledger as before deferring: they depend only on the task instance and its inputs.
         uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
-        return self._write_output(uri, event.get("results") or {})
+        inputs = self._limited_inputs()
+        return self._write_output(uri, self._submissions(context, uri, inputs), inputs, event.get("results") or {})
 
     def _limited_inputs(self) -> list[Any]:
         inputs = _load_records(self.inputs)
         limit = int(self.limit) if self.limit not in (None, "", "None") else None
         return inputs if limit is None else inputs[:limit]
 
-    def _write_output(self, uri: str, results: dict[str, Any]) -> dict[str, Any]:
-        submitted = ObjectStoragePath(f"{uri}.submitted.jsonl")
+    def _submissions(self, context: Any, uri: str, inputs: list[Any]) -> SubmissionLedger:
+        """The submission ledger of this task instance and inputs, beside the output (like the write ledger)."""
+        from airflow_provider_gtm.core.ledger import LEDGER_DIR, ledger_key
+
+        digest = hashlib.sha256("".join(_dumps(item) + "\n" for item in inputs).encode()).hexdigest()
+        key = ledger_key(context, digest, {"class": type(self).__name__, "lookup": self.lookup,
+                                           "conn_id": self.conn_id})
+        return SubmissionLedger(ObjectStoragePath(uri).parent / LEDGER_DIR / key)
+
+    def _write_output(self, uri: str, ledger: SubmissionLedger, inputs: list[Any],
+                      results: dict[str, Any]) -> dict[str, Any]:
         path = ObjectStoragePath(uri)
         count = 0
-        with submitted.open("rb") as src, path.open("wb") as out:
-            for line in src:
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                if _is_pending(row["result"]):
-                    row["result"] = results[str(row["result"]["resultUrl"])]
-                out.write((_dumps(row) + "\n").encode())
+        with path.open("wb") as out:
+            for index, item in enumerate(inputs):
+                answer = ledger.answer(index)
+                if answer is None:  # pragma: no cover - every input is recorded before deferring
+                    raise AirflowException(f"CustomerOS person enrichment {index} has no recorded submission")
+                result = results[str(answer["resultUrl"])] if _is_pending(answer) else answer
+                out.write((_dumps({"input": item, "result": result}) + "\n").encode())
                 count += 1
-        submitted.unlink()
         self.log.info("Fetched CustomerOS person_enrichment: %d records", count)
         return {"uri": str(path), "records": count, "pages": count, "total": count}
 

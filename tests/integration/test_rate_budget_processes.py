@@ -35,10 +35,15 @@ hook = OktopostHook()
 start = time.time()
 submitted = succeeded = 0
 errors = []
-for result in hook.iter_create(args["kind"], args["records"]):
-    submitted += result.submitted
-    succeeded += result.succeeded
-    errors += [failure.error_message for failure in result.failures]
+if args["kind"].startswith("fetch:"):  # a fetch: submitted counts pages, succeeded records
+    for page in hook.iter_pages(args["kind"][len("fetch:"):], count=args["count"]):
+        submitted += 1
+        succeeded += len(page.records)
+else:
+    for result in hook.iter_create(args["kind"], args["records"]):
+        submitted += result.submitted
+        succeeded += result.succeeded
+        errors += [failure.error_message for failure in result.failures]
 print(json.dumps({"submitted": submitted, "succeeded": succeeded, "errors": errors,
                   "start": start, "end": time.time()}))
 """
@@ -60,8 +65,8 @@ def child_env(sandbox: Any, backend: str = "local", **extra: Any) -> dict[str, s
     return env
 
 
-def start(env: dict[str, str], kind: str, records: list[dict[str, Any]]) -> subprocess.Popen[str]:
-    payload = json.dumps({"kind": kind, "records": records})
+def start(env: dict[str, str], kind: str, records: list[dict[str, Any]], **more: Any) -> subprocess.Popen[str]:
+    payload = json.dumps({"kind": kind, "records": records, **more})
     return subprocess.Popen([sys.executable, "-c", CHILD, payload], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -107,6 +112,18 @@ def test_parallel_tasks_share_one_budget(oktopost):
     assert report("2 parallel tasks x 45 creates", oktopost, 90, results) == 0
     assert all(r["succeeded"] == 45 and not r["errors"] for r in results)
     assert_each_once(oktopost, [r["name"] for batch in batches for r in batch])
+
+
+def test_parallel_fetches_share_one_budget(oktopost):
+    env = child_env(oktopost)
+    leads = 1500  # 60 pages of 25 each: 120 calls from two processes, two Oktopost minutes' worth
+    oktopost.configure(records=leads)
+    procs = [start(env, "fetch:leads", [], count=25) for _ in range(2)]
+    results = [finish(p) for p in procs]
+    pages = sum(r["submitted"] for r in results)
+    assert pages >= 100, "enough calls to need pacing (more than one minute's 60)"
+    assert report(f"2 parallel fetches x {pages // 2} pages", oktopost, pages, results) == 0
+    assert [r["succeeded"] for r in results] == [leads, leads], "each fetch got every lead"
 
 
 def test_mapped_create_posts_share_one_budget(oktopost):

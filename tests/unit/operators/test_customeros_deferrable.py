@@ -113,3 +113,76 @@ def test_enrich_person_defers_with_single_trigger(requests_mock):
     assert isinstance(deferred.value.trigger, CustomerOSPersonEnrichmentTrigger)
     assert requests_mock.last_request.qs["email"] == ["ada@acme.example"]
     assert op.execute_complete(context(), {"status": "success", "result": {"data": 1}}) == {"data": 1}
+
+
+# -- a retried try re-uses the enrichments an earlier try submitted (core/submissions.py) ------------
+
+def pending_api(requests_mock):
+    def answer(request, ctx):
+        ctx.status_code = 202
+        return {"status": "success", "isComplete": False, "resultUrl": f"{RESULTS}/{request.qs['email'][0]}"}
+
+    return requests_mock.get(PERSON, json=answer)
+
+
+INPUTS = [{"email": f"p{i}@x.co"} for i in range(4)]
+
+
+def test_a_retry_after_a_try_lost_while_deferred_submits_nothing_again(requests_mock, tmp_path):
+    submit = pending_api(requests_mock)
+    make = lambda: CustomerOSLookupOperator(  # noqa: E731 - a new operator per try, as Airflow builds one
+        task_id="t", lookup="person_enrichment", inputs=INPUTS, output_base_uri=f"file://{tmp_path}", deferrable=True)
+    with pytest.raises(TaskDeferred) as first:
+        make().execute(context())
+    assert submit.call_count == 4
+    # The try is lost while deferred (worker killed, trigger failure): Airflow runs a new try.
+    with pytest.raises(TaskDeferred) as second:
+        make().execute(context())
+    assert submit.call_count == 4  # polled again, not submitted again
+    assert second.value.trigger.result_urls == first.value.trigger.result_urls == [
+        f"{RESULTS}/p{i}@x.co" for i in range(4)]
+    results = {url: {"isComplete": True, "data": {"url": url}} for url in second.value.trigger.result_urls}
+    xcom = make().execute_complete(context(), {"status": "success", "results": results})
+    assert [row["input"] for row in lines(xcom["uri"])] == INPUTS and xcom["records"] == 4
+
+
+def test_a_try_killed_mid_submission_leaves_the_rest_to_the_retry(requests_mock, tmp_path, monkeypatch):
+    from airflow_provider_gtm.hooks.customeros import CustomerOSHook
+
+    submit = pending_api(requests_mock)
+    real = CustomerOSHook.start_person_enrichment
+    calls = {"n": 0}
+
+    def dies_after_two(self, **kwargs):
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed")  # the worker died before the third submission
+        calls["n"] += 1
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(CustomerOSHook, "start_person_enrichment", dies_after_two)
+    op = CustomerOSLookupOperator(task_id="t", lookup="person_enrichment", inputs=INPUTS,
+                                  output_base_uri=f"file://{tmp_path}", deferrable=True)
+    with pytest.raises(KeyboardInterrupt):
+        op.execute(context())
+    monkeypatch.setattr(CustomerOSHook, "start_person_enrichment", real)
+    with pytest.raises(TaskDeferred) as deferred:
+        CustomerOSLookupOperator(task_id="t", lookup="person_enrichment", inputs=INPUTS,
+                                 output_base_uri=f"file://{tmp_path}", deferrable=True).execute(context())
+    assert [r.qs["email"][0] for r in submit.request_history] == [f"p{i}@x.co" for i in range(4)]
+    assert len(deferred.value.trigger.result_urls) == 4
+
+
+def test_other_inputs_or_another_task_instance_do_not_reuse_submissions(requests_mock, tmp_path):
+    submit = pending_api(requests_mock)
+    base = f"file://{tmp_path}"
+    with pytest.raises(TaskDeferred):
+        CustomerOSLookupOperator(task_id="t", lookup="person_enrichment", inputs=INPUTS[:2], output_base_uri=base,
+                                 deferrable=True).execute(context())
+    with pytest.raises(TaskDeferred):  # other inputs, same task instance: a new ledger
+        CustomerOSLookupOperator(task_id="t", lookup="person_enrichment", inputs=INPUTS[2:], output_base_uri=base,
+                                 deferrable=True).execute(context())
+    other_run = {"ti": SimpleNamespace(dag_id="d", run_id="r2", task_id="t", map_index=-1)}
+    with pytest.raises(TaskDeferred):
+        CustomerOSLookupOperator(task_id="t", lookup="person_enrichment", inputs=INPUTS[:2], output_base_uri=base,
+                                 deferrable=True).execute(other_run)
+    assert submit.call_count == 6
