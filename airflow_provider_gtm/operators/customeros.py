@@ -10,7 +10,6 @@ from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_gtm.core.errors import GtmConfigError
-from airflow_provider_gtm.core.submissions import SubmissionLedger
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import (
     GtmBatchOperator,
@@ -26,6 +25,7 @@ from airflow_provider_gtm.operators.deferral import defers_long_waits
 if TYPE_CHECKING:
     from airflow_provider_gtm.core.batching import BatchResult
     from airflow_provider_gtm.core.pagination import Page
+    from airflow_provider_gtm.core.submissions import SubmissionLedger
     from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 
 CUSTOMEROS_LOOKUPS = ("organizations", "person_enrichment", "organization_enrichment", "email_verification")
@@ -187,6 +187,7 @@ class CustomerOSLookupOperator(GtmFetchOperator):
     def _submissions(self, context: Any, uri: str, inputs: list[Any]) -> SubmissionLedger:
         """The submission ledger of this task instance and inputs, beside the output (like the write ledger)."""
         from airflow_provider_gtm.core.ledger import LEDGER_DIR, ledger_key
+        from airflow_provider_gtm.core.submissions import SubmissionLedger
 
         digest = hashlib.sha256("".join(_dumps(item) + "\n" for item in inputs).encode()).hexdigest()
         key = ledger_key(context, digest, {"class": type(self).__name__, "lookup": self.lookup,
