@@ -261,20 +261,11 @@ class CustomerOSBatchOperator(GtmBatchOperator):
         return hook.iter_bulk_create_contacts(records, batch_size=self.batch_size or 100)
 
     def validate_record(self, record: Any) -> str | None:
-        """Organizations: one of name, customId, website, linkedinUrl (strings); contacts: email or
-        linkedinUrl, an email with a local part and a domain (CustomerOS refuses "invalid email format";
-        /work/shared/api-reference.md, CustomerOS)."""
-        from airflow_provider_gtm.core.recordcheck import one_of_problem
+        """The identity a record needs to be sent at all (the hook's own check, run before any write)."""
+        from airflow_provider_gtm.hooks.customeros import contact_problem, organization_problem
 
-        if self.operation == "organizations.create":
-            return one_of_problem(record, ("name", "customId", "website", "linkedinUrl"), "an organization")
-        problem = one_of_problem(record, ("email", "linkedinUrl"), "a contact")
-        email = record.get("email") if problem is None else None
-        if isinstance(email, str) and email.strip():
-            local, at, domain = email.strip().rpartition("@")
-            if not (at and local and "." in domain.strip(".") and " " not in email.strip()):
-                return f"field 'email' is {email!r:.60}, not an email address; fix it or drop the field"
-        return problem
+        check = organization_problem if self.operation == "organizations.create" else contact_problem
+        return check(record)
 
     def can_resolve_unknown(self, records: list[Any]) -> bool:
         keys = ("website", "customId", "linkedinUrl")

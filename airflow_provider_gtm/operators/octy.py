@@ -123,14 +123,10 @@ class OctyBatchOperator(GtmBatchOperator):
         return [], list(range(len(records)))
 
     def validate_record(self, record: Any) -> str | None:
-        """Each record against Octy's documented request body (/work/shared/api-reference.md, Octy)."""
-        from airflow_provider_gtm.core.recordcheck import id_problem, record_problem
+        """What makes a record unsendable (the hook's own check, run on every record before any write)."""
+        from airflow_provider_gtm.hooks.octy import record_problem
 
-        resource, _, action = self.operation.partition(".")
-        if action == "delete":
-            return id_problem(record, f"{self.operation} record")
-        rules = octy_record_rules().get(self.operation)
-        return record_problem(record, rules, f"an Octy {resource} record") if rules else None
+        return record_problem(self.operation, record)
 
     def assigned_id(self, accepted: Any) -> Any:
         if isinstance(accepted, dict):
@@ -139,35 +135,3 @@ class OctyBatchOperator(GtmBatchOperator):
                     return accepted[key]
         return None
 
-
-def octy_record_rules() -> dict[str, dict[str, Any]]:
-    """Required fields and types of each Octy write, per the vendor's request bodies.
-
-    Identifiers are 1-60 characters without ``, " ' .`` (event types: no space either);
-    ``item_description`` is 1-40 characters; ``item_price`` an integer (octy-services-wasm models,
-    summarised in /work/shared/api-reference.md).
-    """
-    from airflow_provider_gtm.core.recordcheck import FieldRule
-
-    identifier = FieldRule(str, min_len=1, max_len=60, forbidden=",\"'.")
-    profile = {"customer_id": identifier, "profile_data": FieldRule(dict, min_len=1),
-               "platform_info": FieldRule(dict, min_len=1), "has_charged": FieldRule(bool)}
-    item = {"item_id": identifier, "item_category": FieldRule(str), "item_name": FieldRule(str),
-            "item_description": FieldRule(str, min_len=1, max_len=40), "item_price": FieldRule(int)}
-    return {
-        "profiles.create": profile,
-        "profiles.update": {"profile_id": FieldRule(str), **profile,
-                            "status": FieldRule(str, required=False, choices=("active", "inactive", "churned"))},
-        "items.create": item,
-        "items.update": {**item, "status": FieldRule(str, required=False, choices=("active", "inactive"))},
-        "events.create": {"event_type": FieldRule(str), "profile_id": FieldRule(str),
-                          "event_properties": FieldRule(dict, required=False),
-                          "created_at": FieldRule(str, required=False)},
-        "event_types.create": {"event_type": FieldRule(str, min_len=1, max_len=60, forbidden=",\"'. "),
-                               "event_properties": FieldRule(list, required=False, items=str)},
-        "templates.create": {"friendly_name": FieldRule(str), "template_type": FieldRule(str),
-                             "title": FieldRule(str), "content": FieldRule(str),
-                             "default_values": FieldRule(dict, required=False),
-                             "metadata": FieldRule(dict, required=False)},
-        "templates.update": {"template_id": FieldRule(str)},
-    }
