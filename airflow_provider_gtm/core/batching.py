@@ -33,6 +33,7 @@ from airflow_provider_gtm.core.errors import (
     GtmConfigError,
     GtmError,
     GtmOutcomeUnknownError,
+    GtmRateLimitError,
     GtmServerError,
     GtmTransportError,
 )
@@ -43,28 +44,36 @@ redact.protect(log)  # no secret reaches a log line, even outside a task (core/r
 OUTCOME_UNKNOWN = "outcome unknown"
 #: The failure message of a record the answer neither confirmed nor refused (it may have been applied).
 NOT_ACKNOWLEDGED = "outcome unknown, the API's answer neither confirms nor refuses this record"
-#: A one-call-per-record loop stops after this many server errors in a row (each after the
-#: client's own retries): the API is down, and every further record would spend the whole retry
-#: budget again. What was not sent is left for the task's retry (the write ledger resumes it).
+#: A one-call-per-record loop stops after this many outage errors in a row (:func:`is_outage`, each
+#: after the client's own retries): the API is down or the key is blocked, and every further record
+#: would spend the whole retry budget again. What was not sent is left for the task's retry (the
+#: write ledger resumes it).
 MAX_CONSECUTIVE_SERVER_ERRORS = 3
 #: The failure message of a record not sent because the loop stopped at an outage.
-NOT_SENT_OUTAGE = "not sent: the API answered {count} server errors in a row (an outage); sent again on retry"
+NOT_SENT_OUTAGE = (
+    "not sent: {count} calls in a row met an outage (server errors, no connection or a rate-limit block); "
+    "sent again on retry"
+)
 
 
-def is_server_error(error: GtmApiError) -> bool:
-    """A 5xx or transport failure that outlasted the client's retries (the API is down or unreachable)."""
-    if isinstance(error, GtmServerError | GtmTransportError | GtmOutcomeUnknownError):
+def is_outage(error: GtmApiError) -> bool:
+    """An error that outlasted the client's retries and says nothing about the record itself.
+
+    A 5xx or transport failure (the API is down or unreachable) or a 429 whose wait outlasts the
+    budget (an Oktopost key block: nothing was processed).
+    """
+    if isinstance(error, GtmServerError | GtmTransportError | GtmOutcomeUnknownError | GtmRateLimitError):
         return True
     return error.status is not None and error.status >= 500
 
 
 def applied_nothing(error: GtmApiError) -> bool:
-    """A server error after which the record is known not applied, or safe to send again.
+    """An outage after which the record is known not applied, or safe to send again.
 
     A :class:`GtmOutcomeUnknownError` (a non-idempotent write that timed out or met a 5xx) may
     have been applied: it is resolved by a lookup or by a person, never resent blindly.
     """
-    return is_server_error(error) and not isinstance(error, GtmOutcomeUnknownError)
+    return is_outage(error) and not isinstance(error, GtmOutcomeUnknownError)
 
 
 @dataclass
@@ -310,7 +319,7 @@ def send_each(
     An answer that ``confirms`` rejects (by default an empty answer or ``{}``) makes the record an
     "outcome unknown" failure: the call may have been applied, but nothing says it was.
 
-    After :data:`MAX_CONSECUTIVE_SERVER_ERRORS` server errors in a row (:func:`is_server_error`,
+    After :data:`MAX_CONSECUTIVE_SERVER_ERRORS` outage errors in a row (:func:`is_outage`,
     each after the client's own retries) the loop stops: the records not sent yet are failures
     flagged ``resend`` (:data:`NOT_SENT_OUTAGE`), like those whose server error applied nothing,
     so the batch operator fails retryably and its retry sends them.
@@ -338,7 +347,7 @@ def send_each(
             wait.partial = result.check()
             raise
         except GtmApiError as error:
-            consecutive = consecutive + 1 if is_server_error(error) else 0
+            consecutive = consecutive + 1 if is_outage(error) else 0
             existing = already_exists(error)
             result.failures.append(
                 Failure(

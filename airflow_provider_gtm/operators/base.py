@@ -736,13 +736,13 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
                     results_fh.write("".join(lines).encode())
                     progress.chunk(submitted, succeeded, failed)
                     if outcome.resend or outcome.inflight:
-                        # Server errors or lost answers (after the client's own retries): an outage.
+                        # Server errors, a key block or lost answers (after the client's own retries): an outage.
                         # Fail retryably now instead of spending the retry budget chunk after chunk;
                         # the next try looks up what may have been applied, resends what was not, and
                         # resumes the rest from the ledger.
                         raise AirflowException(
-                            f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met server errors "
-                            "(or were not sent after several in a row) "
+                            f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met an outage (server errors, "
+                            "no connection or a rate-limit block; or not sent after several in a row) "
                             f"and {len(outcome.inflight)} have an unknown outcome; failing so that Airflow "
                             f"retries the task, which resumes from the write ledger {ledger.directory}"
                         )

@@ -8,6 +8,7 @@ from airflow_provider_gtm.core.batching import MAX_CONSECUTIVE_SERVER_ERRORS, se
 from airflow_provider_gtm.core.errors import (
     GtmClientError,
     GtmOutcomeUnknownError,
+    GtmRateLimitError,
     GtmServerError,
     GtmTransportError,
 )
@@ -50,3 +51,13 @@ def test_unknown_outcomes_count_toward_the_stop_but_are_never_flagged_for_resend
     result = send_each(list(range(6)), send_one, lambda r: r)
     assert sent == [0, 1, 2]
     assert [f.resend for f in result.failures] == [False, False, False, True, True, True]
+
+
+def test_a_rate_limit_block_is_an_outage_nothing_applied_and_resent_by_the_retry():
+    # An Oktopost key block that outlasts the wait budget: 429, nothing processed.
+    blocked = GtmRateLimitError("key blocked", status=429, retry_after=900)
+    send_one, sent = sender({i: blocked for i in range(1, 10)})
+    result = send_each(list(range(10)), send_one, lambda r: r)
+    assert sent == [0, 1, 2, 3]
+    assert (result.succeeded, result.failed) == (1, 9)
+    assert all(f.resend for f in result.failures)  # never a per-record failure "429"
