@@ -741,8 +741,9 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
                         # the next try looks up what may have been applied, resends what was not, and
                         # resumes the rest from the ledger.
                         raise AirflowException(
-                            f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met an outage (server errors, "
-                            "no connection or a rate-limit block; or not sent after several in a row) "
+                            f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met an outage "
+                            "(server errors, no connection or a rate-limit block; or not sent after several "
+                            "in a row) "
                             f"and {len(outcome.inflight)} have an unknown outcome; failing so that Airflow "
                             f"retries the task, which resumes from the write ledger {ledger.directory}"
                         )

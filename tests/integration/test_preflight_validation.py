@@ -1,4 +1,6 @@
-"""Every input record of a batch write is checked before the first call: a record 75 of 120 that\ncannot be sent at all fails the task naming the record, the field and the fix, and the sandbox sees\nno call. A record the API refuses for its content is sent and reported with the API's reason."""
+"""Every input record of a batch write is checked before the first call: a record 75 of 120 that
+cannot be sent at all fails the task naming the record, the field and the fix, and the sandbox sees
+no call. A record the API refuses for its content is sent and reported with the API's reason."""
 
 from __future__ import annotations
 

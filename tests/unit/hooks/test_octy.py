@@ -429,7 +429,8 @@ def test_malformed_records_fail_without_being_sent(hook, requests_mock):
     result = hook.update_profiles([{"profile_id": "p1", "status": "active"}, {"customer_id": "c9"}, "p2"])
     assert (result.submitted, result.succeeded, result.failed) == (3, 1, 2)
     assert [f.error_message for f in result.failures] == [
-        "field 'profile_id' is missing; every profiles.update record needs it (a non-empty string)", "profiles.update takes objects; got str"]
+        "field 'profile_id' is missing; every profiles.update record needs it (a non-empty string)",
+        "profiles.update takes objects; got str"]
     assert sent(requests_mock.last_request) == {"profiles": [{"profile_id": "p1", "status": "active"}]}
 
 
