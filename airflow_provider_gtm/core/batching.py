@@ -28,7 +28,15 @@ from typing import Any
 
 from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.deferral import GtmLongWaitError
-from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
+from airflow_provider_gtm.core.errors import (
+    GtmApiError,
+    GtmConfigError,
+    GtmError,
+    GtmOutcomeUnknownError,
+    GtmRateLimitError,
+    GtmServerError,
+    GtmTransportError,
+)
 
 log = logging.getLogger(__name__)
 redact.protect(log)  # no secret reaches a log line, even outside a task (core/redact.py)
@@ -36,6 +44,36 @@ redact.protect(log)  # no secret reaches a log line, even outside a task (core/r
 OUTCOME_UNKNOWN = "outcome unknown"
 #: The failure message of a record the answer neither confirmed nor refused (it may have been applied).
 NOT_ACKNOWLEDGED = "outcome unknown, the API's answer neither confirms nor refuses this record"
+#: A one-call-per-record loop stops after this many outage errors in a row (:func:`is_outage`, each
+#: after the client's own retries): the API is down or the key is blocked, and every further record
+#: would spend the whole retry budget again. What was not sent is left for the task's retry (the
+#: write ledger resumes it).
+MAX_CONSECUTIVE_SERVER_ERRORS = 3
+#: The failure message of a record not sent because the loop stopped at an outage.
+NOT_SENT_OUTAGE = (
+    "not sent: {count} calls in a row met an outage (server errors, no connection or a rate-limit block); "
+    "sent again on retry"
+)
+
+
+def is_outage(error: GtmApiError) -> bool:
+    """An error that outlasted the client's retries and says nothing about the record itself.
+
+    A 5xx or transport failure (the API is down or unreachable) or a 429 whose wait outlasts the
+    budget (an Oktopost key block: nothing was processed).
+    """
+    if isinstance(error, GtmServerError | GtmTransportError | GtmOutcomeUnknownError | GtmRateLimitError):
+        return True
+    return error.status is not None and error.status >= 500
+
+
+def applied_nothing(error: GtmApiError) -> bool:
+    """An outage after which the record is known not applied, or safe to send again.
+
+    A :class:`GtmOutcomeUnknownError` (a non-idempotent write that timed out or met a 5xx) may
+    have been applied: it is resolved by a lookup or by a person, never resent blindly.
+    """
+    return is_outage(error) and not isinstance(error, GtmOutcomeUnknownError)
 
 
 @dataclass
@@ -49,6 +87,11 @@ class Failure:
     already_exists: bool = False
     #: The id of the record that already exists, when the API tells it (CustomerOS 409).
     existing_id: Any = None
+    #: Not applied because of a server error or an outage stop: the task's retry sends it again.
+    resend: bool = False
+    #: "Already exists" answered to the client's own retry of this write (an earlier attempt of
+    #: the same call may have created it): this task's own work, a success.
+    own_work: bool = False
 
     def __post_init__(self) -> None:
         # The API's words may echo the request's credentials: they never reach a failures file.
@@ -118,7 +161,8 @@ class BatchResult:
         message = error.api_message if isinstance(error, GtmApiError) else error
         if isinstance(error, GtmApiError) and status is None:
             status = error.status
-        failures = [Failure(r, identifier(r), message, status) for r in records]
+        resend = isinstance(error, GtmApiError) and applied_nothing(error)
+        failures = [Failure(r, identifier(r), message, status, resend=resend) for r in records]
         return cls(submitted=len(records), succeeded=0, failures=failures).check()
 
 
@@ -249,6 +293,15 @@ def answer_confirms(answer: Any) -> bool:
     return True
 
 
+def mark_own_work(result: BatchResult, retried: bool) -> BatchResult:
+    """Flag the "already exists" failures of a call whose earlier attempt may have applied it."""
+    if retried:
+        for failure in result.failures:
+            if failure.already_exists:
+                failure.own_work = True
+    return result
+
+
 def send_each(
     records: Sequence[Any],
     send_one: Callable[[Any], Any],
@@ -265,11 +318,24 @@ def send_each(
     when the error means "already exists", so the failure is flagged for the caller's policy.
     An answer that ``confirms`` rejects (by default an empty answer or ``{}``) makes the record an
     "outcome unknown" failure: the call may have been applied, but nothing says it was.
+
+    After :data:`MAX_CONSECUTIVE_SERVER_ERRORS` outage errors in a row (:func:`is_outage`,
+    each after the client's own retries) the loop stops: the records not sent yet are failures
+    flagged ``resend`` (:data:`NOT_SENT_OUTAGE`), like those whose server error applied nothing,
+    so the batch operator fails retryably and its retry sends them.
     """
     result = BatchResult(submitted=len(records))
+    consecutive = 0
     for position, record in enumerate(records):
+        if consecutive >= MAX_CONSECUTIVE_SERVER_ERRORS:
+            message = NOT_SENT_OUTAGE.format(count=consecutive)
+            log.warning("stopping after %d server errors in a row; %d records not sent", consecutive,
+                        len(records) - position)
+            result.failures.extend(Failure(r, identifier(r), message, None, resend=True) for r in records[position:])
+            break
         try:
             answer = send_one(record)
+            consecutive = 0
             if confirms(answer):
                 result.accepted.append(answer)
                 result.succeeded += 1
@@ -281,6 +347,7 @@ def send_each(
             wait.partial = result.check()
             raise
         except GtmApiError as error:
+            consecutive = consecutive + 1 if is_outage(error) else 0
             existing = already_exists(error)
             result.failures.append(
                 Failure(
@@ -290,6 +357,7 @@ def send_each(
                     error.status,
                     already_exists=existing is not None,
                     existing_id=existing if existing is not True else None,
+                    resend=applied_nothing(error),
                 )
             )
     return result.check()

@@ -120,20 +120,26 @@ class ApiResponse:
     text: str = ""
     url: str = ""
     more_documents: list[Any] = field(default_factory=list)
+    #: An earlier attempt of this call reached the API and may have been applied (a timeout, a
+    #: dropped answer or a 5xx, then retried): a "already exists" answer may be this call's own work.
+    earlier_attempt_may_have_applied: bool = False
 
 
 @dataclass
 class _CallState:
     waited: float = 0.0
     last_server_wait: float | None = None
+    maybe_applied: bool = False
 
 
 class _Retry(Exception):
     """Internal: this attempt failed in a way that may be retried."""
 
-    def __init__(self, error: GtmApiError, server_wait: float | None = None) -> None:
+    def __init__(self, error: GtmApiError, server_wait: float | None = None, *, maybe_applied: bool = False) -> None:
         self.error = error
         self.server_wait = server_wait
+        #: The failed attempt reached the API, which may have applied it.
+        self.maybe_applied = maybe_applied
         super().__init__(str(error))
 
 
@@ -272,10 +278,12 @@ class RestClient:
         safe = method in SAFE_METHODS if safe_to_retry is None else safe_to_retry
         state = _CallState()
         try:
-            return self._retrying(
+            resp: ApiResponse = self._retrying(
                 self._attempt, method, path, state, safe, params, json, data, files, headers,
                 accept_statuses, expect_json,
             )
+            resp.earlier_attempt_may_have_applied = state.maybe_applied
+            return resp
         except _Retry as final:
             raise final.error from None
 
@@ -324,6 +332,8 @@ class RestClient:
         self._call_state(rs).waited += rs.upcoming_sleep
         method, path = rs.args[0], rs.args[1]
         exc = rs.outcome.exception() if rs.outcome else None
+        if isinstance(exc, _Retry) and exc.maybe_applied:
+            self._call_state(rs).maybe_applied = True
         log.warning(
             "%s %s %s failed (attempt %d): %s; retrying in %.1fs",
             self.profile.name, method, path, rs.attempt_number,
@@ -398,7 +408,7 @@ class RestClient:
         except requests.RequestException as exc:
             reason = f"{type(exc).__name__}: {_short(exc)}"
             if _was_not_sent(exc) or safe:
-                raise _Retry(GtmTransportError(reason, **err_kwargs)) from None
+                raise _Retry(GtmTransportError(reason, **err_kwargs), maybe_applied=not _was_not_sent(exc)) from None
             raise GtmOutcomeUnknownError(
                 f"outcome unknown, the request may have been applied ({reason})", **err_kwargs
             ) from None
@@ -416,7 +426,7 @@ class RestClient:
         if expect_json and text and body is _NOT_JSON and status < 400:
             reason = f"the response is not JSON: {' '.join(text.split())[:120]!r}"
             if safe:
-                raise _Retry(GtmTransportError(reason, status=status, **err_kwargs))
+                raise _Retry(GtmTransportError(reason, status=status, **err_kwargs), maybe_applied=True)
             raise GtmOutcomeUnknownError(f"outcome unknown, {reason}", status=status, **err_kwargs)
         parsed = None if body is _NOT_JSON else body
         if status < 300:
@@ -508,7 +518,7 @@ class RestClient:
             raise _Retry(GtmRateLimitError(message, retry_after=server_wait, **err_kwargs), server_wait)
         if status in RETRYABLE_STATUSES:
             if safe:
-                raise _Retry(GtmServerError(message, **err_kwargs))
+                raise _Retry(GtmServerError(message, **err_kwargs), maybe_applied=True)
             raise GtmOutcomeUnknownError(
                 f"outcome unknown, the request may have been applied ({message})", **err_kwargs
             )

@@ -60,6 +60,9 @@ class ChunkOutcome:
     inflight: list[int] = field(default_factory=list)
     #: Records the answer confirmed by count without returning an object for them.
     confirmed: int = 0
+    #: Positions this task already sent once (a server error, maybe applied): when resent, an
+    #: "already exists" answer for them is this task's own work.
+    touched: list[int] = field(default_factory=list)
 
     def merge(self, part: ChunkOutcome, positions: list[int]) -> ChunkOutcome:
         """This outcome plus that of a part of the chunk (``part`` positions index ``positions``)."""
@@ -69,6 +72,7 @@ class ChunkOutcome:
             resend=[positions[i] for i in part.resend],
             inflight=[positions[i] for i in part.inflight],
             confirmed=self.confirmed + part.confirmed,
+            touched=[positions[i] for i in part.touched],
         )
 
 
@@ -108,6 +112,7 @@ class WriteLedger:
                     resend=[int(i) for i in data.get("resend", [])],
                     inflight=[int(i) for i in data.get("inflight", [])],
                     confirmed=int(data.get("confirmed", 0)),
+                    touched=[int(i) for i in data.get("touched", [])],
                 )
 
     @property
@@ -131,6 +136,7 @@ class WriteLedger:
             {
                 "index": index, "accepted": outcome.accepted, "failures": outcome.failures,
                 "resend": outcome.resend, "inflight": outcome.inflight, "confirmed": outcome.confirmed,
+                "touched": outcome.touched,
             },
         )
         self._done[index] = outcome

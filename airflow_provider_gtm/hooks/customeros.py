@@ -95,6 +95,23 @@ CUSTOMEROS_PROFILE = ApiProfile(name="customeros", error_message=customeros_erro
                                 status_of=customeros_status)
 
 
+def organization_problem(record: Any) -> str | None:
+    """Why CustomerOS cannot take ``record`` as an organization at all (``None``: it can be sent).
+
+    Only identity: formats and values are left to CustomerOS's own answer for the record.
+    """
+    if isinstance(record, Mapping) and any(record.get(k) for k in _ORGANIZATION_IDS):
+        return None
+    return "an organization needs one of name, customId, website or linkedinUrl"
+
+
+def contact_problem(record: Any) -> str | None:
+    """Why CustomerOS cannot take ``record`` as a contact at all (``None``: it can be sent)."""
+    if isinstance(record, Mapping) and _contact_identity(record):
+        return None
+    return "a contact needs 'email' or 'linkedinUrl'"
+
+
 def _contact_identity(record: Any) -> Any:
     if isinstance(record, Mapping):
         return record.get("email") or record.get("linkedinUrl")
@@ -145,7 +162,9 @@ class CustomerOSHook(GtmBaseHook):
                                    accept_statuses=(409,))
         body = resp.data if isinstance(resp.data, dict) else {}
         if resp.status == 409:
+            # After a timeout or 5xx the client sent it again: the 409 may answer its own first attempt.
             return {"id": body.get("id"), "already_exists": True, "status": body.get("status"),
+                    "own_retry": resp.earlier_attempt_may_have_applied,
                     "message": customeros_error_message(body, resp.text)}
         organization = body["organization"] if isinstance(body.get("organization"), Mapping) else {}
         return {"id": organization.get("id") or body.get("id"), "already_exists": False,
@@ -166,17 +185,12 @@ class CustomerOSHook(GtmBaseHook):
 
         def send_one(record: Any) -> Any:
             answer = self.create_organization(record)
-            if answer["already_exists"]:
+            if answer["already_exists"] and not answer.get("own_retry"):
                 raise _Exists(answer)
             return answer
 
-        def problem(record: Any) -> str | None:
-            if isinstance(record, Mapping) and any(record.get(k) for k in _ORGANIZATION_IDS):
-                return None
-            return "an organization needs one of name, customId, website or linkedinUrl"
-
         def send_chunk(chunk: list[Any]) -> BatchResult:
-            local, valid = split_invalid(chunk, problem, identifier)
+            local, valid = split_invalid(chunk, organization_problem, identifier)
             result = send_each(valid, send_one, identifier,
                                # the newest code's duplicate carries no id: still "already exists"
                                already_exists=lambda e: (e.answer.get("id") or True) if isinstance(e, _Exists)
@@ -239,12 +253,7 @@ class CustomerOSHook(GtmBaseHook):
         return collect(self.iter_bulk_create_contacts(records))
 
     def _bulk_chunk(self, chunk: list[Any]) -> BatchResult:
-        local, valid = split_invalid(
-            chunk,
-            lambda record: None if isinstance(record, Mapping) and _contact_identity(record)
-            else "a contact needs 'email' or 'linkedinUrl'",
-            _contact_identity,
-        )
+        local, valid = split_invalid(chunk, contact_problem, _contact_identity)
         valid = [dict(record) for record in valid]
         if not valid:
             return local.check()

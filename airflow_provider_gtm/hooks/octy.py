@@ -35,6 +35,7 @@ from airflow_provider_gtm.core.batching import (
     check_batch_size,
     chunked,
     collect,
+    mark_own_work,
     reconcile,
     run_batches,
     split_invalid,
@@ -181,6 +182,27 @@ def _is_cursor_exhausted(resp: ApiResponse) -> bool:
     return resp.status == 400 and "exhausted" in octy_error_message(resp.data, resp.text).lower()
 
 
+def record_problem(operation: str, record: Any) -> str | None:
+    """Why Octy cannot take ``record`` for ``operation`` at all (``None``: it can be sent).
+
+    Only what makes a record unsendable or untrackable: not an object (or, for deletes, not an id),
+    or without the field that names it. What Octy itself validates (formats, lengths, types of
+    values) is left to its per-record answer, whose reason is the API's own.
+    """
+    spec = OPERATIONS.get(operation)
+    if spec is None:
+        return None
+    if spec.identifier is None:
+        return None if isinstance(record, str) and record.strip() else (
+            f"{operation} takes ids (non-empty strings); got {record!r:.60}")
+    if not isinstance(record, Mapping):
+        return f"{operation} takes objects; got {type(record).__name__}"
+    required = ("event_type", "profile_id") if operation == "events.create" else (spec.identifier,)
+    missing = [name for name in required if record.get(name) in (None, "")]
+    if missing:
+        return f"field {missing[0]!r} is missing; every {operation} record needs it (a non-empty string)"
+    return None
+
 class OctyHook(GtmBaseHook):
     """Octy (``https://api.octy.ai``): login = public key (``pk_…``), password = secret key (``sk_…``).
 
@@ -310,23 +332,9 @@ class OctyHook(GtmBaseHook):
         field = spec.identifier
         return lambda record: record.get(field) if isinstance(record, Mapping) else None
 
-    @staticmethod
-    def _problem(spec: _Operation, operation: str, record: Any) -> str | None:
-        if spec.identifier is None:
-            return None if isinstance(record, str) and record.strip() else (
-                f"{operation} takes ids (non-empty strings); got {record!r}")
-        if not isinstance(record, Mapping):
-            return f"{operation} takes objects; got {type(record).__name__}"
-        if operation == "events.create":
-            missing = [k for k in ("event_type", "profile_id") if not record.get(k)]
-            return f"missing required field(s): {', '.join(missing)}" if missing else None
-        if not record.get(spec.identifier):
-            return f"missing required field {spec.identifier!r}"
-        return None
-
     def _send_chunk(self, operation: str, spec: _Operation, chunk: list[Any]) -> BatchResult:
         identify = self._identifier(spec)
-        local, valid = split_invalid(chunk, lambda record: self._problem(spec, operation, record), identify)
+        local, valid = split_invalid(chunk, lambda record: record_problem(operation, record), identify)
         if not valid:
             return local.check()
         try:
@@ -355,7 +363,9 @@ class OctyHook(GtmBaseHook):
             return local.extend(BatchResult.all_failed(valid, message, identify, status=resp.status))
         rejected = [e for e in body.get(spec.rejected_key) or [] if isinstance(e, Mapping)]
         accepted = body.get(spec.accepted_key) or []
-        return local.extend(self._reconcile(operation, spec, valid, accepted, rejected, 400))
+        result = self._reconcile(operation, spec, valid, accepted, rejected, 400)
+        # A duplicate answered to the client's own retry of this call is this call's work.
+        return local.extend(mark_own_work(result, resp.earlier_attempt_may_have_applied))
 
     @staticmethod
     def _entry_key(entry: Mapping[str, Any]) -> Any:

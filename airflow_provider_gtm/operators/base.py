@@ -49,6 +49,12 @@ OUTCOME_UNKNOWN_RETRY = (
     "outcome unknown: an earlier try sent this record and stopped before the answer was recorded; "
     "not sent again, check it and decide"
 )
+#: The failure message of a record whose write this try sent without a confirming answer (a
+#: timeout or 5xx on a write the API does not deduplicate, an empty answer) and no lookup can settle.
+OUTCOME_UNKNOWN_LOST = (
+    "outcome unknown: the answer to this write was lost or confirmed nothing (timeout, 5xx, empty answer) "
+    "and the API cannot tell whether it was applied; not sent again, check it and decide"
+)
 
 
 HookT = TypeVar("HookT", bound="GtmBaseHook")
@@ -644,6 +650,15 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
         """
         return None
 
+    def can_resolve_unknown(self, records: list[Any]) -> bool:
+        """Whether :meth:`resolve_unknown` can settle these records (without asking the API).
+
+        When it can, a write whose answer was lost fails the task retryably and the retry looks it
+        up (after Airflow's retry delay, when a write still in flight has landed); when it cannot,
+        the records are reported "outcome unknown" at once for a person to decide.
+        """
+        return False
+
     def _preflight(self) -> str:
         """Check everything checkable before the first write; return a digest of the input."""
         _check_policy(self.on_failures, self.max_failure_ratio, AirflowFailException)
@@ -680,7 +695,7 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
         reasons: Counter[str] = Counter()
         examples: dict[str, list[Any]] = {}
         ids: list[Any] = []
-        unknown: list[Any] = []
+        unknown: list[tuple[Any, str]] = []
         hook = self.make_hook()
         # The files are rewritten whole on every try from the ledger (carried results first), so a
         # retry never loses what an earlier try recorded and never duplicates it.
@@ -721,25 +736,27 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
                     results_fh.write("".join(lines).encode())
                     progress.chunk(submitted, succeeded, failed)
                     if outcome.resend or outcome.inflight:
-                        # Server errors or lost answers (after the client's own retries): an outage.
+                        # Server errors, a key block or lost answers (after the client's own retries): an outage.
                         # Fail retryably now instead of spending the retry budget chunk after chunk;
                         # the next try looks up what may have been applied, resends what was not, and
                         # resumes the rest from the ledger.
                         raise AirflowException(
-                            f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met server errors "
+                            f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met an outage "
+                            "(server errors, no connection or a rate-limit block; or not sent after several "
+                            "in a row) "
                             f"and {len(outcome.inflight)} have an unknown outcome; failing so that Airflow "
                             f"retries the task, which resumes from the write ledger {ledger.directory}"
                         )
-                for record in unknown:
+                for record, message in unknown:
                     line = {"record": record, "identifier": self.record_identifier(record),
-                            "error_message": OUTCOME_UNKNOWN_RETRY, "status": None}
-                    examples.setdefault(OUTCOME_UNKNOWN_RETRY, [])
-                    if len(examples[OUTCOME_UNKNOWN_RETRY]) < 5:
-                        examples[OUTCOME_UNKNOWN_RETRY].append(line["identifier"])
+                            "error_message": message, "status": None}
+                    examples.setdefault(message, [])
+                    if len(examples[message]) < 5:
+                        examples[message].append(line["identifier"])
                     failures_fh.write((_dumps(line) + "\n").encode())
                     submitted += 1
                     failed += 1
-                    reasons[OUTCOME_UNKNOWN_RETRY] += 1
+                    reasons[message] += 1
             finally:
                 hook.close()
         if submitted != succeeded + failed:
@@ -764,16 +781,16 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
             summary["outcome_unknown"] = len(unknown)
             context["ti"].xcom_push(key="return_value", value=summary)
             raise AirflowFailException(
-                f"{self.describe()}: {len(unknown)} records were sent by an earlier try whose answer was never "
-                "recorded, and the API cannot tell whether they were applied; they were not sent again. "
-                f"Check them and decide: they are in {failures_path} as {OUTCOME_UNKNOWN_RETRY!r} "
+                f"{self.describe()}: {len(unknown)} records were sent (by an earlier try or this one) without an "
+                "answer that says whether they were applied, and the API cannot tell; they were not sent again. "
+                f"A person must decide: they are in the failures file {failures_path} as 'outcome unknown' "
                 f"(write ledger: {ledger.directory})"
             )
         self._apply_policy(context, summary)
         return summary
 
     def _settle_chunk(
-        self, hook: GtmBaseHook, ledger: WriteLedger, index: int, chunk: list[Any], unknown: list[Any]
+        self, hook: GtmBaseHook, ledger: WriteLedger, index: int, chunk: list[Any], unknown: list[tuple[Any, str]]
     ) -> ChunkOutcome | None:
         """The chunk's outcome: from the ledger, from a lookup, or by sending what is still unsent.
 
@@ -795,7 +812,7 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
             with airflow_errors(f"Looking up {self.describe()} sent by an earlier try"):
                 resolved = self.resolve_unknown(hook, part, ledger.started_at(index))
             if resolved is None:
-                unknown.extend(part)
+                unknown.extend((record, OUTCOME_UNKNOWN_RETRY) for record in part)
                 if not (outcome.accepted or outcome.failures or outcome.confirmed):
                     return None
                 return ChunkOutcome(outcome.accepted, outcome.failures, confirmed=outcome.confirmed)
@@ -804,14 +821,20 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
                 "%s chunk %d: an earlier try's answer was lost; the API has %d of its records, %d are sent again",
                 self.describe(), index, len(found), len(not_applied),
             )
-            outcome = outcome.merge(ChunkOutcome(accepted=list(found), resend=list(not_applied)), outcome.inflight)
+            earlier = outcome
+            outcome = earlier.merge(
+                ChunkOutcome(accepted=list(found), resend=list(not_applied), touched=list(not_applied)),
+                earlier.inflight,
+            )
+            # What the earlier try left to resend (not in flight) is still to be sent.
+            outcome.resend = sorted({*outcome.resend, *earlier.resend})
+            outcome.touched = sorted({*outcome.touched, *earlier.touched})
             ledger.mark_done(index, outcome)
-            # What the API answers "already exists" for now may be this task's own earlier work.
-            own_existing = True
-        else:
-            own_existing = False
         if outcome.resend:
             positions = outcome.resend
+            # What the API answers "already exists" for now may be this task's own earlier work.
+            touched = set(outcome.touched)
+            own = {i for i, position in enumerate(positions) if position in touched}
             part = [chunk[i] for i in positions]
             started_at = datetime.now(UTC).isoformat()
             if len(positions) == len(chunk) and not ledger.unknown(index) and ledger.done(index) is None:
@@ -830,7 +853,7 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
                 # The call may have been applied: what earlier calls of this part settled is kept,
                 # the rest stays in flight for the next try to resolve (a lookup, else a person).
                 done_count = result.submitted
-                sent = base.merge(self._outcome(result, part[:done_count]), positions[:done_count])
+                sent = base.merge(self._outcome(result, part[:done_count], own=own), positions[:done_count])
                 sent.inflight.extend(positions[done_count:])
                 ledger.mark_done(index, sent)
                 raise
@@ -839,39 +862,59 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
                 # out, connection never made): what this call settled is kept, the rest is resent.
                 # Hooks send a part in order, one answer per call: the first ``submitted`` are settled.
                 done_count = result.submitted
-                sent = base.merge(self._outcome(result, part[:done_count]), positions[:done_count])
+                sent = base.merge(self._outcome(result, part[:done_count], own=own), positions[:done_count])
                 sent.resend.extend(positions[done_count:])
                 ledger.mark_done(index, sent)
                 raise
-            outcome = base.merge(self._outcome(result.check(), part, own_existing=own_existing), positions)
+            outcome = base.merge(self._outcome(result.check(), part, own=own), positions)
             ledger.mark_done(index, outcome)
+            if outcome.inflight and not self.can_resolve_unknown([chunk[i] for i in outcome.inflight]):
+                # Nothing can tell whether these landed: never resent, a person decides (the ledger
+                # keeps them in flight, so a retry reports them the same way).
+                unknown.extend((chunk[i], OUTCOME_UNKNOWN_LOST) for i in outcome.inflight)
+                outcome = ChunkOutcome(outcome.accepted, outcome.failures, resend=outcome.resend,
+                                       confirmed=outcome.confirmed, touched=outcome.touched)
         return outcome
 
-    def _outcome(self, result: BatchResult, chunk: list[Any], *, own_existing: bool = False) -> ChunkOutcome:
+    def _outcome(self, result: BatchResult, chunk: list[Any], *, own: set[int] | None = None) -> ChunkOutcome:
         """Turn a chunk's checked result into its ledger entry (what is settled, what is resent).
 
-        ``own_existing``: the records were sent by an earlier try whose answer was lost, so an
-        "already exists" answer is that try's work: a success whatever ``existing_is_success`` says.
+        ``own``: positions this task sent before (a lost answer or a server error): an "already
+        exists" answer for them is this task's work, a success whatever ``existing_is_success``
+        says; so is one the client's own retry met (``Failure.own_work``). A record whose outcome
+        is unknown goes in flight: a lookup settles it, else a person (never resent blindly).
         """
-        from airflow_provider_gtm.core.batching import OUTCOME_UNKNOWN
+        from airflow_provider_gtm.core.batching import NOT_SENT_OUTAGE, OUTCOME_UNKNOWN
         from airflow_provider_gtm.core.ledger import ChunkOutcome
+
+        own = own or set()
+        not_sent = NOT_SENT_OUTAGE.split("{", 1)[0]
 
         outcome = ChunkOutcome(accepted=list(result.accepted))
         # Some answers confirm by count without returning objects: keep the count right.
         outcome.confirmed = max(0, result.succeeded - len(result.accepted))
         used: set[int] = set()
         for failure in result.failures:
-            # A record the answer reports as "outcome unknown" stays a per-record failure (the
-            # failures policy decides; it is never resent). A server error that applied nothing
-            # (not "outcome unknown") is sent again by the next try.
+            # A server error that applied nothing (not "outcome unknown") is sent again by the
+            # next try; a record whose outcome is unknown goes in flight (a lookup, else a person).
             maybe_applied = failure.error_message.startswith(OUTCOME_UNKNOWN)
-            if not maybe_applied and failure.status is not None and failure.status >= 500:
+            server_error = failure.status is not None and failure.status >= 500
+            if failure.resend or maybe_applied or server_error:
                 position = _position(chunk, failure.record, used)
                 if position is not None:
                     used.add(position)
-                    outcome.resend.append(position)
+                    if maybe_applied:
+                        outcome.inflight.append(position)
+                    else:
+                        outcome.resend.append(position)
+                        if not failure.error_message.startswith(not_sent):
+                            outcome.touched.append(position)
                     continue
-            if failure.already_exists and (self.existing_is_success or own_existing):
+            position = _position(chunk, failure.record, used) if failure.already_exists else None
+            if position is not None:
+                used.add(position)
+            mine = failure.own_work or (position is not None and position in own)
+            if failure.already_exists and (self.existing_is_success or mine):
                 outcome.accepted.append({"existing": True, **failure.to_json()})
                 continue
             outcome.failures.append(failure.to_json())

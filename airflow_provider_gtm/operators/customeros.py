@@ -260,6 +260,18 @@ class CustomerOSBatchOperator(GtmBatchOperator):
             return hook.iter_create_organizations(records, batch_size=self.batch_size or 50)
         return hook.iter_bulk_create_contacts(records, batch_size=self.batch_size or 100)
 
+    def validate_record(self, record: Any) -> str | None:
+        """The identity a record needs to be sent at all (the hook's own check, run before any write)."""
+        from airflow_provider_gtm.hooks.customeros import contact_problem, organization_problem
+
+        check = organization_problem if self.operation == "organizations.create" else contact_problem
+        return check(record)
+
+    def can_resolve_unknown(self, records: list[Any]) -> bool:
+        keys = ("website", "customId", "linkedinUrl")
+        return self.operation == "organizations.create" and all(
+            isinstance(r, dict) and any(r.get(k) for k in keys) for r in records)
+
     def resolve_unknown(  # type: ignore[override]
         self, hook: CustomerOSHook, records: list[Any], started_at: str | None
     ) -> tuple[list[Any], list[int]] | None:

@@ -106,6 +106,10 @@ class OctyBatchOperator(GtmBatchOperator):
     #: Creates whose identifier Octy refuses to take twice ("already exists"), per operation.
     unique_keys: ClassVar[dict[str, str]] = {"profiles.create": "customer_id", "items.create": "item_id"}
 
+    def can_resolve_unknown(self, records: list[Any]) -> bool:
+        key = self.unique_keys.get(self.operation)
+        return key is not None and all(isinstance(r, dict) and r.get(key) for r in records)
+
     def resolve_unknown(  # type: ignore[override]
         self, hook: OctyHook, records: list[Any], started_at: str | None
     ) -> tuple[list[Any], list[int]] | None:
@@ -118,9 +122,16 @@ class OctyBatchOperator(GtmBatchOperator):
             return None
         return [], list(range(len(records)))
 
+    def validate_record(self, record: Any) -> str | None:
+        """What makes a record unsendable (the hook's own check, run on every record before any write)."""
+        from airflow_provider_gtm.hooks.octy import record_problem
+
+        return record_problem(self.operation, record)
+
     def assigned_id(self, accepted: Any) -> Any:
         if isinstance(accepted, dict):
             for key in _ID_KEYS:
                 if accepted.get(key):
                     return accepted[key]
         return None
+

@@ -161,6 +161,9 @@ class OktopostCreateOperator(GtmBatchOperator):
     #: How far before the lost chunk's start a "created since" lookup reaches (clock skew).
     lookup_margin: ClassVar[timedelta] = timedelta(minutes=2)
 
+    def can_resolve_unknown(self, records: list[Any]) -> bool:
+        return self.kind in ("campaigns", "posts", "advocate_invites")
+
     def resolve_unknown(  # type: ignore[override]
         self, hook: OktopostHook, records: list[Any], started_at: str | None
     ) -> tuple[list[Any], list[int]] | None:

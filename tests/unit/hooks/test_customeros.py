@@ -155,8 +155,21 @@ def test_409_returns_the_existing_id(hook, requests_mock):
     requests_mock.post(ORGS, status_code=409, json={
         "status": "error", "message": "Organization already exists with given domain", "id": "org-9"})
     assert hook.create_organization({"website": "acme.example"}) == {
-        "id": "org-9", "already_exists": True, "status": "error",
+        "id": "org-9", "already_exists": True, "status": "error", "own_retry": False,
         "message": "Organization already exists with given domain"}
+
+
+def test_409_answering_the_clients_own_retry_is_this_calls_work(hook, requests_mock):
+    # The first attempt met a 503 (it may have created the organization); the client's retry got 409.
+    requests_mock.post(ORGS, [
+        {"status_code": 503, "json": {"message": "unavailable"}},
+        {"status_code": 409, "json": {"status": "error", "message": "Organization already exists", "id": "org-9"}},
+    ])
+    answer = hook.create_organization({"website": "acme.example"})
+    assert (answer["id"], answer["already_exists"], answer["own_retry"]) == ("org-9", True, True)
+    (result,) = list(hook.iter_create_organizations([{"website": "acme.example"}]))
+    # A fresh call with no retry: a 409 is a genuine "already exists", flagged for the caller's policy.
+    assert (result.succeeded, result.failed) == (0, 1) and result.failures[0].already_exists
 
 
 def test_create_organization_retried_after_5xx_lands_on_409(hook, requests_mock, timer):

@@ -429,7 +429,8 @@ def test_malformed_records_fail_without_being_sent(hook, requests_mock):
     result = hook.update_profiles([{"profile_id": "p1", "status": "active"}, {"customer_id": "c9"}, "p2"])
     assert (result.submitted, result.succeeded, result.failed) == (3, 1, 2)
     assert [f.error_message for f in result.failures] == [
-        "missing required field 'profile_id'", "profiles.update takes objects; got str"]
+        "field 'profile_id' is missing; every profiles.update record needs it (a non-empty string)",
+        "profiles.update takes objects; got str"]
     assert sent(requests_mock.last_request) == {"profiles": [{"profile_id": "p1", "status": "active"}]}
 
 
@@ -506,7 +507,7 @@ def test_events_failures_echo_the_event(hook, requests_mock):
     result = hook.create_events(events)
     assert (result.submitted, result.succeeded, result.failed) == (3, 1, 2)
     assert [(f.record, f.error_message) for f in result.failures] == [
-        (events[2], "missing required field(s): profile_id"),
+        (events[2], "field 'profile_id' is missing; every events.create record needs it (a non-empty string)"),
         (events[1], "Unknown event type supplied with this request."),
     ]
 
