@@ -30,6 +30,7 @@ CLIENT_NAMES = {
     "plain_file": "plain requests + json file loop",
     "hook": "OctyHook.iter_pages",
     "operator": "OctyFetchOperator (to file)",
+    "operator_object_store": "OctyFetchOperator (to object store, in memory)",
     "http_operator": "HttpOperator",
     "dlt": "dlt RESTClient (own venv)",
 }
@@ -104,7 +105,7 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
 def fetch_throughput(quick: bool) -> str:
     sizes = [2_000] if quick else [10_000, 100_000, 1_000_000]
     repeat = 1 if quick else 3
-    clients = ["plain", "plain_file", "hook", "operator", "http_operator", "dlt"]
+    clients = ["plain", "plain_file", "hook", "operator", "operator_object_store", "http_operator", "dlt"]
     notes = []
     dlt_skipped = "dlt skipped in --quick (CI): it needs its own virtualenv" if quick else ensure_dlt_venv()
     if dlt_skipped:

@@ -7,6 +7,7 @@ peak RSS. The clients, all against bench.fastserver's pre-rendered Octy profile 
 - ``plain_file``: the same loop writing each record with ``json.dumps`` to a JSON Lines file.
 - ``hook``: ``OctyHook.iter_pages`` (pages only, nothing written).
 - ``operator``: ``OctyFetchOperator.execute`` writing JSON Lines (with its checkpoints).
+- ``operator_object_store``: the same to an object store (part objects; fsspec's memory store).
 - ``http_operator``: Airflow's ``HttpOperator`` with a ``pagination_function`` (it keeps every response).
 - ``dlt`` is run by bench/dlt_client.py in its own virtualenv.
 """
@@ -83,6 +84,30 @@ def operator(url: str, out: str) -> int:
     return int(result["records"])
 
 
+def operator_object_store(url: str, out: str) -> int:
+    """The operator writing to an object store: part objects, a checkpoint object, joined at the end.
+
+    The store is fsspec's memory store (objects written whole, no append), so the figure is the
+    part-object writer's cost without a network; its peak RSS includes the store's copy of the
+    output (the parts, then the joined object).
+    """
+    from airflow.sdk import ObjectStoragePath
+    from airflow.sdk.io import fs as sdk_fs
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from airflow_provider_gtm.operators.octy import OctyFetchOperator
+
+    store = MemoryFileSystem()
+    sdk_fs._register_filesystems()["memory"] = lambda conn_id: store
+    ti = SimpleNamespace(dag_id="bench", run_id="bench", task_id="fetch", map_index=-1)
+    uri = f"memory://bench/{os.path.basename(out)}"
+    result = OctyFetchOperator(task_id="fetch", resource="profiles", output_uri=uri).execute({"ti": ti})
+    with ObjectStoragePath(uri).open("rb") as output:
+        lines = sum(1 for _ in output)
+    assert lines == result["records"], (lines, result["records"])  # the object holds every record once
+    return int(result["records"])
+
+
 def http_operator(url: str, out: str) -> int:
     from airflow.providers.http.operators.http import HttpOperator
 
@@ -107,10 +132,12 @@ _TASK_RUNTIME = ["airflow.sdk.execution_time.supervisor"]
 PRELOAD = {"plain": ["requests"], "plain_file": ["requests"],
            "hook": ["airflow_provider_gtm.hooks.octy", *_TASK_RUNTIME],
            "operator": ["airflow_provider_gtm.operators.octy", "airflow_provider_gtm.hooks.octy", *_TASK_RUNTIME],
+           "operator_object_store": ["airflow_provider_gtm.operators.octy", "airflow_provider_gtm.hooks.octy",
+                                     "fsspec.implementations.memory", *_TASK_RUNTIME],
            "http_operator": ["airflow.providers.http.operators.http", *_TASK_RUNTIME]}
 
 CLIENTS = {"plain": plain, "plain_file": plain_file, "hook": hook, "operator": operator,
-           "http_operator": http_operator}
+           "operator_object_store": operator_object_store, "http_operator": http_operator}
 
 
 def connection_env(url: str) -> dict[str, str]:

@@ -32,6 +32,7 @@ from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmErr
 from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators.deferral import LongWaitDeferral, defers_long_waits, settled_before_wait
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
+from airflow_provider_gtm.operators.output import PartedJsonLinesWriter, binding_mismatch
 from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
 from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
 
@@ -153,59 +154,53 @@ def fetch_binding(context: Mapping[str, Any], operator: BaseOperator, arguments:
     }
 
 
-class _JsonLinesWriter:
-    """Writes JSON lines to an ObjectStoragePath; on a local file it can resume after a checkpoint.
+def _json_lines_writer(
+    path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None
+) -> _JsonLinesWriter | PartedJsonLinesWriter:
+    """The writer of a fetch's output: a local file, or part objects on an object store (both resume)."""
+    if getattr(path, "protocol", "file") in ("file", "local", ""):
+        return _JsonLinesWriter(path, resume=resume, binding=binding)
+    return PartedJsonLinesWriter(path, resume=resume, binding=binding)
 
-    The checkpoint (``<output>.checkpoint.json``, local files only) is one small JSON document
+
+class _JsonLinesWriter:
+    """Writes JSON lines to a local file and can resume after a checkpoint.
+
+    The checkpoint (``<output>.checkpoint.json``) is one small JSON document
     rewritten in place on an open descriptor after each page: the byte length, record and page
     counts of the output up to the last complete page, the paginator's ``next_state``, and the
     :func:`fetch_binding` it belongs to. The page's lines are written to the output before the
     checkpoint names them, so after a kill at any point the checkpoint never claims more than the
     output holds; the retry truncates the output to the checkpoint's length (dropping a partly
-    written page) and continues with the next page: no line lost, none written twice.
+    written page) and continues with the next page: no line lost, none written twice. (On an object
+    store, :class:`~airflow_provider_gtm.operators.output.PartedJsonLinesWriter` does the same with
+    part objects.)
     """
 
     def __init__(self, path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None) -> None:
         self.path = path
         self.binding = dict(binding or {})
-        self.local = getattr(path, "protocol", "file") in ("file", "local", "")
-        self.checkpoint_path = ObjectStoragePath(f"{path}.checkpoint.json") if self.local else None
+        self.checkpoint_path = ObjectStoragePath(f"{path}.checkpoint.json")
         self.state: dict[str, Any] | None = None
         self.ignored: str | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
+        if resume and self.checkpoint_path.exists():
             with contextlib.suppress(ValueError, OSError):
                 self.state = jsonio.loads(self.checkpoint_path.read_bytes())
             if not isinstance(self.state, dict):
                 self.state = None
             elif self.state.get("binding") != self.binding:
-                self.ignored = self._mismatch(self.state.get("binding"))
+                self.ignored = binding_mismatch(self.state.get("binding"), self.binding)
                 self.state = None
-        self._fh: IO[bytes]
-        self._checkpoint_fd: int | None = None
-        self._checkpoint_len = 0
-        if self.local:
-            local = self._local_path()
-            fh = open(local, "r+b" if os.path.exists(local) else "w+b")  # noqa: SIM115
-            # Drop whatever the failed try wrote after its last complete page (all of it when
-            # starting over).
-            fh.truncate(int(self.state.get("bytes", 0)) if self.state is not None else 0)
-            fh.seek(0, os.SEEK_END)
-            self._fh = fh
-            self._checkpoint_fd = os.open(f"{local}.checkpoint.json", os.O_RDWR | os.O_CREAT, 0o644)
-            self._checkpoint_len = os.fstat(self._checkpoint_fd).st_size
-        else:
-            self.state = None
-            self._fh = self.path.open("wb")
-
-    def _mismatch(self, found: Any) -> str:
-        if not isinstance(found, dict):
-            return "it was written by an older version (no binding)"
-        keys = ("dag_id", "run_id", "task_id", "map_index")
-        if any(found.get(k) != self.binding.get(k) for k in keys):
-            who = ", ".join(f"{k}={found.get(k)!r}" for k in keys)
-            return f"it belongs to another task instance ({who})"
-        return "it was written for other query arguments"
+        local = self._local_path()
+        fh = open(local, "r+b" if os.path.exists(local) else "w+b")  # noqa: SIM115
+        # Drop whatever the failed try wrote after its last complete page (all of it when
+        # starting over).
+        fh.truncate(int(self.state.get("bytes", 0)) if self.state is not None else 0)
+        fh.seek(0, os.SEEK_END)
+        self._fh: IO[bytes] = fh
+        self._checkpoint_fd: int | None = os.open(f"{local}.checkpoint.json", os.O_RDWR | os.O_CREAT, 0o644)
+        self._checkpoint_len = os.fstat(self._checkpoint_fd).st_size
 
     def _local_path(self) -> str:
         raw = str(self.path)
@@ -231,7 +226,7 @@ class _JsonLinesWriter:
         if self._checkpoint_fd is not None:
             os.close(self._checkpoint_fd)
             self._checkpoint_fd = None
-            if success and self.checkpoint_path is not None:
+            if success:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(f"{self._local_path()}.checkpoint.json")
 
@@ -384,7 +379,7 @@ class GtmFetchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
         uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
         path = ObjectStoragePath(uri)
         binding = fetch_binding(context, self, self.query_arguments())
-        writer = _JsonLinesWriter(path, resume=self.resume, binding=binding)
+        writer = _json_lines_writer(path, resume=self.resume, binding=binding)
         if writer.ignored:
             self.log.warning("Not resuming from the checkpoint next to %s: %s; starting over", uri, writer.ignored)
         state = writer.state or {}

@@ -10,7 +10,7 @@ Airflow 3.3) until the wait ends, holding no worker slot. On resume it runs ``ex
 
 - a batch write re-reads its write ledger: every chunk already confirmed is carried, not resent, and
   a chunk cut by the wait sends only the records it had not settled (:func:`settled_before_wait`);
-- a fetch resumes after its last complete page (its checkpoint; other stores start over);
+- a fetch resumes after its last complete page (its checkpoint; on an object store, its last part);
 - the CustomerOS lookup re-uses the enrichments it already submitted.
 
 A non-deferrable operator behaves as before: it waits in-process within the connection's
