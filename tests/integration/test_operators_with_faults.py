@@ -89,12 +89,17 @@ def test_batch_after_a_dropped_answer_holds_each_record_once(gtm_sandbox_connect
     assert sorted(customer_ids) == sorted(f"op{i}" for i in range(120))  # each exactly once
 
 
-def test_oktopost_write_timeout_is_looked_up_by_the_retry_not_resent(gtm_sandbox_connections, tmp_path, monkeypatch):
-    conn = gtm_sandbox_connections.connections()["oktopost_default"]
+def answer_of_second_write_lost(sandbox, monkeypatch, path: str) -> None:
+    """The second POST to ``path`` is applied, but its answer comes after the client's read timeout."""
+    conn = sandbox.connections()["oktopost_default"]
     conn["extra"] = {"read_timeout": 0.3}
     monkeypatch.setenv("AIRFLOW_CONN_OKTOPOST_DEFAULT", json.dumps(conn))
-    gtm_sandbox_connections.set_faults([{"api": "oktopost", "path": "/v2/campaign", "method": "POST",
-                                         "kind": "delay", "delay": 1.0, "calls": [2]}])
+    sandbox.set_faults([{"api": "oktopost", "path": path, "method": "POST", "kind": "delay", "delay": 1.0,
+                         "calls": [2]}])
+
+
+def test_oktopost_write_timeout_is_looked_up_by_the_retry_not_resent(gtm_sandbox_connections, tmp_path, monkeypatch):
+    answer_of_second_write_lost(gtm_sandbox_connections, monkeypatch, "/v2/campaign")
 
     def operator() -> OktopostCreateOperator:
         return OktopostCreateOperator(task_id="c", kind="campaigns", output_base_uri=f"file://{tmp_path}",
@@ -112,11 +117,7 @@ def test_oktopost_write_timeout_is_looked_up_by_the_retry_not_resent(gtm_sandbox
 
 
 def test_oktopost_message_timeout_is_reported_for_a_person_not_resent(gtm_sandbox_connections, tmp_path, monkeypatch):
-    conn = gtm_sandbox_connections.connections()["oktopost_default"]
-    conn["extra"] = {"read_timeout": 0.3}
-    monkeypatch.setenv("AIRFLOW_CONN_OKTOPOST_DEFAULT", json.dumps(conn))
-    gtm_sandbox_connections.set_faults([{"api": "oktopost", "path": "/v2/message", "method": "POST",
-                                         "kind": "delay", "delay": 1.0, "calls": [2]}])
+    answer_of_second_write_lost(gtm_sandbox_connections, monkeypatch, "/v2/message")
     records = [{"campaignId": "002s00000000001", "network": "LinkedIn", "message": m} for m in ("A", "B", "C")]
     operator = OktopostCreateOperator(task_id="c", kind="messages", output_base_uri=f"file://{tmp_path}",
                                       records=records, on_failures="warn")

@@ -43,51 +43,41 @@ def calls(sandbox, api: str) -> int:
     return sandbox.state()["calls"].get(api, 0)
 
 
-def test_customeros_organizations_stop_during_an_outage_and_the_retry_creates_each_once(sandbox, tmp_path):
-    records = [{"name": f"Outage {i}", "website": f"https://o{i}.outage.example"} for i in range(12)]
-    sandbox.set_faults([{"api": "customeros", "path": "/customerbase/v1/organizations", "method": "POST",
-                         "kind": "status", "status": 503}])
+#: api -> (path, extra fault fields, the operator for the records, the names the API stored)
+CASES = {
+    "customeros organizations": (
+        "/customerbase/v1/organizations", {},
+        lambda records, base: CustomerOSBatchOperator(task_id="w", operation="organizations.create",
+                                                      records=records, output_base_uri=base),
+        lambda apis: [o.get("name") for o in apis["customeros"]["organizations"].values()]),
+    # A 5xx to a create Oktopost does not deduplicate is not retried in the call: one call per record.
+    "oktopost campaigns": (
+        "/v2/campaign", {"handler": False},
+        lambda records, base: OktopostCreateOperator(task_id="w", kind="campaigns", records=records,
+                                                     output_base_uri=base),
+        lambda apis: [c.get("Name") for c in apis["oktopost"]["campaigns"].values()]),
+}
 
-    def operator() -> CustomerOSBatchOperator:
-        return CustomerOSBatchOperator(task_id="w", operation="organizations.create", records=records,
-                                       output_base_uri=f"file://{tmp_path}/out")
 
-    before = calls(sandbox, "customeros")
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_write_stops_during_an_outage_and_the_retry_creates_each_once(sandbox, tmp_path, name):
+    path, fault, make, stored = CASES[name]
+    api = name.split()[0]
+    records = [{"name": f"Outage {i}", "website": f"https://o{i}.outage.example"} if api == "customeros"
+               else {"name": f"Outage {i}"} for i in range(12)]
+    sandbox.set_faults([{"api": api, "path": path, "method": "POST", "kind": "status", "status": 503, **fault}])
+
+    before = calls(sandbox, api)
     with pytest.raises(AirflowException) as info:
-        operator().execute(context())
+        make(records, f"file://{tmp_path}/out").execute(context())
     assert not isinstance(info.value, AirflowFailException)  # Airflow retries it
-    during = calls(sandbox, "customeros") - before
-    print(f"\n12 organizations during an outage: {during} calls, then the task failed retryably")
+    during = calls(sandbox, api) - before
+    print(f"\n{name}: 12 records during an outage: {during} calls, then the task failed retryably")
     assert during <= MAX_CONSECUTIVE_SERVER_ERRORS * MAX_ATTEMPTS
-    assert not sandbox.state()["apis"]["customeros"]["organizations"] or all(
-        not str(o.get("name", "")).startswith("Outage")
-        for o in sandbox.state()["apis"]["customeros"]["organizations"].values())
+    assert not [n for n in stored(sandbox.state()["apis"]) if str(n).startswith("Outage")]
 
     sandbox.set_faults([])  # the outage ends; Airflow's retry runs the task again
-    summary = operator().execute(context())
+    summary = make(records, f"file://{tmp_path}/out").execute(context())
     assert (summary["submitted"], summary["succeeded"], summary["failed"]) == (12, 12, 0)
-    names = Counter(o.get("name") for o in sandbox.state()["apis"]["customeros"]["organizations"].values())
-    assert {r["name"]: names[r["name"]] for r in records} == {r["name"]: 1 for r in records}
-
-
-def test_oktopost_campaigns_stop_during_an_outage_and_the_retry_creates_each_once(sandbox, tmp_path):
-    records = [{"name": f"Outage {i}"} for i in range(12)]
-    sandbox.set_faults([{"api": "oktopost", "path": "/v2/campaign", "method": "POST", "kind": "status",
-                         "status": 503, "handler": False}])
-
-    def operator() -> OktopostCreateOperator:
-        return OktopostCreateOperator(task_id="w", kind="campaigns", records=records,
-                                      output_base_uri=f"file://{tmp_path}/out")
-
-    before = calls(sandbox, "oktopost")
-    with pytest.raises(AirflowException) as info:
-        operator().execute(context())
-    assert not isinstance(info.value, AirflowFailException)
-    # A 5xx to a create Oktopost does not deduplicate is not retried in the call: one call per record.
-    assert calls(sandbox, "oktopost") - before <= MAX_CONSECUTIVE_SERVER_ERRORS * MAX_ATTEMPTS
-
-    sandbox.set_faults([])
-    summary = operator().execute(context())
-    assert (summary["submitted"], summary["succeeded"], summary["failed"]) == (12, 12, 0)
-    names = Counter(c.get("Name") for c in sandbox.state()["apis"]["oktopost"]["campaigns"].values())
+    names = Counter(stored(sandbox.state()["apis"]))
     assert {r["name"]: names[r["name"]] for r in records} == {r["name"]: 1 for r in records}
