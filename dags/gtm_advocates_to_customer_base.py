@@ -70,6 +70,7 @@ def gtm_advocates_to_customer_base() -> None:
     fetch = OktopostFetchOperator(
         task_id="fetch_people",
         pool=OKTOPOST_POOL,  # shares the Oktopost key with the other sample DAGs
+        deferrable=True,  # a key block is waited out in the triggerer, not through the retries
         resource="{{ params.source }}",
         limit="{{ params.max_people }}",
     )

@@ -44,6 +44,7 @@ def gtm_fetch_oktopost_advocates() -> None:
     OktopostFetchOperator(
         task_id="fetch_advocates",
         pool=OKTOPOST_POOL,  # shares the Oktopost key with the other sample DAGs
+        deferrable=True,  # a key block is waited out in the triggerer, not through the retries
         resource="advocates",
         limit="{{ params.max_people }}",
         outlets=[ADVOCATES],

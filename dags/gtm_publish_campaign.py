@@ -66,8 +66,10 @@ def gtm_publish_campaign() -> None:
             record["url"] = params["campaign_url"]
         return [record]
 
+    # deferrable: an Oktopost key block (15 minutes after a 429) is waited out in the triggerer,
+    # holding no worker slot, instead of failing through the task's retries.
     create_campaign = OktopostCreateOperator(task_id="create_campaign", kind="campaigns", records=campaign_record(),
-                                             pool=OKTOPOST_POOL)
+                                             pool=OKTOPOST_POOL, deferrable=True)
 
     @task
     def message_record(campaign: dict[str, Any]) -> list[dict[str, Any]]:
@@ -75,7 +77,8 @@ def gtm_publish_campaign() -> None:
         return [{"campaignId": campaign["ids"][0], "network": params["network"], "message": params["message"]}]
 
     create_message = OktopostCreateOperator(
-        task_id="create_message", kind="messages", records=message_record(create_campaign.output), pool=OKTOPOST_POOL
+        task_id="create_message", kind="messages", records=message_record(create_campaign.output), pool=OKTOPOST_POOL,
+        deferrable=True,
     )
 
     @task(pool=OKTOPOST_POOL)
@@ -94,7 +97,9 @@ def gtm_publish_campaign() -> None:
             per_chunk=POSTS_PER_TASK,
         )
 
-    create_posts = OktopostCreateOperator.partial(task_id="create_posts", kind="posts", pool=OKTOPOST_POOL).expand(
+    create_posts = OktopostCreateOperator.partial(
+        task_id="create_posts", kind="posts", pool=OKTOPOST_POOL, deferrable=True
+    ).expand(
         records=plan_posts(create_message.output)
     )
 

@@ -67,3 +67,17 @@ def test_object_list_params_take_objects_not_strings(bag, dag_id, name):
     # What the old "one string per line" field sent: now refused by the form, not later by the API.
     with pytest.raises(ParamValidationError, match="is not of type 'object'"):
         param.resolve(['{"email": "x@example.com"}'])
+
+
+def test_every_oktopost_operator_shares_the_key_pool_and_waits_out_a_key_block_deferred(bag):
+    # Oktopost blocks a key for 15 minutes after a 429: longer than the sample DAGs' retries last.
+    from airflow_provider_gtm.examples.pools import OKTOPOST_POOL
+
+    oktopost = [(dag_id, t) for dag_id in sorted(EXPECTED) for t in bag.dags[dag_id].tasks
+                if type(t).__name__.startswith("Oktopost") or getattr(t, "operator_class", None)
+                and getattr(t.operator_class, "__name__", "").startswith("Oktopost")]
+    assert len(oktopost) >= 5
+    for dag_id, task in oktopost:
+        kwargs = getattr(task, "partial_kwargs", None) or {}
+        assert task.pool == OKTOPOST_POOL, (dag_id, task.task_id)
+        assert getattr(task, "deferrable", kwargs.get("deferrable")) is True, (dag_id, task.task_id)
