@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+from airflow.sdk import ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
 from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
@@ -196,7 +197,9 @@ def test_deferrable_defaults_to_airflow_setting(monkeypatch):
                                   default_args={"deferrable": True}).deferrable is True
 
 
-def test_a_fetch_defers_on_a_block_and_resumes_after_its_last_complete_page(requests_mock, timer, tmp_path):
+@pytest.mark.parametrize("store", ["file", "object store"])
+def test_a_fetch_defers_on_a_block_and_resumes_after_its_last_complete_page(requests_mock, timer, tmp_path,
+                                                                           monkeypatch, store):
     pages = [
         {"json": {"Result": True, "Items": [{"Id": f"c{i}"} for i in range(25)], "Total": 60}},
         {"status_code": 429, "json": {"Result": False, "Errors": {"API": {"Error": "Rate limit exceeded"}}}},
@@ -205,6 +208,13 @@ def test_a_fetch_defers_on_a_block_and_resumes_after_its_last_complete_page(requ
     ]
     requests_mock.get(f"{US}/campaign", pages)
     uri = f"file://{tmp_path}/campaigns.jsonl"
+    if store == "object store":  # part objects and a checkpoint object (operators/output.py)
+        from airflow.sdk.io import fs as sdk_fs
+        from fsspec.implementations.memory import MemoryFileSystem
+
+        memory = MemoryFileSystem()
+        monkeypatch.setitem(sdk_fs._register_filesystems(), "memory", lambda conn_id: memory)
+        uri = f"memory://deferral/{tmp_path.name}/campaigns.jsonl"
     op = with_timer(OktopostFetchOperator, timer)(
         task_id="f", resource="campaigns", count=25, output_uri=uri, deferrable=True)
     ctx = context()
@@ -216,7 +226,7 @@ def test_a_fetch_defers_on_a_block_and_resumes_after_its_last_complete_page(requ
     result = op.resume_after_wait(ctx, event=None, **deferred.value.kwargs)
     pages_asked = [parse_qs(r.url.split("?", 1)[1])["_page"][0] for r in requests_mock.request_history]
     assert pages_asked == ["0", "1", "1", "2"]  # page 0 is not fetched again
-    ids = [json.loads(line)["Id"] for line in open(uri.removeprefix("file://"))]
+    ids = [json.loads(line)["Id"] for line in ObjectStoragePath(uri).read_text().splitlines()]
     assert ids == [f"c{i}" for i in range(60)] and result["records"] == 60
 
 
