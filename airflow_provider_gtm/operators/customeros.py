@@ -280,10 +280,7 @@ class CustomerOSBatchOperator(GtmBatchOperator):
         carry one of them are sent again: a 409 then means the lost try created it (a success).
         Contacts: no lookup and no such refusal: ``None`` (a person decides).
         """
-        if self.operation != "organizations.create":
-            return None
-        keys = ("website", "customId", "linkedinUrl")
-        if not all(isinstance(r, dict) and any(r.get(k) for k in keys) for r in records):
+        if not self.can_resolve_unknown(records):
             return None
         return [], list(range(len(records)))
 

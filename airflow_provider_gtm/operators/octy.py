@@ -117,8 +117,7 @@ class OctyBatchOperator(GtmBatchOperator):
         same identifier, so the records are sent again and an "already exists" answer for them is
         the lost try's own work (a success). Other operations cannot tell: ``None``.
         """
-        key = self.unique_keys.get(self.operation)
-        if key is None or not all(isinstance(r, dict) and r.get(key) for r in records):
+        if not self.can_resolve_unknown(records):
             return None
         return [], list(range(len(records)))
 
