@@ -48,7 +48,7 @@ NOT_ACKNOWLEDGED = "outcome unknown, the API's answer neither confirms nor refus
 #: after the client's own retries): the API is down or the key is blocked, and every further record
 #: would spend the whole retry budget again. What was not sent is left for the task's retry (the
 #: write ledger resumes it).
-MAX_CONSECUTIVE_SERVER_ERRORS = 3
+MAX_CONSECUTIVE_OUTAGE_ERRORS = 3
 #: The failure message of a record not sent because the loop stopped at an outage.
 NOT_SENT_OUTAGE = (
     "not sent: {count} calls in a row met an outage (server errors, no connection or a rate-limit block); "
@@ -89,6 +89,8 @@ class Failure:
     existing_id: Any = None
     #: Not applied because of a server error or an outage stop: the task's retry sends it again.
     resend: bool = False
+    #: ``False`` for a record never sent (the loop stopped at an outage before reaching it).
+    sent: bool = True
     #: "Already exists" answered to the client's own retry of this write (an earlier attempt of
     #: the same call may have created it): this task's own work, a success.
     own_work: bool = False
@@ -319,7 +321,7 @@ def send_each(
     An answer that ``confirms`` rejects (by default an empty answer or ``{}``) makes the record an
     "outcome unknown" failure: the call may have been applied, but nothing says it was.
 
-    After :data:`MAX_CONSECUTIVE_SERVER_ERRORS` outage errors in a row (:func:`is_outage`,
+    After :data:`MAX_CONSECUTIVE_OUTAGE_ERRORS` outage errors in a row (:func:`is_outage`,
     each after the client's own retries) the loop stops: the records not sent yet are failures
     flagged ``resend`` (:data:`NOT_SENT_OUTAGE`), like those whose server error applied nothing,
     so the batch operator fails retryably and its retry sends them.
@@ -327,11 +329,12 @@ def send_each(
     result = BatchResult(submitted=len(records))
     consecutive = 0
     for position, record in enumerate(records):
-        if consecutive >= MAX_CONSECUTIVE_SERVER_ERRORS:
+        if consecutive >= MAX_CONSECUTIVE_OUTAGE_ERRORS:
             message = NOT_SENT_OUTAGE.format(count=consecutive)
-            log.warning("stopping after %d server errors in a row; %d records not sent", consecutive,
+            log.warning("stopping after %d outage errors in a row; %d records not sent", consecutive,
                         len(records) - position)
-            result.failures.extend(Failure(r, identifier(r), message, None, resend=True) for r in records[position:])
+            result.failures.extend(Failure(r, identifier(r), message, None, resend=True, sent=False)
+                                   for r in records[position:])
             break
         try:
             answer = send_one(record)

@@ -166,12 +166,17 @@ def listed(directory: ObjectStoragePath) -> list[ObjectStoragePath]:
         return []
 
 
+def is_local(path: ObjectStoragePath) -> bool:
+    """Whether ``path`` is on the local file system (rename and in-place writes work there)."""
+    return getattr(path, "protocol", "file") in ("file", "local", "")
+
+
 def write_whole(path: ObjectStoragePath, text: str) -> None:
     """Write one ledger object so that a reader sees all of it or nothing.
 
     Local files: write then rename. Object stores write an object whole on close.
     """
-    if getattr(path, "protocol", "file") in ("file", "local", ""):
+    if is_local(path):
         tmp = path.parent / f".{path.name}.tmp"
         tmp.write_text(text)
         tmp.rename(path)

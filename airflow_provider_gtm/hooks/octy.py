@@ -203,6 +203,7 @@ def record_problem(operation: str, record: Any) -> str | None:
         return f"field {missing[0]!r} is missing; every {operation} record needs it (a non-empty string)"
     return None
 
+
 class OctyHook(GtmBaseHook):
     """Octy (``https://api.octy.ai``): login = public key (``pk_…``), password = secret key (``sk_…``).
 

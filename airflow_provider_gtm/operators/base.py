@@ -158,7 +158,9 @@ def _json_lines_writer(
     path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None
 ) -> _JsonLinesWriter | PartedJsonLinesWriter:
     """The writer of a fetch's output: a local file, or part objects on an object store (both resume)."""
-    if getattr(path, "protocol", "file") in ("file", "local", ""):
+    from airflow_provider_gtm.core.ledger import is_local
+
+    if is_local(path):
         return _JsonLinesWriter(path, resume=resume, binding=binding)
     return PartedJsonLinesWriter(path, resume=resume, binding=binding)
 
@@ -731,7 +733,7 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
                     results_fh.write("".join(lines).encode())
                     progress.chunk(submitted, succeeded, failed)
                     if outcome.resend or outcome.inflight:
-                        # Server errors, a key block or lost answers (after the client's own retries): an outage.
+                        # Server errors, a key block or lost answers (after the client's own retries).
                         # Fail retryably now instead of spending the retry budget chunk after chunk;
                         # the next try looks up what may have been applied, resends what was not, and
                         # resumes the rest from the ledger.
@@ -879,11 +881,10 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
         says; so is one the client's own retry met (``Failure.own_work``). A record whose outcome
         is unknown goes in flight: a lookup settles it, else a person (never resent blindly).
         """
-        from airflow_provider_gtm.core.batching import NOT_SENT_OUTAGE, OUTCOME_UNKNOWN
+        from airflow_provider_gtm.core.batching import OUTCOME_UNKNOWN
         from airflow_provider_gtm.core.ledger import ChunkOutcome
 
         own = own or set()
-        not_sent = NOT_SENT_OUTAGE.split("{", 1)[0]
 
         outcome = ChunkOutcome(accepted=list(result.accepted))
         # Some answers confirm by count without returning objects: keep the count right.
@@ -902,7 +903,7 @@ class GtmBatchOperator(LongWaitDeferral, GtmLineageMixin, BaseOperator):
                         outcome.inflight.append(position)
                     else:
                         outcome.resend.append(position)
-                        if not failure.error_message.startswith(not_sent):
+                        if failure.sent:
                             outcome.touched.append(position)
                     continue
             position = _position(chunk, failure.record, used) if failure.already_exists else None

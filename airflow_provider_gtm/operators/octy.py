@@ -133,4 +133,3 @@ class OctyBatchOperator(GtmBatchOperator):
                 if accepted.get(key):
                     return accepted[key]
         return None
-

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_gtm.core.batching import MAX_CONSECUTIVE_SERVER_ERRORS
+from airflow_provider_gtm.core.batching import MAX_CONSECUTIVE_OUTAGE_ERRORS
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
 from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
 
@@ -73,7 +73,7 @@ def test_a_write_stops_during_an_outage_and_the_retry_creates_each_once(sandbox,
     assert not isinstance(info.value, AirflowFailException)  # Airflow retries it
     during = calls(sandbox, api) - before
     print(f"\n{name}: 12 records during an outage: {during} calls, then the task failed retryably")
-    assert during <= MAX_CONSECUTIVE_SERVER_ERRORS * MAX_ATTEMPTS
+    assert during <= MAX_CONSECUTIVE_OUTAGE_ERRORS * MAX_ATTEMPTS
     assert not [n for n in stored(sandbox.state()["apis"]) if str(n).startswith("Outage")]
 
     sandbox.set_faults([])  # the outage ends; Airflow's retry runs the task again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_gtm.core.batching import MAX_CONSECUTIVE_SERVER_ERRORS, send_each
+from airflow_provider_gtm.core.batching import MAX_CONSECUTIVE_OUTAGE_ERRORS, send_each
 from airflow_provider_gtm.core.errors import (
     GtmClientError,
     GtmOutcomeUnknownError,
@@ -30,11 +30,12 @@ def sender(failing: dict[int, Exception]):
 def test_stops_after_consecutive_server_errors_and_flags_the_rest_for_resend(error):
     send_one, sent = sender({i: error for i in range(2, 12)})
     result = send_each(list(range(12)), send_one, lambda r: r)
-    assert MAX_CONSECUTIVE_SERVER_ERRORS == 3
+    assert MAX_CONSECUTIVE_OUTAGE_ERRORS == 3
     assert sent == [0, 1, 2, 3, 4]  # two successes, then three errors: stop
     assert (result.submitted, result.succeeded, result.failed) == (12, 2, 10)
     assert all(f.resend for f in result.failures)
     assert [f.record for f in result.failures if "not sent" in f.error_message] == list(range(5, 12))
+    assert [f.record for f in result.failures if not f.sent] == list(range(5, 12))  # never "touched"
 
 
 def test_a_success_resets_the_count_and_refusals_do_not_count():
