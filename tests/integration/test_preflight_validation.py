@@ -111,6 +111,9 @@ def test_the_same_records_without_the_bad_one_are_sent(gtm_sandbox_connections, 
 
 def test_a_record_only_the_api_can_refuse_is_sent_and_reported_with_its_reason(gtm_sandbox_connections, tmp_path):
     # An identifier with a character Octy forbids: Octy's own answer is the reason, the rest are created.
+    # The wording is Octy's pydantic validator (octy-services-wasm@f514fe2,
+    # profiles/api/routers/request_models/profiles.py: "Illegal character(s) found in provided customer
+    # identifier"), which the sandbox follows.
     records = [{"customer_id": f"api{i}", "profile_data": {"n": i}, "platform_info": {"s": "t"}, "has_charged": False}
                for i in range(3)] + [{"customer_id": "bad.one", "profile_data": {"n": 9}, "platform_info": {"s": "t"},
                                       "has_charged": False}]
