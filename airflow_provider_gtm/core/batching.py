@@ -23,6 +23,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from itertools import islice
 from typing import Any
 
@@ -41,7 +42,6 @@ from airflow_provider_gtm.core.errors import (
 log = logging.getLogger(__name__)
 redact.protect(log)  # no secret reaches a log line, even outside a task (core/redact.py)
 
-OUTCOME_UNKNOWN = "outcome unknown"
 #: The failure message of a record the answer neither confirmed nor refused (it may have been applied).
 NOT_ACKNOWLEDGED = "outcome unknown, the API's answer neither confirms nor refuses this record"
 #: A one-call-per-record loop stops after this many outage errors in a row (:func:`is_outage`, each
@@ -76,9 +76,35 @@ def applied_nothing(error: GtmApiError) -> bool:
     return is_outage(error) and not isinstance(error, GtmOutcomeUnknownError)
 
 
+class Outcome(str, Enum):  # noqa: UP042 - StrEnum is Python 3.11+, the provider runs on 3.10
+    """What became of a record that did not succeed: set where the failure is made, never read from words.
+
+    The message (``Failure.error_message``) is for people; this field is what the batch loop and the
+    write ledger act on.
+    """
+
+    #: The API refused the record (a 4xx, a ``failed_to_*`` entry, a pre-send check): final.
+    REFUSED = "refused"
+    #: The record may or may not have been applied (a lost answer, an answer that confirms nothing):
+    #: a lookup settles it where the API can tell, else a person; never resent blindly.
+    UNKNOWN = "unknown"
+    #: Sent, and known not applied (a server error or outage on a call that applied nothing): the
+    #: task's retry sends it again.
+    NOT_APPLIED = "not_applied"
+    #: Never sent (the loop stopped at an outage before reaching it): the task's retry sends it.
+    NOT_SENT = "not_sent"
+
+
+def error_outcome(error: GtmApiError) -> Outcome:
+    """The outcome of a record whose call ended in ``error`` (after the client's own retries)."""
+    if isinstance(error, GtmOutcomeUnknownError):
+        return Outcome.UNKNOWN
+    return Outcome.NOT_APPLIED if applied_nothing(error) else Outcome.REFUSED
+
+
 @dataclass
 class Failure:
-    """One record the API refused (or whose outcome is unknown), with the API's own words."""
+    """One record that did not succeed, with the API's own words and what became of it (``outcome``)."""
 
     record: Any
     identifier: Any
@@ -87,10 +113,7 @@ class Failure:
     already_exists: bool = False
     #: The id of the record that already exists, when the API tells it (CustomerOS 409).
     existing_id: Any = None
-    #: Not applied because of a server error or an outage stop: the task's retry sends it again.
-    resend: bool = False
-    #: ``False`` for a record never sent (the loop stopped at an outage before reaching it).
-    sent: bool = True
+    outcome: Outcome = Outcome.REFUSED
     #: "Already exists" answered to the client's own retry of this write (an earlier attempt of
     #: the same call may have created it): this task's own work, a success.
     own_work: bool = False
@@ -99,13 +122,25 @@ class Failure:
         # The API's words may echo the request's credentials: they never reach a failures file.
         self.error_message = redact.scrub(self.error_message)
 
+    @property
+    def resend(self) -> bool:
+        """Known not applied (or never sent): the task's retry sends it again."""
+        return self.outcome in (Outcome.NOT_APPLIED, Outcome.NOT_SENT)
+
+    @property
+    def sent(self) -> bool:
+        """Whether the record reached the API at all."""
+        return self.outcome is not Outcome.NOT_SENT
+
     def to_json(self) -> dict[str, Any]:
-        """The failure-file line: ``{"record", "identifier", "error_message", "status"}`` (+ ``existing_id``)."""
+        """The failure-file line: ``{"record", "identifier", "error_message", "status", "outcome"}``
+        (+ ``already_exists``, ``existing_id``)."""
         line = {
             "record": self.record,
             "identifier": self.identifier,
             "error_message": self.error_message,
             "status": self.status,
+            "outcome": self.outcome.value,
         }
         if self.already_exists:
             line["already_exists"] = True
@@ -163,8 +198,8 @@ class BatchResult:
         message = error.api_message if isinstance(error, GtmApiError) else error
         if isinstance(error, GtmApiError) and status is None:
             status = error.status
-        resend = isinstance(error, GtmApiError) and applied_nothing(error)
-        failures = [Failure(r, identifier(r), message, status, resend=resend) for r in records]
+        outcome = error_outcome(error) if isinstance(error, GtmApiError) else Outcome.REFUSED
+        failures = [Failure(r, identifier(r), message, status, outcome=outcome) for r in records]
         return cls(submitted=len(records), succeeded=0, failures=failures).check()
 
 
@@ -249,7 +284,8 @@ def reconcile(
             note = f" (the API also refused {len(unmatched)} entries tied to no record: {said})"
         for index in unconfirmed:
             record = chunk[index]
-            failures.append(Failure(record, record_key(record), NOT_ACKNOWLEDGED + note, status))
+            failures.append(Failure(record, record_key(record), NOT_ACKNOWLEDGED + note, status,
+                                    outcome=Outcome.UNKNOWN))
             resolved.add(index)
     elif unmatched:
         log.warning("the API confirmed every record sent and also refused %d entries tied to no record: %s",
@@ -280,7 +316,8 @@ def confirm_count(result: BatchResult, confirmed: Any, identifier: Callable[[Any
     said = "no count of successes" if confirmed is None else f"{confirmed!r} successes"
     message = f"{NOT_ACKNOWLEDGED} (its summary says {said} for {result.succeeded} records not refused)"
     unconfirmed = result.accepted
-    result.failures.extend(Failure(record, identifier(record), message, status) for record in unconfirmed)
+    result.failures.extend(Failure(record, identifier(record), message, status, outcome=Outcome.UNKNOWN)
+                           for record in unconfirmed)
     result.accepted = []
     result.succeeded = 0
     return result.check()
@@ -323,7 +360,7 @@ def send_each(
 
     After :data:`MAX_CONSECUTIVE_OUTAGE_ERRORS` outage errors in a row (:func:`is_outage`,
     each after the client's own retries) the loop stops: the records not sent yet are failures
-    flagged ``resend`` (:data:`NOT_SENT_OUTAGE`), like those whose server error applied nothing,
+    with outcome ``NOT_SENT`` (:data:`NOT_SENT_OUTAGE`), like those whose server error applied nothing,
     so the batch operator fails retryably and its retry sends them.
     """
     result = BatchResult(submitted=len(records))
@@ -333,7 +370,7 @@ def send_each(
             message = NOT_SENT_OUTAGE.format(count=consecutive)
             log.warning("stopping after %d outage errors in a row; %d records not sent", consecutive,
                         len(records) - position)
-            result.failures.extend(Failure(r, identifier(r), message, None, resend=True, sent=False)
+            result.failures.extend(Failure(r, identifier(r), message, None, outcome=Outcome.NOT_SENT)
                                    for r in records[position:])
             break
         try:
@@ -343,7 +380,8 @@ def send_each(
                 result.accepted.append(answer)
                 result.succeeded += 1
             else:
-                result.failures.append(Failure(record, identifier(record), NOT_ACKNOWLEDGED, None))
+                result.failures.append(Failure(record, identifier(record), NOT_ACKNOWLEDGED, None,
+                                               outcome=Outcome.UNKNOWN))
         except GtmLongWaitError as wait:
             # Not sent: the task defers. What the records before it settled goes with the error.
             result.submitted = position
@@ -360,7 +398,7 @@ def send_each(
                     error.status,
                     already_exists=existing is not None,
                     existing_id=existing if existing is not True else None,
-                    resend=applied_nothing(error),
+                    outcome=error_outcome(error),
                 )
             )
     return result.check()

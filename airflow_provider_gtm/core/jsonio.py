@@ -81,6 +81,19 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
+def loads_record(line: bytes) -> Any:
+    """One JSON Lines record, ``NaN`` and ``Infinity`` included (``ValueError`` if it is not JSON).
+
+    Unlike :func:`loads`, a record holding a non-finite number is read, so that the pre-send check
+    (``core/batching.py`` ``unsendable``) refuses that one record naming its field, instead of the
+    whole input failing as "not JSON".
+    """
+    try:
+        return _decode_bytes(line)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return json.loads(line)
+
+
 def decode(content: bytes, encoding: str | None = None) -> Any:
     """A response body as JSON: ``None`` when empty, :data:`NOT_JSON` when it is not JSON."""
     if not content:

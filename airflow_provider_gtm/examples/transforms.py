@@ -16,7 +16,8 @@ from typing import Any
 from airflow.sdk import ObjectStoragePath
 
 from airflow_provider_gtm.core.batching import chunked
-from airflow_provider_gtm.operators.base import default_uri, read_json_lines
+from airflow_provider_gtm.operators.inputs import read_json_lines
+from airflow_provider_gtm.operators.output import default_uri
 from airflow_provider_gtm.report import build_report
 
 FREE_EMAIL_DOMAINS = frozenset(

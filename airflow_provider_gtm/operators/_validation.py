@@ -28,3 +28,23 @@ def check_range(operator: str, argument: str, value: Any, low: int, high: int) -
         return
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{operator}: {argument} must be an integer from {low} to {high}, got {value!r}")
+
+
+#: What a batch task does when records fail: fail the task, only warn, or fail above a ratio.
+FAILURE_POLICIES = ("fail", "warn", "ratio")
+
+
+def check_failure_policy(on_failures: Any, max_failure_ratio: Any, error: type[Exception]) -> None:
+    """Validate the partial-failure policy (templated values are checked once rendered)."""
+    if isinstance(on_failures, str) and "{{" in on_failures:
+        return
+    if on_failures not in FAILURE_POLICIES:
+        raise error(f"on_failures must be one of {FAILURE_POLICIES}, got {on_failures!r}")
+    if isinstance(max_failure_ratio, str) and "{{" in max_failure_ratio:
+        return
+    try:
+        ratio = float(max_failure_ratio)
+    except (TypeError, ValueError):
+        ratio = -1.0
+    if not 0.0 <= ratio <= 1.0:
+        raise error(f"max_failure_ratio must be a number between 0 and 1, got {max_failure_ratio!r}")

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_gtm.core.errors import GtmConfigError
+from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators._validation import check_choice, is_template
-from airflow_provider_gtm.operators.base import (
-    GtmBatchOperator,
-    GtmFetchOperator,
-    LazyHookClass,
-    _dumps,
-    _load_records,
-    airflow_errors,
-    default_uri,
-)
-from airflow_provider_gtm.operators.deferral import defers_long_waits
+from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
+from airflow_provider_gtm.operators.deferral import default_deferrable, defers_long_waits
+from airflow_provider_gtm.operators.errors import airflow_errors
+from airflow_provider_gtm.operators.inputs import load_records
+from airflow_provider_gtm.operators.output import default_uri
 
 if TYPE_CHECKING:
     from airflow_provider_gtm.core.batching import BatchResult
@@ -30,13 +26,6 @@ if TYPE_CHECKING:
 
 CUSTOMEROS_LOOKUPS = ("organizations", "person_enrichment", "organization_enrichment", "email_verification")
 CUSTOMEROS_OPERATIONS = ("organizations.create", "contacts.bulk_create")
-
-
-def default_deferrable() -> bool:
-    """``[operators] default_deferrable`` (Airflow's own switch), read when the operator is built."""
-    from airflow.sdk.configuration import conf
-
-    return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
 def resume_from_trigger(what: str, event: dict[str, Any]) -> Any:
@@ -58,7 +47,7 @@ def _is_pending(answer: Any) -> bool:
     return isinstance(answer, dict) and answer.get("isComplete", True) is False and bool(answer.get("resultUrl"))
 
 
-class CustomerOSLookupOperator(GtmFetchOperator):
+class CustomerOSLookupOperator(GtmFetchOperator["CustomerOSHook"]):
     """Look up or enrich a list of inputs in CustomerOS and write one JSON line per input.
 
     :param lookup: ``organizations`` (inputs: organization ids), ``person_enrichment`` (inputs:
@@ -137,7 +126,7 @@ class CustomerOSLookupOperator(GtmFetchOperator):
         if len(ledger):
             self.log.info("%d of %d person enrichments were submitted by an earlier try (%s): polling them, "
                           "not submitting them again", len(ledger), len(inputs), ledger.directory)
-        hook = cast("CustomerOSHook", self.make_hook())
+        hook = self.hook
         submitted = 0
         try:
             with airflow_errors(f"Submitting {len(inputs)} CustomerOS person enrichments"):
@@ -155,7 +144,7 @@ class CustomerOSLookupOperator(GtmFetchOperator):
                     ledger.record(index, item, answer)
                     submitted += 1
         finally:
-            hook.close()
+            self.release_hook()
         answers = [ledger.answer(index) for index in range(len(inputs))]
         pending = list(dict.fromkeys(str(a["resultUrl"]) for a in answers if a is not None and _is_pending(a)))
         self.log.info("Submitted %d person enrichments (%d recorded earlier); %d pending",
@@ -180,7 +169,7 @@ class CustomerOSLookupOperator(GtmFetchOperator):
         return self._write_output(uri, self._submissions(context, uri, inputs), inputs, event.get("results") or {})
 
     def _limited_inputs(self) -> list[Any]:
-        inputs = _load_records(self.inputs)
+        inputs = load_records(self.inputs)
         limit = int(self.limit) if self.limit not in (None, "", "None") else None
         return inputs if limit is None else inputs[:limit]
 
@@ -189,7 +178,7 @@ class CustomerOSLookupOperator(GtmFetchOperator):
         from airflow_provider_gtm.core.ledger import LEDGER_DIR, ledger_key
         from airflow_provider_gtm.core.submissions import SubmissionLedger
 
-        digest = hashlib.sha256("".join(_dumps(item) + "\n" for item in inputs).encode()).hexdigest()
+        digest = hashlib.sha256("".join(encode_record(item) + "\n" for item in inputs).encode()).hexdigest()
         key = ledger_key(context, digest, {"class": type(self).__name__, "lookup": self.lookup,
                                            "conn_id": self.conn_id})
         return SubmissionLedger(ObjectStoragePath(uri).parent / LEDGER_DIR / key)
@@ -204,15 +193,15 @@ class CustomerOSLookupOperator(GtmFetchOperator):
                 if answer is None:  # pragma: no cover - every input is recorded before deferring
                     raise AirflowException(f"CustomerOS person enrichment {index} has no recorded submission")
                 result = results[str(answer["resultUrl"])] if _is_pending(answer) else answer
-                out.write((_dumps({"input": item, "result": result}) + "\n").encode())
+                out.write((encode_record({"input": item, "result": result}) + "\n").encode())
                 count += 1
         self.log.info("Fetched CustomerOS person_enrichment: %d records", count)
         return {"uri": str(path), "records": count, "pages": count, "total": count}
 
-    def iter_pages(self, hook: CustomerOSHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
+    def pages(self, hook: CustomerOSHook, start: Any, limit: int | None) -> Iterator[Page]:
         from airflow_provider_gtm.core.pagination import Page
 
-        inputs = _load_records(self.inputs)
+        inputs = load_records(self.inputs)
         first = int(start or 0)
         end = len(inputs) if limit is None else min(len(inputs), first + limit)
         # One "page" per input: a retried task resumes after the last input it wrote.
@@ -222,7 +211,7 @@ class CustomerOSLookupOperator(GtmFetchOperator):
                        next_state=index + 1 if index + 1 < end else None)
 
 
-class CustomerOSBatchOperator(GtmBatchOperator):
+class CustomerOSBatchOperator(GtmBatchOperator["CustomerOSHook"]):
     """Create CustomerOS organizations (one call each; 409 = already exists, with its id) or contacts in bulk.
 
     :param operation: ``organizations.create`` (records: ``{"name", "website", "customId",
@@ -255,7 +244,7 @@ class CustomerOSBatchOperator(GtmBatchOperator):
 
         return ORGANIZATIONS if self.operation == "organizations.create" else CONTACTS
 
-    def send(self, hook: CustomerOSHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
+    def send(self, hook: CustomerOSHook, records: Iterable[Any]) -> Iterator[BatchResult]:
         if self.operation == "organizations.create":
             return hook.iter_create_organizations(records, batch_size=self.batch_size or 50)
         return hook.iter_bulk_create_contacts(records, batch_size=self.batch_size or 100)
@@ -272,7 +261,7 @@ class CustomerOSBatchOperator(GtmBatchOperator):
         return self.operation == "organizations.create" and all(
             isinstance(r, dict) and any(r.get(k) for k in keys) for r in records)
 
-    def resolve_unknown(  # type: ignore[override]
+    def resolve_unknown(
         self, hook: CustomerOSHook, records: list[Any], started_at: str | None
     ) -> tuple[list[Any], list[int]] | None:
         """Organizations: CustomerOS v1 has no lookup, but it refuses a second organization with the

@@ -329,7 +329,7 @@ class GtmLineageMixin:
         return self._lineage(result)
 
     def _failed_batch_result(self, task_instance: Any) -> dict[str, Any] | None:
-        from airflow_provider_gtm.operators.base import default_uri
+        from airflow_provider_gtm.operators.output import default_uri
 
         uri = getattr(self, "failures_uri", None)
         if not uri and task_instance is not None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 OCTOPUS_FEEDS = ("topic_posts", "post_comments", "comment_replies", "user_posts", "all_posts")
 
 
-class OctopusFetchOperator(GtmFetchOperator):
+class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
     """Fetch an Octopus Community feed to JSON Lines, following ``pageCursor`` to the end.
 
     :param feed: ``topic_posts`` (needs ``parent_id`` = topic id), ``post_comments`` (post id),
@@ -101,7 +101,7 @@ class OctopusFetchOperator(GtmFetchOperator):
         path = DEFAULT_PATHS.get(self.feed, self.feed)
         return f"{path}/{self.parent_id}" if self.parent_id else path
 
-    def iter_pages(self, hook: OctopusConnectHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
+    def pages(self, hook: OctopusConnectHook, start: Any, limit: int | None) -> Iterator[Page]:
         from airflow_provider_gtm.hooks.octopus import to_epoch_ms
 
         origin, direction = self.origin_time or None, self.direction or None

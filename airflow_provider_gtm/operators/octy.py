@@ -24,7 +24,7 @@ OCTY_OPERATIONS = (
 _ID_KEYS = ("profile_id", "event_id", "event_type_id", "item_id", "template_id", "segment_id")
 
 
-class OctyFetchOperator(GtmFetchOperator):
+class OctyFetchOperator(GtmFetchOperator["OctyHook"]):
     """Fetch every record of an Octy list (profiles, items, event types, segments, templates) to JSON Lines.
 
     :param resource: which list: ``profiles``, ``items``, ``event_types``, ``segments`` or ``templates``.
@@ -61,11 +61,11 @@ class OctyFetchOperator(GtmFetchOperator):
         spec = RESOURCES.get(self.resource)
         return spec.path if spec else self.resource
 
-    def iter_pages(self, hook: OctyHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
+    def pages(self, hook: OctyHook, start: Any, limit: int | None) -> Iterator[Page]:
         return hook.iter_pages(self.resource, filters=self.filters or None, start=int(start or 0), limit=limit)
 
 
-class OctyBatchOperator(GtmBatchOperator):
+class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
     """Create, update or delete Octy records in batches of up to 500, reporting every ``failed_to_*`` entry.
 
     :param operation: ``<resource>.<action>``: ``profiles.create|update|delete``,
@@ -100,7 +100,7 @@ class OctyBatchOperator(GtmBatchOperator):
         spec = OPERATIONS.get(self.operation)
         return spec.path if spec else self.operation
 
-    def send(self, hook: OctyHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
+    def send(self, hook: OctyHook, records: Iterable[Any]) -> Iterator[BatchResult]:
         return hook.iter_batches(self.operation, records, batch_size=self.batch_size)
 
     #: Creates whose identifier Octy refuses to take twice ("already exists"), per operation.
@@ -110,7 +110,7 @@ class OctyBatchOperator(GtmBatchOperator):
         key = self.unique_keys.get(self.operation)
         return key is not None and all(isinstance(r, dict) and r.get(key) for r in records)
 
-    def resolve_unknown(  # type: ignore[override]
+    def resolve_unknown(
         self, hook: OctyHook, records: list[Any], started_at: str | None
     ) -> tuple[list[Any], list[int]] | None:
         """Profiles (``customer_id``) and items (``item_id``): Octy refuses a second record with the

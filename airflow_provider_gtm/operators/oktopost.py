@@ -19,7 +19,7 @@ OKTOPOST_RESOURCES = ("campaigns", "messages", "posts", "credentials", "boards",
 OKTOPOST_CREATE_KINDS = ("campaigns", "messages", "posts", "board_messages", "advocate_invites")
 
 
-class OktopostFetchOperator(GtmFetchOperator):
+class OktopostFetchOperator(GtmFetchOperator["OktopostHook"]):
     """Fetch an Oktopost list (``_page``/``_count`` paging) to JSON Lines; the XCom carries ``total``.
 
     :param resource: ``campaigns``, ``messages`` (needs ``campaignId`` or ``ids`` in ``filters``),
@@ -83,7 +83,7 @@ class OktopostFetchOperator(GtmFetchOperator):
 
         return API_PREFIX + RESOURCE_PATHS.get(self.resource, "/" + self.resource)
 
-    def iter_pages(self, hook: OktopostHook, start: Any, limit: int | None) -> Iterator[Page]:  # type: ignore[override]
+    def pages(self, hook: OktopostHook, start: Any, limit: int | None) -> Iterator[Page]:
         params = dict(self.filters or {})
         if self.after not in (None, ""):
             params["after"] = self.after
@@ -99,7 +99,7 @@ class OktopostFetchOperator(GtmFetchOperator):
         )
 
 
-class OktopostCreateOperator(GtmBatchOperator):
+class OktopostCreateOperator(GtmBatchOperator["OktopostHook"]):
     """Create Oktopost campaigns, messages, posts, board messages or advocate invites, one call each.
 
     Oktopost has no batch endpoint: every record is one call, paced under its limits (60 per minute,
@@ -140,7 +140,7 @@ class OktopostCreateOperator(GtmBatchOperator):
         spec = CREATE_SPECS.get(self.kind)
         return API_PREFIX + (spec.path if spec else "/" + self.kind)
 
-    def send(self, hook: OktopostHook, records: Iterable[Any]) -> Iterator[BatchResult]:  # type: ignore[override]
+    def send(self, hook: OktopostHook, records: Iterable[Any]) -> Iterator[BatchResult]:
         return hook.iter_create(self.kind, records, batch_size=self.batch_size or 50)  # type: ignore[arg-type]
 
     def assigned_id(self, accepted: Any) -> Any:
@@ -164,7 +164,7 @@ class OktopostCreateOperator(GtmBatchOperator):
     def can_resolve_unknown(self, records: list[Any]) -> bool:
         return self.kind in ("campaigns", "posts", "advocate_invites")
 
-    def resolve_unknown(  # type: ignore[override]
+    def resolve_unknown(
         self, hook: OktopostHook, records: list[Any], started_at: str | None
     ) -> tuple[list[Any], list[int]] | None:
         """Campaigns: list the campaigns created since the lost chunk started and match them by name.

@@ -1,6 +1,8 @@
-"""Where a fetch's JSON Lines go on an object store (S3, GCS, ...), resumable after a failed try.
+"""Where operators write: default output URIs, and a fetch's JSON Lines, resumable after a failed try.
 
-A local output file resumes from a checkpoint rewritten in place (``operators/base.py``). An object
+Outputs go to ``<[gtm] output_base_uri>/<dag_id>/<run_id>/<task_id>[/map_<i>]/<name>`` unless a URI
+is given (:func:`default_uri`). A fetch writes through :func:`open_fetch_writer`: a local output file
+resumes from a checkpoint rewritten in place (:class:`LocalJsonLinesWriter`). An object
 store cannot append to an object or rewrite part of it, so a fetch there gathers its pages in a
 local spool file and uploads them as numbered *part objects* beside the output
 (``<output>.parts/000000.jsonl``, ...), each followed by a checkpoint object
@@ -17,12 +19,16 @@ A part is uploaded every :attr:`PartedJsonLinesWriter.part_bytes` of output or
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
+import os
+import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from airflow.sdk import ObjectStoragePath
 
@@ -31,6 +37,68 @@ from airflow_provider_gtm.core import jsonio
 log = logging.getLogger(__name__)
 
 _COPY_CHUNK = 1024 * 1024
+
+
+def default_output_base() -> str:
+    """Where outputs go when no URI is given: ``[gtm] output_base_uri``, else ``$AIRFLOW_HOME/gtm-data``.
+
+    On a distributed executor, set it to shared storage (``s3://bucket/gtm``) so that every worker
+    sees every file.
+    """
+    from airflow_provider_gtm import config
+
+    configured = config.get("output_base_uri")  # airflow.cfg [gtm], or $AIRFLOW__GTM__OUTPUT_BASE_URI
+    if configured:
+        return configured.rstrip("/")
+    home = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
+    return f"file://{os.path.abspath(home)}/gtm-data"
+
+
+def _safe(part: object) -> str:
+    return re.sub(r"[^A-Za-z0-9._=-]+", "_", str(part)).strip("_") or "_"
+
+
+def default_uri(context: Mapping[str, Any], base: str | None, name: str) -> str:
+    """``<base>/<dag_id>/<run_id>/<task_id>[/map_<i>]/<name>``: unique per run, task and map index."""
+    ti = context["ti"]
+    parts = [base or default_output_base(), _safe(ti.dag_id), _safe(ti.run_id), _safe(ti.task_id)]
+    map_index = getattr(ti, "map_index", -1)
+    if map_index is not None and map_index >= 0:
+        parts.append(f"map_{map_index}")
+    parts.append(name)
+    return "/".join(parts)
+
+
+def fetch_binding(context: Mapping[str, Any], operator: object, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """What a fetch checkpoint is bound to: the task instance and a fingerprint of the query's arguments.
+
+    Only a retry of the same task instance (DAG, run, task, map index) with the same rendered
+    arguments may resume from a checkpoint; another run, or the same run with other arguments,
+    writing to the same ``output_uri`` starts over.
+    """
+    ti = context.get("ti") if isinstance(context, Mapping) else None
+    canonical = json.dumps(
+        {"operator": type(operator).__name__, **arguments}, sort_keys=True, default=str, separators=(",", ":")
+    )
+    return {
+        "dag_id": getattr(ti, "dag_id", None),
+        "run_id": getattr(ti, "run_id", None),
+        "task_id": getattr(ti, "task_id", None),
+        "map_index": getattr(ti, "map_index", None),
+        "arguments": hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest(),
+    }
+
+
+def open_fetch_writer(
+    path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None
+) -> LocalJsonLinesWriter | PartedJsonLinesWriter:
+    """The writer of a fetch's output: a local file, or part objects on an object store (both resume)."""
+    from airflow_provider_gtm.core.ledger import is_local
+
+    if is_local(path):
+        return LocalJsonLinesWriter(path, resume=resume, binding=binding)
+    return PartedJsonLinesWriter(path, resume=resume, binding=binding)
+
 
 
 def binding_mismatch(found: Any, binding: Mapping[str, Any]) -> str:
@@ -157,6 +225,73 @@ class PartedJsonLinesWriter:
                 self._part(index).unlink()
         with contextlib.suppress(FileNotFoundError):
             self.checkpoint_path.unlink()
+
+
+class LocalJsonLinesWriter:
+    """Writes JSON lines to a local file and can resume after a checkpoint.
+
+    The checkpoint (``<output>.checkpoint.json``) is one small JSON document
+    rewritten in place on an open descriptor after each page: the byte length, record and page
+    counts of the output up to the last complete page, the paginator's ``next_state``, and the
+    :func:`fetch_binding` it belongs to. The page's lines are written to the output before the
+    checkpoint names them, so after a kill at any point the checkpoint never claims more than the
+    output holds; the retry truncates the output to the checkpoint's length (dropping a partly
+    written page) and continues with the next page: no line lost, none written twice. (On an object
+    store, :class:`PartedJsonLinesWriter` does the same with part objects.)
+    """
+
+    def __init__(self, path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None) -> None:
+        self.path = path
+        self.binding = dict(binding or {})
+        self.checkpoint_path = ObjectStoragePath(f"{path}.checkpoint.json")
+        self.state: dict[str, Any] | None = None
+        self.ignored: str | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if resume and self.checkpoint_path.exists():
+            with contextlib.suppress(ValueError, OSError):
+                self.state = jsonio.loads(self.checkpoint_path.read_bytes())
+            if not isinstance(self.state, dict):
+                self.state = None
+            elif self.state.get("binding") != self.binding:
+                self.ignored = binding_mismatch(self.state.get("binding"), self.binding)
+                self.state = None
+        local = self._local_path()
+        fh = open(local, "r+b" if os.path.exists(local) else "w+b")  # noqa: SIM115
+        # Drop whatever the failed try wrote after its last complete page (all of it when
+        # starting over).
+        fh.truncate(int(self.state.get("bytes", 0)) if self.state is not None else 0)
+        fh.seek(0, os.SEEK_END)
+        self._fh: IO[bytes] = fh
+        self._checkpoint_fd: int | None = os.open(f"{local}.checkpoint.json", os.O_RDWR | os.O_CREAT, 0o644)
+        self._checkpoint_len = os.fstat(self._checkpoint_fd).st_size
+
+    def _local_path(self) -> str:
+        raw = str(self.path)
+        return raw[len("file://"):] if raw.startswith("file://") else getattr(self.path, "path", raw)
+
+    def write_records(self, records: Iterable[Any]) -> None:
+        self._fh.write(jsonio.encode_lines(records))
+
+    def commit(self, state: dict[str, Any]) -> None:
+        """Mark everything written so far as complete (the resume point)."""
+        self._fh.flush()
+        if self._checkpoint_fd is None:
+            return
+        document = jsonio.dumps({**state, "bytes": self._fh.tell(), "binding": self.binding}).encode()
+        # Padded to the longest document written so far, so the tail of an older, longer one never
+        # survives; JSON ignores the trailing spaces. One pwrite: a kill leaves the old or the new.
+        padded = document.ljust(self._checkpoint_len)
+        os.pwrite(self._checkpoint_fd, padded, 0)
+        self._checkpoint_len = len(padded)
+
+    def close(self, *, success: bool) -> None:
+        self._fh.close()
+        if self._checkpoint_fd is not None:
+            os.close(self._checkpoint_fd)
+            self._checkpoint_fd = None
+            if success:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{self._local_path()}.checkpoint.json")
 
 
 def _copy(source: Any, target: Any, size: int) -> None:

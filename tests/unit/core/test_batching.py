@@ -131,6 +131,7 @@ def test_all_failed_and_collect():
     assert (total.submitted, total.succeeded, total.failed) == (3, 1, 2)
     assert total.failures[0].to_json() == {
         "record": {"id": "a"}, "identifier": "a", "error_message": "outcome unknown, timeout", "status": None,
+        "outcome": "unknown",
     }
 
 

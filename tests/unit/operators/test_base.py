@@ -13,7 +13,8 @@ from airflow_provider_gtm.core.errors import GtmAuthError, GtmServerError
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page, Refetch, iterate_pages
 from airflow_provider_gtm.core.timing import FakeTimer
-from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, default_uri
+from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
+from airflow_provider_gtm.operators.output import default_uri
 
 
 class FakeHook(GtmBaseHook):
@@ -40,7 +41,7 @@ class NumbersFetch(GtmFetchOperator):
     def make_hook(self):
         return FakeHook()
 
-    def iter_pages(self, hook, start, limit):
+    def pages(self, hook, start, limit):
         def fetch(offset):
             if self.fail_after_pages is not None and offset >= self.fail_after_pages * 10:
                 raise GtmServerError("boom", status=503)
@@ -109,7 +110,7 @@ class TableFetch(GtmFetchOperator):
     def make_hook(self):
         return FakeHook()
 
-    def iter_pages(self, hook, start, limit):
+    def pages(self, hook, start, limit):
         return iterate_pages(lambda state: self.table[state], start or 0, limit=limit,
                              refetch=Refetch(timer=FakeTimer()))
 

@@ -38,7 +38,7 @@ class RangeFetch(GtmFetchOperator):
     def describe(self):
         return "Fake"
 
-    def iter_pages(self, hook, start, limit):
+    def pages(self, hook, start, limit):
         def fetch(offset):
             if self.fail_after_pages is not None and offset >= self.fail_after_pages * 10:
                 raise GtmServerError("boom", status=503)

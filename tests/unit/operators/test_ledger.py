@@ -11,7 +11,8 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_gtm.core.batching import BatchResult, Failure
 from airflow_provider_gtm.core.errors import GtmOutcomeUnknownError, GtmServerError
 from airflow_provider_gtm.core.hook import GtmBaseHook
-from airflow_provider_gtm.operators.base import OUTCOME_UNKNOWN_RETRY, GtmBatchOperator
+from airflow_provider_gtm.core.settlement import OUTCOME_UNKNOWN_RETRY
+from airflow_provider_gtm.operators.base import GtmBatchOperator
 
 
 class FakeHook(GtmBaseHook):
