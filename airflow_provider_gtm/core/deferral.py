@@ -27,9 +27,6 @@ from typing import Any
 
 from airflow_provider_gtm.core.errors import GtmConfigError, GtmRateLimitError
 
-#: Default of ``[gtm] defer_waits_longer_than``: waits up to a minute stay on the worker (a
-#: deferral costs a trigger round trip and a new worker slot); longer ones are deferred.
-DEFAULT_THRESHOLD_SECONDS = 60.0
 CONFIG_OPTION = "defer_waits_longer_than"
 
 _THRESHOLD: ContextVar[float | None] = ContextVar("gtm_defer_waits_longer_than", default=None)

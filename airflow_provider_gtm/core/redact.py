@@ -190,11 +190,6 @@ def register(redactor: Redactor) -> None:
         _pattern = _compile(_forms)
 
 
-def registered_forms() -> frozenset[str]:
-    """Every secret form registered in this process (for tests and the masker)."""
-    return frozenset(_forms)
-
-
 def scrub(text: str) -> str:
     """``text`` without any registered secret form and without sensitive query values."""
     if not isinstance(text, str):

@@ -349,8 +349,10 @@ class GtmBatchOperator(_HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Bas
                 + (", not both" if records is not None else "; neither was given")
             )
         check_failure_policy(on_failures, max_failure_ratio, ValueError)
-        if batch_size is not None and (not isinstance(batch_size, int) or not 1 <= batch_size <= self.max_batch_size):
-            raise ValueError(f"batch_size must be an integer from 1 to {self.max_batch_size}, got {batch_size!r}")
+        if batch_size is not None:
+            from airflow_provider_gtm.core.batching import check_batch_size  # the hooks' own check
+
+            check_batch_size(batch_size, type(self).__name__, self.max_batch_size)
         self.conn_id = conn_id or self.default_conn_id
         self.records = records
         self.input_uri = input_uri

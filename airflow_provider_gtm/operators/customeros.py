@@ -11,16 +11,14 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.records import encode_record
-from airflow_provider_gtm.operators._validation import check_choice, is_template
-from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
+from airflow_provider_gtm.operators._validation import check_choice
+from airflow_provider_gtm.operators.base import GtmBatchOperator, LazyHookClass
 from airflow_provider_gtm.operators.deferral import default_deferrable, defers_long_waits
 from airflow_provider_gtm.operators.errors import airflow_errors
-from airflow_provider_gtm.operators.inputs import load_records
-from airflow_provider_gtm.operators.output import default_uri
+from airflow_provider_gtm.operators.lookup import GtmLookupOperator
 
 if TYPE_CHECKING:
     from airflow_provider_gtm.core.batching import BatchResult
-    from airflow_provider_gtm.core.pagination import Page
     from airflow_provider_gtm.core.submissions import SubmissionLedger
     from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 
@@ -47,7 +45,7 @@ def _is_pending(answer: Any) -> bool:
     return isinstance(answer, dict) and answer.get("isComplete", True) is False and bool(answer.get("resultUrl"))
 
 
-class CustomerOSLookupOperator(GtmFetchOperator["CustomerOSHook"]):
+class CustomerOSLookupOperator(GtmLookupOperator["CustomerOSHook"]):
     """Look up or enrich a list of inputs in CustomerOS and write one JSON line per input.
 
     :param lookup: ``organizations`` (inputs: organization ids), ``person_enrichment`` (inputs:
@@ -66,10 +64,11 @@ class CustomerOSLookupOperator(GtmFetchOperator["CustomerOSHook"]):
         :class:`~airflow_provider_gtm.operators.deferral.LongWaitDeferral`). Default:
         ``[operators] default_deferrable``.
 
-    Each output line is ``{"input": <input>, "result": <the API's answer>}``.
+    Each output line is ``{"input": <input>, "result": <the API's answer>}``; the XCom is
+    ``{"uri", "records", "inputs"}`` (see :class:`~airflow_provider_gtm.operators.lookup.GtmLookupOperator`).
     """
 
-    template_fields: Sequence[str] = (*GtmFetchOperator.template_fields, "lookup", "inputs")
+    template_fields: Sequence[str] = (*GtmLookupOperator.template_fields, "lookup")
     hook_class = LazyHookClass["CustomerOSHook"]("airflow_provider_gtm.hooks.customeros.CustomerOSHook")
     default_conn_id = "customeros_default"
     default_api_host = "https://api.customeros.ai"
@@ -78,12 +77,9 @@ class CustomerOSLookupOperator(GtmFetchOperator["CustomerOSHook"]):
         self, *, lookup: str, inputs: list[Any] | str, poll_timeout: float = 600, deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(deferrable=deferrable, **kwargs)
+        super().__init__(inputs=inputs, deferrable=deferrable, **kwargs)
         check_choice(type(self).__name__, "lookup", lookup, CUSTOMEROS_LOOKUPS)
-        if not is_template(inputs) and not isinstance(inputs, list | str):
-            raise ValueError("CustomerOSLookupOperator: inputs must be a list (or a template rendering to one)")
         self.lookup = lookup
-        self.inputs = inputs
         self.poll_timeout = poll_timeout
 
     def describe(self) -> str:
@@ -97,7 +93,7 @@ class CustomerOSLookupOperator(GtmFetchOperator["CustomerOSHook"]):
         return {"organizations": ORGANIZATIONS, "person_enrichment": PERSON, "email_verification": "/verify/v1/email",
                 "organization_enrichment": "/enrich/v1/organization"}.get(self.lookup, self.lookup)
 
-    def _one(self, hook: CustomerOSHook, item: Any) -> Any:
+    def answer(self, hook: CustomerOSHook, item: Any) -> Any:
         if self.lookup == "organizations":
             return hook.get_organization(str(item))
         if self.lookup == "email_verification":
@@ -120,8 +116,8 @@ class CustomerOSLookupOperator(GtmFetchOperator["CustomerOSHook"]):
     def execute(self, context: Any) -> dict[str, Any]:
         if not (self.deferrable and self.lookup == "person_enrichment"):
             return super().execute(context)
-        uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
-        inputs = self._limited_inputs()
+        uri = str(self.output_path(context))
+        inputs = self.limited_inputs()
         ledger = self._submissions(context, uri, inputs)
         if len(ledger):
             self.log.info("%d of %d person enrichments were submitted by an earlier try (%s): polling them, "
@@ -164,14 +160,9 @@ class CustomerOSLookupOperator(GtmFetchOperator["CustomerOSHook"]):
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         event = resume_from_trigger("CustomerOS person enrichments", event)
         # The same URI and ledger as before deferring: they depend only on the task instance and its inputs.
-        uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
-        inputs = self._limited_inputs()
+        uri = str(self.output_path(context))
+        inputs = self.limited_inputs()
         return self._write_output(uri, self._submissions(context, uri, inputs), inputs, event.get("results") or {})
-
-    def _limited_inputs(self) -> list[Any]:
-        inputs = load_records(self.inputs)
-        limit = int(self.limit) if self.limit not in (None, "", "None") else None
-        return inputs if limit is None else inputs[:limit]
 
     def _submissions(self, context: Any, uri: str, inputs: list[Any]) -> SubmissionLedger:
         """The submission ledger of this task instance and inputs, beside the output (like the write ledger)."""
@@ -196,19 +187,7 @@ class CustomerOSLookupOperator(GtmFetchOperator["CustomerOSHook"]):
                 out.write((encode_record({"input": item, "result": result}) + "\n").encode())
                 count += 1
         self.log.info("Fetched CustomerOS person_enrichment: %d records", count)
-        return {"uri": str(path), "records": count, "pages": count, "total": count}
-
-    def pages(self, hook: CustomerOSHook, start: Any, limit: int | None) -> Iterator[Page]:
-        from airflow_provider_gtm.core.pagination import Page
-
-        inputs = load_records(self.inputs)
-        first = int(start or 0)
-        end = len(inputs) if limit is None else min(len(inputs), first + limit)
-        # One "page" per input: a retried task resumes after the last input it wrote.
-        for index in range(first, end):
-            record = {"input": inputs[index], "result": self._one(hook, inputs[index])}
-            yield Page(records=[record], number=index - first, total=len(inputs), state=index,
-                       next_state=index + 1 if index + 1 < end else None)
+        return {"uri": str(path), "records": count, "inputs": len(inputs)}
 
 
 class CustomerOSBatchOperator(GtmBatchOperator["CustomerOSHook"]):

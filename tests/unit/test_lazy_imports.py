@@ -134,10 +134,11 @@ def test_sample_dags_parse_without_the_http_stack(tmp_path, dag_file):
 def test_operators_know_their_hooks_default_connection_without_importing_it():
     from airflow_provider_gtm.operators import customeros, octopus, octy, oktopost
     from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator
+    from airflow_provider_gtm.operators.lookup import GtmLookupOperator
 
+    bases = (GtmFetchOperator, GtmBatchOperator, GtmLookupOperator)
     operators = [cls for module in (customeros, octopus, octy, oktopost) for cls in vars(module).values()
-                 if isinstance(cls, type) and issubclass(cls, GtmFetchOperator | GtmBatchOperator)
-                 and cls not in (GtmFetchOperator, GtmBatchOperator)]
+                 if isinstance(cls, type) and issubclass(cls, bases) and cls not in bases]
     assert len(operators) >= 7
     for cls in operators:
         assert cls.default_conn_id == cls.hook_class.default_conn_name, cls.__name__

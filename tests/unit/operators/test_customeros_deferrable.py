@@ -69,7 +69,7 @@ def test_lookup_submits_all_then_defers_once_and_writes_every_answer_in_order(re
     event = {"status": "success", "results": {f"{RESULTS}/p1": {"isComplete": True, "data": {"n": 1}},
                                               f"{RESULTS}/p2": {"status": "warning", "message": "Person not found"}}}
     xcom = op.execute_complete(context(), event)
-    assert xcom == {"uri": uri, "records": 3, "pages": 3, "total": 3}
+    assert xcom == {"uri": uri, "records": 3, "inputs": 3}
     assert lines(uri) == [
         {"input": inputs[0], "result": {"isComplete": True, "data": {"n": 1}}},
         {"input": inputs[1], "result": {"status": "success", "isComplete": True, "data": {"email": "done1@x.co"}}},
