@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.batching import BatchResult, Failure, Outcome
@@ -54,6 +54,13 @@ Send = Callable[[list[Any]], Iterable[BatchResult]]
 #: ``resolve(records, started_at) -> (the API's objects for those it has, positions it lacks)``, or
 #: ``None`` when the API cannot tell.
 Resolve = Callable[[list[Any], "str | None"], "tuple[list[Any], list[int]] | None"]
+
+
+class TaskLog(Protocol):
+    """The two calls :meth:`BatchTally.log_summary` makes (a ``logging.Logger`` or an operator's ``log``)."""
+
+    def info(self, event: Any, *args: Any) -> Any: ...
+    def warning(self, event: Any, *args: Any) -> Any: ...
 
 
 @dataclass
@@ -291,6 +298,16 @@ class BatchTally:
             raise GtmError(
                 f"accounting error: submitted {self.submitted} != succeeded {self.succeeded} + failed {self.failed}"
             )
+
+    def log_summary(self, logger: TaskLog, label: str, summary: dict[str, Any]) -> None:
+        """The task log's account: counts, the 20 most frequent reasons with examples, the failures file."""
+        existing = f", already existing {self.existing}" if self.existing else ""
+        logger.info("%s: submitted %d, succeeded %d, failed %d%s", label, self.submitted, self.succeeded,
+                    self.failed, existing)
+        for message, count in self.reasons.most_common(20):
+            logger.warning("  %d x %r, e.g. %s", count, message, ", ".join(map(str, self.examples[message])))
+        if self.failed:
+            logger.warning("Every failure, with its record: %s", summary["failures_uri"])
 
     def summary(self, failures_uri: str, results_uri: str) -> dict[str, Any]:
         """The XCom: ``{"submitted", "succeeded", "failed", "failures_uri", "results_uri"}`` and, when

@@ -15,13 +15,11 @@ first use in ``execute`` (never at DAG parse) and closed when ``execute`` ends.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
@@ -31,6 +29,7 @@ from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators._validation import check_failure_policy
 from airflow_provider_gtm.operators.deferral import LongWaitDeferral, defers_long_waits, settled_before_wait
 from airflow_provider_gtm.operators.errors import airflow_errors
+from airflow_provider_gtm.operators.hook_owner import HookOwner, HookT, LazyHookClass
 from airflow_provider_gtm.operators.inputs import load_records, read_json_lines
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 from airflow_provider_gtm.operators.output import default_uri, fetch_binding, open_fetch_writer
@@ -40,60 +39,9 @@ from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark
 if TYPE_CHECKING:
     # Types only: the hooks (requests, urllib3, tenacity) load in execute, not when a DAG file is parsed.
     from airflow_provider_gtm.core.batching import BatchResult
-    from airflow_provider_gtm.core.hook import GtmBaseHook
     from airflow_provider_gtm.core.pagination import Page
-    from airflow_provider_gtm.core.settlement import BatchTally
 
-HookT = TypeVar("HookT", bound="GtmBaseHook")
-
-
-class LazyHookClass(Generic[HookT]):
-    """An operator's ``hook_class``, imported on first use (``execute``), not when the DAG file is parsed.
-
-    ``hook_class = LazyHookClass("airflow_provider_gtm.hooks.octy.OctyHook")`` reads like the class
-    itself (``self.hook_class(conn_id)``, ``Operator.hook_class.default_conn_name``); the import of
-    the hook module, and with it ``requests``, ``urllib3`` and ``tenacity``, waits until then.
-    """
-
-    def __init__(self, dotted_path: str) -> None:
-        self.dotted_path = dotted_path
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> type[HookT]: ...
-    @overload
-    def __get__(self, obj: object, owner: type) -> type[HookT]: ...
-    def __get__(self, obj: object | None, owner: type) -> type[HookT]:
-        module, _, name = self.dotted_path.rpartition(".")
-        hook: type[HookT] = getattr(importlib.import_module(module), name)
-        return hook
-
-
-class _HookOwner(Generic[HookT]):
-    """An operator's hook: ``hook_class(conn_id)``, built on first use of :attr:`hook` and kept for the try."""
-
-    hook_class: ClassVar[LazyHookClass[Any]]
-    #: The hook's ``default_conn_name``, known without importing the hook (checked by a unit test).
-    default_conn_id: ClassVar[str] = ""
-    conn_id: str
-
-    def make_hook(self) -> HookT:
-        """A new hook on the operator's connection (the connection is read on the hook's first call)."""
-        hook: HookT = self.hook_class(self.conn_id)
-        return hook
-
-    @functools.cached_property
-    def hook(self) -> HookT:
-        """The hook of this try, built on first use (in ``execute``, never at DAG parse)."""
-        return self.make_hook()
-
-    def release_hook(self) -> None:
-        """Close the hook of this try and forget it (a later ``execute`` builds a new one)."""
-        hook = self.__dict__.pop("hook", None)
-        if hook is not None:
-            hook.close()
-
-
-class GtmFetchOperator(_HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, BaseOperator):
+class GtmFetchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, BaseOperator):
     """Base of the fetch operators: stream every page of a list into JSON Lines at ``output_uri``.
 
     :param conn_id: the Airflow connection id (templated).
@@ -289,7 +237,7 @@ class GtmFetchOperator(_HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Bas
 
 
 
-class GtmBatchOperator(_HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, BaseOperator):
+class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
     :param conn_id: the Airflow connection id (templated).
@@ -512,7 +460,7 @@ class GtmBatchOperator(_HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Bas
             finally:
                 self.release_hook()
             summary = tally.summary(str(failures_path), str(results_path))
-        self._log_summary(summary, tally)
+        tally.log_summary(self.log, self.describe(), summary)
         if tally.unknown:
             context["ti"].xcom_push(key="return_value", value=summary)
             raise AirflowFailException(
@@ -528,17 +476,6 @@ class GtmBatchOperator(_HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Bas
                       ) -> tuple[list[Any], list[int]] | None:
         with airflow_errors(f"Looking up {self.describe()} sent by an earlier try"):
             return self.resolve_unknown(hook, records, started_at)
-
-    def _log_summary(self, summary: dict[str, Any], tally: BatchTally) -> None:
-        self.log.info(
-            "%s: submitted %d, succeeded %d, failed %d%s",
-            self.describe(), summary["submitted"], summary["succeeded"], summary["failed"],
-            f", already existing {summary['existing']}" if summary.get("existing") else "",
-        )
-        for message, count in tally.reasons.most_common(20):
-            self.log.warning("  %d x %r, e.g. %s", count, message, ", ".join(map(str, tally.examples[message])))
-        if summary["failed"]:
-            self.log.warning("Every failure, with its record: %s", summary["failures_uri"])
 
     def _apply_policy(self, context: Any, summary: dict[str, Any]) -> None:
         check_failure_policy(self.on_failures, self.max_failure_ratio, AirflowFailException)
@@ -556,3 +493,6 @@ class GtmBatchOperator(_HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Bas
         raise AirflowFailException(
             f"{self.describe()}: {failed} of {submitted} records failed{over}; see {summary['failures_uri']}"
         )
+
+
+__all__ = ["GtmBatchOperator", "GtmFetchOperator", "HookT", "LazyHookClass"]

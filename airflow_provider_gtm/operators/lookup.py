@@ -17,15 +17,15 @@ from typing import Any
 from airflow.sdk import BaseOperator, ObjectStoragePath
 
 from airflow_provider_gtm.operators._validation import is_template
-from airflow_provider_gtm.operators.base import HookT, _HookOwner
 from airflow_provider_gtm.operators.deferral import LongWaitDeferral, defers_long_waits
 from airflow_provider_gtm.operators.errors import airflow_errors
+from airflow_provider_gtm.operators.hook_owner import HookOwner, HookT
 from airflow_provider_gtm.operators.inputs import load_records
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 from airflow_provider_gtm.operators.output import default_uri, fetch_binding, open_fetch_writer
 
 
-class GtmLookupOperator(_HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, BaseOperator):
+class GtmLookupOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, BaseOperator):
     """Base of the lookup operators: answer each input with one call, one JSON line per input.
 
     :param conn_id: the Airflow connection id (templated).
