@@ -619,12 +619,3 @@ def _without_query(url: str) -> str:
 def _short(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200]
 
-
-@dataclass
-class ClientSettings:
-    """Per-connection knobs read from a connection's extra (see README, "Connection extras")."""
-
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    windows: tuple[Window, ...] | None = None
