@@ -1,6 +1,7 @@
 """The shared core: written once, used by all four API hooks.
 
-- :mod:`.client`: session, timeouts, retries with backoff and ``Retry-After``, error parsing.
+- :mod:`.client`: timeouts, retries with backoff and ``Retry-After``, error parsing (the policy).
+- :mod:`.transport`: session, same-origin redirects, reading and decoding bodies (the seam under it).
 - :mod:`.ratelimit`: sliding windows per credential, header pacing, key blocks.
 - :mod:`.pagination`: the three paging styles as generators of pages.
 - :mod:`.batching`: chunking and partial-failure results.

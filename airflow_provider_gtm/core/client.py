@@ -1,27 +1,26 @@
-"""The one HTTP client every hook uses: session, timeouts, rate limiting, retries, error parsing.
+"""The one HTTP client every hook uses: timeouts, rate limiting, retries, error parsing.
 
 Written once for the four APIs. What differs per API (its error shape, its rate limits, whether a
 429 blocks the key) is described by an :class:`ApiProfile` that the API's hook module supplies.
+
+This module is the policy: it decides whether an attempt is retried, waited for, deferred or
+raised, and as which error; a call that may already have been applied is never sent again unless
+the caller says that is safe. Moving bytes (the session, same-origin redirects, reading and decoding
+the body) is the business of a :class:`~airflow_provider_gtm.core.transport.Transport`.
 """
 
 from __future__ import annotations
 
 import email.utils
-import json as jsonlib
 import logging
 import random
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any
 
-import requests
-from requests.adapters import HTTPAdapter
-from requests.auth import HTTPBasicAuth, _basic_auth_str
-from requests.structures import CaseInsensitiveDict
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from airflow_provider_gtm.core import jsonio, redact
+from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.deferral import GtmLongWaitError, defer_threshold
 from airflow_provider_gtm.core.errors import (
     GtmApiError,
@@ -36,15 +35,33 @@ from airflow_provider_gtm.core.errors import (
 )
 from airflow_provider_gtm.core.ratelimit import HoldTooLongError, KeyBlockedError, RateLimiter, Window
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
+from airflow_provider_gtm.core.transport import (
+    MAX_REDIRECTS,
+    SAFE_METHODS,
+    DecodedBody,
+    RedirectRefused,
+    RequestsTransport,
+    SendError,
+    Transport,
+    TransportRequest,
+    TransportResponse,
+    decode_body,
+    decode_text,
+)
 from airflow_provider_gtm.core.urls import join_url
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = [
+    "MAX_REDIRECTS", "RETRYABLE_STATUSES", "SAFE_METHODS", "ApiProfile", "ApiResponse", "RestClient", "RetryPolicy",
+    "Transport", "decode_text", "generic_error_message", "parse_retry_after",
+]
 
 log = logging.getLogger(__name__)
 redact.protect(log)  # no secret reaches a log line, even outside a task (core/redact.py)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: Redirects followed per call, and only those that keep scheme, host and port.
-MAX_REDIRECTS = 3
 
 
 def generic_error_message(body: Any, text: str, reason: str = "") -> str:
@@ -125,11 +142,38 @@ class ApiResponse:
     earlier_attempt_may_have_applied: bool = False
 
 
-@dataclass
-class _CallState:
+@dataclass(eq=False, slots=True)
+class _Call:
+    """One call of :meth:`RestClient.request`: what to send, and what its attempts have spent.
+
+    Tenacity runs the call object itself (``__call__`` is one attempt), so the shared controller's
+    callbacks find the call they serve as ``retry_state.fn``, whatever thread they run on.
+    """
+
+    attempt: Callable[[_Call], ApiResponse]
+    method: str
+    path: str
+    safe: bool
+    params: Mapping[str, Any] | None
+    json: Any
+    data: Any
+    files: Any
+    headers: Mapping[str, str] | None
+    accept_statuses: Collection[int]
+    expect_json: bool
+    #: Seconds this call has waited so far (backoff, Retry-After, limiter): its budget's spending.
     waited: float = 0.0
-    last_server_wait: float | None = None
+    #: An earlier attempt reached the API and may have been applied.
     maybe_applied: bool = False
+
+    def __call__(self) -> ApiResponse:
+        return self.attempt(self)
+
+
+def _call_of(rs: RetryCallState) -> _Call:
+    call = rs.fn
+    assert isinstance(call, _Call), "RestClient's controller only ever runs a _Call"
+    return call
 
 
 class _Retry(Exception):
@@ -163,20 +207,6 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
     return seconds if seconds > 0 else None
 
 
-def _was_not_sent(exc: requests.RequestException) -> bool:
-    """Whether the request provably never reached the server (connect refused or connect timeout)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.ConnectionError):
-        reason: Any = exc.args[0] if exc.args else None
-        inner = getattr(reason, "reason", reason)
-        name = type(inner).__name__
-        return name in {"NewConnectionError", "ConnectionRefusedError", "NameResolutionError"} or (
-            "Connection refused" in str(inner) or "NewConnectionError" in str(inner)
-        )
-    return False
-
-
 class RestClient:
     """A pooled, timed-out, rate-limited, retrying JSON client for one API connection.
 
@@ -188,6 +218,9 @@ class RestClient:
     :param limiter: shared client-side rate limiter, or ``None``.
     :param retry: retry policy.
     :param timer: clock and sleep; a :class:`~airflow_provider_gtm.core.timing.FakeTimer` in tests.
+    :param transport: what sends the requests; by default a
+        :class:`~airflow_provider_gtm.core.transport.RequestsTransport` built from ``auth``,
+        ``headers``, ``user_agent`` and ``pool_size`` (an injected transport brings its own).
     """
 
     def __init__(
@@ -203,6 +236,7 @@ class RestClient:
         timer: Timer = REAL_TIMER,
         user_agent: str = "airflow-provider-gtm",
         pool_size: int = 8,
+        transport: Transport | None = None,
     ) -> None:
         self.profile = profile
         self.base_url = base_url
@@ -210,31 +244,11 @@ class RestClient:
         self.limiter = limiter
         self.retry = retry or RetryPolicy()
         self.timer = timer
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
-        if headers:
-            self.session.headers.update(headers)
-        if isinstance(auth, HTTPBasicAuth):
-            # Encoded once: a session header, not an auth object re-encoding it on every call.
-            # requests still drops it on a redirect to another host, as it drops auth headers.
-            self.session.headers["Authorization"] = _basic_auth_str(auth.username, auth.password)
-        else:
-            self.session.auth = auth
+        self.transport: Transport = transport or RequestsTransport(
+            base_url, auth=auth, headers=headers, user_agent=user_agent, pool_size=pool_size,
+        )
         self._rng = random.Random()
-        # Resolved once per client, not per call: requests otherwise re-reads the environment's
-        # proxy and CA settings on every request (~0.2-0.9 ms each). The environment is still
-        # honoured (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), as of the client's
-        # creation; every call goes to base_url's host, so one lookup answers for all of them.
-        env = self.session.merge_environment_settings(base_url, {}, None, None, None)
-        self.session.trust_env = False
-        self._proxies: dict[str, str] = dict(env.get("proxies") or {})
-        verify = env.get("verify")
-        self._verify: bool | str = True if verify is None else verify
-        self._cert: Any = env.get("cert")
-        # One retry controller for every call; what one call has spent lives in its own _CallState
+        # One retry controller for every call; what one call has spent lives in its own _Call
         # (tenacity keeps its per-call iteration state thread-local, so threads may share it).
         self._retrying = Retrying(
             retry=retry_if_exception_type(_Retry),
@@ -245,8 +259,15 @@ class RestClient:
             before_sleep=self._before_sleep,
         )
 
+    @property
+    def session(self) -> requests.Session:
+        """The default transport's ``requests.Session`` (its auth, hooks and cookie jar)."""
+        if isinstance(self.transport, RequestsTransport):
+            return self.transport.session
+        raise AttributeError(f"{type(self.transport).__name__} has no requests session")
+
     def close(self) -> None:
-        self.session.close()
+        self.transport.close()
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -275,17 +296,16 @@ class RestClient:
         :raises GtmApiError: a typed subclass once retries are exhausted or for a non-retryable error.
         """
         method = method.upper()
-        safe = method in SAFE_METHODS if safe_to_retry is None else safe_to_retry
-        state = _CallState()
+        call = _Call(
+            self._attempt, method, path, method in SAFE_METHODS if safe_to_retry is None else safe_to_retry,
+            params, json, data, files, headers, accept_statuses, expect_json,
+        )
         try:
-            resp: ApiResponse = self._retrying(
-                self._attempt, method, path, state, safe, params, json, data, files, headers,
-                accept_statuses, expect_json,
-            )
-            resp.earlier_attempt_may_have_applied = state.maybe_applied
-            return resp
+            resp: ApiResponse = self._retrying(call)
         except _Retry as final:
             raise final.error from None
+        resp.earlier_attempt_may_have_applied = call.maybe_applied
+        return resp
 
     def raise_for_response(self, resp: ApiResponse, method: str, path: str) -> None:
         """Raise the typed error for an error answer that was returned through ``accept_statuses``."""
@@ -305,18 +325,9 @@ class RestClient:
 
     # -- retry machinery ------------------------------------------------------------------------
 
-    @staticmethod
-    def _call_state(rs: RetryCallState) -> _CallState:
-        # request() passes (method, path, state, ...) to _attempt: the call's own state.
-        state = rs.args[2]
-        assert isinstance(state, _CallState)
-        return state
-
     def _wait_seconds(self, rs: RetryCallState) -> float:
-        state = self._call_state(rs)
         exc = rs.outcome.exception() if rs.outcome else None
         server_wait = exc.server_wait if isinstance(exc, _Retry) else None
-        state.last_server_wait = server_wait
         if server_wait is not None:
             return server_wait
         attempt = rs.attempt_number
@@ -326,35 +337,35 @@ class RestClient:
     def _should_stop(self, rs: RetryCallState) -> bool:
         if rs.attempt_number >= self.retry.max_attempts:
             return True
-        return self._call_state(rs).waited + rs.upcoming_sleep > self.retry.max_wait_seconds
+        return _call_of(rs).waited + rs.upcoming_sleep > self.retry.max_wait_seconds
 
     def _before_sleep(self, rs: RetryCallState) -> None:
-        self._call_state(rs).waited += rs.upcoming_sleep
-        method, path = rs.args[0], rs.args[1]
+        call = _call_of(rs)
+        call.waited += rs.upcoming_sleep
         exc = rs.outcome.exception() if rs.outcome else None
         if isinstance(exc, _Retry) and exc.maybe_applied:
-            self._call_state(rs).maybe_applied = True
+            call.maybe_applied = True
         log.warning(
             "%s %s %s failed (attempt %d): %s; retrying in %.1fs",
-            self.profile.name, method, path, rs.attempt_number,
+            self.profile.name, call.method, call.path, rs.attempt_number,
             exc.error.api_message if isinstance(exc, _Retry) else exc, rs.upcoming_sleep,
         )
 
     # -- one attempt ----------------------------------------------------------------------------
 
-    def _acquire(self, state: _CallState, method: str, path: str) -> None:
+    def _acquire(self, call: _Call) -> None:
         if self.limiter is None:
             return
-        budget = max(0.0, self.retry.max_wait_seconds - state.waited)
+        budget = max(0.0, self.retry.max_wait_seconds - call.waited)
         try:
-            state.waited += self.limiter.acquire(max_block_wait=budget, max_hold_wait=defer_threshold())
+            call.waited += self.limiter.acquire(max_block_wait=budget, max_hold_wait=defer_threshold())
         except HoldTooLongError as hold:
             # A deferrable task: hand the wait to the triggerer (core/deferral.py); nothing was sent.
             raise self._long_wait(
                 "the API key is blocked after a rate-limit breach" if hold.blocked
                 else "the server asked to pause calls (RateLimit-Reset / Retry-After)",
                 hold.wait_seconds, "key block" if hold.blocked else "pause", None,
-                {"api": self.profile.name, "status": 429, "method": method, "path": path},
+                {"api": self.profile.name, "status": 429, "method": call.method, "path": call.path},
             ) from None
         except KeyBlockedError as blocked:
             raise GtmRateLimitError(
@@ -362,7 +373,7 @@ class RestClient:
                 f"budget of {self.retry.max_wait_seconds:g}s",
                 retry_after=blocked.wait_seconds,
                 blocked_until=self.timer.wall_time_after(blocked.wait_seconds),
-                api=self.profile.name, status=429, method=method, path=path,
+                api=self.profile.name, status=429, method=call.method, path=call.path,
             ) from None
 
     def _long_wait(
@@ -377,130 +388,54 @@ class RestClient:
             blocked_until=resume_at if reason == "key block" else None, **err_kwargs,
         )
 
-    def _attempt(
-        self,
-        method: str,
-        path: str,
-        state: _CallState,
-        safe: bool,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        data: Any,
-        files: Any,
-        headers: Mapping[str, str] | None,
-        accept_statuses: Collection[int],
-        expect_json: bool,
-    ) -> ApiResponse:
-        self._acquire(state, method, path)
-        url = join_url(self.base_url, path)
-        err_kwargs: dict[str, Any] = {"api": self.profile.name, "method": method, "path": path}
+    def _attempt(self, call: _Call) -> ApiResponse:
+        self._acquire(call)
+        err_kwargs: dict[str, Any] = {"api": self.profile.name, "method": call.method, "path": call.path}
         try:
-            prepared = self._prepare(method, url, params, json, data, files, headers)
-            # Never let requests follow a redirect: it would forward the API key header to any host.
-            resp = self.session.send(
-                prepared,
-                timeout=self.timeout, allow_redirects=False, proxies=self._proxies, stream=False,
-                verify=self._verify, cert=self._cert,
-            )
-            if resp.is_redirect:
-                resp = self._follow_same_origin(resp, prepared, err_kwargs)
-            content = resp.content  # read fully here so a truncated body fails inside the attempt
-        except requests.RequestException as exc:
-            reason = f"{type(exc).__name__}: {_short(exc)}"
-            if _was_not_sent(exc) or safe:
-                raise _Retry(GtmTransportError(reason, **err_kwargs), maybe_applied=not _was_not_sent(exc)) from None
+            raw = self.transport.send(TransportRequest(
+                call.method, join_url(self.base_url, call.path), call.params, call.json, call.data, call.files,
+                call.headers, self.timeout,
+            ))
+        except RedirectRefused as refused:
+            raise GtmClientError(refused.message, status=refused.status, **err_kwargs) from None
+        except SendError as failed:
+            if failed.not_sent or call.safe:
+                error = GtmTransportError(failed.reason, **err_kwargs)
+                raise _Retry(error, maybe_applied=not failed.not_sent) from None
             raise GtmOutcomeUnknownError(
-                f"outcome unknown, the request may have been applied ({reason})", **err_kwargs
+                f"outcome unknown, the request may have been applied ({failed.reason})", **err_kwargs
             ) from None
 
         if self.limiter is not None and self.profile.follow_ratelimit_headers:
-            self.limiter.observe_headers(resp.headers)
+            self.limiter.observe_headers(raw.headers)
 
-        text = decode_text(content, resp.headers.get("Content-Type"), resp.encoding)
-        body, more_documents = _decode_json(text, content)
-        status = self.profile.status_of(resp.status_code, None if body is _NOT_JSON else body)
+        body = decode_body(raw)
+        status = self.profile.status_of(raw.status, body.data)
 
-        if status >= 400 and status not in accept_statuses:
-            self._raise_for_status(status, resp, body, text, safe, err_kwargs)
+        if status >= 400 and status not in call.accept_statuses:
+            self._raise_for_status(status, raw, body, call.safe, err_kwargs)
 
-        if expect_json and text and body is _NOT_JSON and status < 400:
-            reason = f"the response is not JSON: {' '.join(text.split())[:120]!r}"
-            if safe:
+        if call.expect_json and not body.is_json and status < 400:
+            reason = f"the response is not JSON: {' '.join(body.text.split())[:120]!r}"
+            if call.safe:
                 raise _Retry(GtmTransportError(reason, status=status, **err_kwargs), maybe_applied=True)
             raise GtmOutcomeUnknownError(f"outcome unknown, {reason}", status=status, **err_kwargs)
-        parsed = None if body is _NOT_JSON else body
         if status < 300:
-            message = self.profile.body_error(parsed)
+            message = self.profile.body_error(body.data)
             if message is not None:
-                raise GtmClientError(message, status=status, body=parsed, **err_kwargs)
-        return ApiResponse(status=status, headers=resp.headers, data=parsed, text=text, url=resp.url,
-                           more_documents=more_documents)
-
-    def _follow_same_origin(
-        self, resp: requests.Response, prepared: requests.PreparedRequest, err_kwargs: dict[str, Any],
-    ) -> requests.Response:
-        """Follow a redirect that keeps scheme, host and port (at most :data:`MAX_REDIRECTS`).
-
-        Any other target is refused before anything is sent to it: the request carries the
-        connection's credentials, which must never reach another origin.
-        """
-        for _ in range(MAX_REDIRECTS):
-            target = urljoin(resp.url or prepared.url or "", resp.headers["Location"])
-            if _origin(target) != _origin(prepared.url or ""):
-                raise GtmClientError(
-                    f"redirect to another origin refused: HTTP {resp.status_code} to {_without_query(target)}; "
-                    "only redirects that keep scheme, host and port are followed (the request carries the "
-                    "connection's credentials)", status=resp.status_code, **err_kwargs,
-                )
-            resp.close()
-            prepared = prepared.copy()
-            prepared.prepare_url(target, None)
-            if resp.status_code == 303 or (resp.status_code in (301, 302) and prepared.method not in SAFE_METHODS):
-                prepared.method, prepared.body = "GET", None  # what every browser (and requests) does
-                for name in ("Content-Type", "Content-Length", "Transfer-Encoding"):
-                    prepared.headers.pop(name, None)
-            resp = self.session.send(
-                prepared, timeout=self.timeout, allow_redirects=False, proxies=self._proxies, stream=False,
-                verify=self._verify, cert=self._cert,
-            )
-            if not resp.is_redirect:
-                return resp
-        raise GtmClientError(f"more than {MAX_REDIRECTS} redirects", status=resp.status_code, **err_kwargs)
-
-    def _prepare(
-        self, method: str, url: str, params: Mapping[str, Any] | None, json: Any, data: Any, files: Any,
-        headers: Mapping[str, str] | None,
-    ) -> requests.PreparedRequest:
-        """The request as ``Session.request`` would prepare it, without its per-call merging.
-
-        ``Session.request`` re-merges the session's headers, cookies, hooks and environment on
-        every call (~0.15-0.25 ms); here the session's headers (auth included, encoded once) are
-        laid under the call's own, and its cookies and hooks are used as they are.
-        """
-        merged = CaseInsensitiveDict(self.session.headers)
-        if headers:
-            merged.update(headers)
-            for name in [name for name, value in merged.items() if value is None]:
-                del merged[name]
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method=method, url=url, headers=merged, files=files, data=data, json=json, params=params,
-            auth=self.session.auth, cookies=self.session.cookies if len(self.session.cookies) else None,
-            hooks=self.session.hooks,
-        )
-        return prepared
+                raise GtmClientError(message, status=status, body=body.data, **err_kwargs)
+        return ApiResponse(status=status, headers=raw.headers, data=body.data, text=body.text, url=raw.url,
+                           more_documents=body.more_documents)
 
     def _raise_for_status(
-        self, status: int, resp: requests.Response, body: Any, text: str, safe: bool,
-        err_kwargs: dict[str, Any],
+        self, status: int, raw: TransportResponse, body: DecodedBody, safe: bool, err_kwargs: dict[str, Any],
     ) -> None:
-        parsed = None if body is _NOT_JSON else body
-        message = self.profile.error_message(parsed, text) or resp.reason or f"HTTP {status}"
-        err_kwargs = {**err_kwargs, "status": status, "body": parsed}
+        message = self.profile.error_message(body.data, body.text) or raw.reason or f"HTTP {status}"
+        err_kwargs = {**err_kwargs, "status": status, "body": body.data}
         if status == 429:
-            server_wait = parse_retry_after(resp.headers.get("Retry-After"), self.timer.utcnow().timestamp())
+            server_wait = parse_retry_after(raw.headers.get("Retry-After"), self.timer.utcnow().timestamp())
             if server_wait is None:
-                reset = resp.headers.get("RateLimit-Reset")
+                reset = raw.headers.get("RateLimit-Reset")
                 server_wait = parse_retry_after(reset, 0) if reset else None
             threshold = defer_threshold()
             if self.profile.block_on_429_seconds is not None and self.limiter is not None:
@@ -537,94 +472,3 @@ def _error_class(status: int) -> type[GtmApiError]:
     if status >= 500:
         return GtmServerError
     return GtmClientError
-
-
-_NOT_JSON: Any = object()
-_JSON_DECODER = jsonlib.JSONDecoder()
-
-
-def decode_text(content: bytes, content_type: str | None, declared: str | None) -> str:
-    """A body's text: UTF-8 whatever the Content-Type says (JSON is UTF-8, RFC 8259 section 8.1).
-
-    ``requests`` takes a ``text/*`` type without charset for ISO-8859-1, which turns every
-    non-ASCII character of a JSON body into mojibake. Only bytes that are not valid UTF-8 fall back
-    to a charset the server declared explicitly, else to UTF-8 with replacement characters.
-    """
-    if not content:
-        return ""
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        explicit = declared if declared and "charset=" in (content_type or "").lower() else None
-        try:
-            return content.decode(explicit or "utf-8", errors="replace")
-        except LookupError:
-            return content.decode("utf-8", errors="replace")
-
-
-def _decode_json(text: str, content: bytes = b"") -> tuple[Any, list[Any]]:
-    """``(first document, later documents that differ from it)``; ``_NOT_JSON`` when not JSON."""
-    if not text:
-        return None, []
-    if content:
-        # The common case, one UTF-8 document, by msgspec straight from the bytes (core/jsonio.py).
-        try:
-            return jsonio.decode_bytes(content), []
-        except ValueError:
-            pass
-    try:
-        return jsonlib.loads(text), []
-    except ValueError:
-        pass
-    # Several documents back to back (a handler that writes its body twice)? Every part must parse.
-    documents: list[Any] = []
-    position, end = 0, len(text)
-    try:
-        while True:
-            while position < end and text[position].isspace():
-                position += 1
-            if position >= end:
-                break
-            document, position = _JSON_DECODER.raw_decode(text, position)
-            documents.append(document)
-    except ValueError:
-        return _NOT_JSON, []
-    first = documents[0]
-    log.debug("the answer holds %d JSON documents back to back; reading the first", len(documents))
-    return first, [document for document in documents[1:] if document != first]
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:  # a port that is not a number: an origin nothing equals
-        return scheme, "\x00invalid", None
-    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
-
-
-def _without_query(url: str) -> str:
-    """``scheme://host[:port]/path`` of ``url``: no userinfo, no query, no fragment."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    try:
-        netloc += f":{parts.port}" if parts.port is not None else ""
-    except ValueError:
-        pass
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _short(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200]
-
-
-@dataclass
-class ClientSettings:
-    """Per-connection knobs read from a connection's extra (see README, "Connection extras")."""
-
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    windows: tuple[Window, ...] | None = None
