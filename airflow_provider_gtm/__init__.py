@@ -6,119 +6,42 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_HOSTS = {
-    "octy": "https://api.octy.ai",
-    "customeros": "https://api.customeros.ai",
-    "octopus_connect": "https://connect.octopuscommunity.com",
-    "oktopost": "https://api.oktopost.com",
-}
-
 
 def get_provider_info() -> dict[str, Any]:
     """Provider metadata read by Airflow's providers manager (entry point ``apache_airflow_provider``)."""
+    from airflow_provider_gtm.apis import specs
     from airflow_provider_gtm.config import provider_config
     from airflow_provider_gtm.connection_fields import conn_fields
 
+    apis = specs()
+    names = [spec.display_name for spec in apis]
     return {
         "package-name": "airflow-provider-gtm",
-        "name": "Go-to-market APIs (Octy, CustomerOS, Octopus Community Connect, Oktopost)",
+        "name": f"Go-to-market APIs ({', '.join(names)})",
         "description": "Hooks, operators and sample DAGs to pull data from and push batches to "
-        "Octy, CustomerOS, Octopus Community Connect and Oktopost.",
+        f"{', '.join(names[:-1])} and {names[-1]}.",
         "versions": [__version__],
         "integrations": [
-            {"integration-name": "Octy", "external-doc-url": "https://api-docs.octy.ai/", "tags": ["service"]},
-            {"integration-name": "CustomerOS", "external-doc-url": "https://docs.customeros.ai/", "tags": ["service"]},
-            {
-                "integration-name": "Octopus Community Connect",
-                "external-doc-url": "https://octopus-documentation.pages.dev/connect/",
-                "tags": ["service"],
-            },
-            {
-                "integration-name": "Oktopost",
-                "external-doc-url": "https://developers.oktopost.com/",
-                "tags": ["service"],
-            },
+            {"integration-name": spec.display_name, "external-doc-url": spec.external_doc_url, "tags": ["service"]}
+            for spec in apis
         ],
-        "hooks": [
-            {"integration-name": "Octy", "python-modules": ["airflow_provider_gtm.hooks.octy"]},
-            {"integration-name": "CustomerOS", "python-modules": ["airflow_provider_gtm.hooks.customeros"]},
-            {"integration-name": "Octopus Community Connect", "python-modules": ["airflow_provider_gtm.hooks.octopus"]},
-            {"integration-name": "Oktopost", "python-modules": ["airflow_provider_gtm.hooks.oktopost"]},
-        ],
+        "hooks": [{"integration-name": spec.display_name, "python-modules": [spec.hook_module]} for spec in apis],
         "connection-types": [
             {
-                "connection-type": "octy",
-                "hook-class-name": "airflow_provider_gtm.hooks.octy.OctyHook",
-                "hook-name": "Octy",
-                "conn-fields": conn_fields("octy"),
+                "connection-type": spec.conn_type,
+                "hook-class-name": spec.hook_class,
+                "hook-name": spec.display_name,
+                "conn-fields": conn_fields(spec.conn_type),
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port"],
-                    "relabeling": {"login": "Public key", "password": "Secret key", "host": "Base URL"},
-                    "placeholders": {
-                        "host": _HOSTS["octy"],
-                        "login": "pk_...",
-                        "password": "sk_...",
-                        "extra": '{"read_timeout": 60, "rate_limits": [[120, 60]]}',
-                    },
+                    "hidden-fields": list(spec.hidden_fields),
+                    "relabeling": spec.relabeling(),
+                    "placeholders": dict(spec.placeholders),
                 },
-            },
-            {
-                "connection-type": "customeros",
-                "hook-class-name": "airflow_provider_gtm.hooks.customeros.CustomerOSHook",
-                "hook-name": "CustomerOS",
-                "conn-fields": conn_fields("customeros"),
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login"],
-                    "relabeling": {"password": "API key", "host": "Base URL"},
-                    "placeholders": {
-                        "host": _HOSTS["customeros"],
-                        "password": "sent as the X-CUSTOMER-OS-API-KEY header",
-                        "extra": '{"read_timeout": 60}',
-                    },
-                },
-            },
-            {
-                "connection-type": "octopus_connect",
-                "hook-class-name": "airflow_provider_gtm.hooks.octopus.OctopusConnectHook",
-                "hook-name": "Octopus Community Connect",
-                "conn-fields": conn_fields("octopus_connect"),
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login"],
-                    "relabeling": {"password": "API key", "host": "Base URL"},
-                    "placeholders": {
-                        "host": _HOSTS["octopus_connect"],
-                        "password": "connect-secret-...",
-                        "extra": '{"read_timeout": 60}',
-                    },
-                },
-            },
-            {
-                "connection-type": "oktopost",
-                "hook-class-name": "airflow_provider_gtm.hooks.oktopost.OktopostHook",
-                "hook-name": "Oktopost",
-                "conn-fields": conn_fields("oktopost"),
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port"],
-                    "relabeling": {"login": "Account ID", "password": "API key", "host": "Base URL (optional)"},
-                    "placeholders": {
-                        "host": f"{_HOSTS['oktopost']} (us) or https://eu-api.oktopost.com (eu)",
-                        "login": "001xxxxxxxxxxxx",
-                        "password": "API key from My Profile",
-                    },
-                },
-            },
+            }
+            for spec in apis
         ],
         "operators": [
-            {
-                "integration-name": name,
-                "python-modules": [f"airflow_provider_gtm.operators.{module}"],
-            }
-            for name, module in (
-                ("Octy", "octy"),
-                ("CustomerOS", "customeros"),
-                ("Octopus Community Connect", "octopus"),
-                ("Oktopost", "oktopost"),
-            )
+            {"integration-name": spec.display_name, "python-modules": [spec.operators_module]} for spec in apis
         ],
         "triggers": [
             {"integration-name": "CustomerOS", "python-modules": ["airflow_provider_gtm.triggers.customeros"]},

@@ -5,44 +5,28 @@ the default shown in the field) and stores its value in the connection's extra u
 name, which is where the hooks read it (``core/hook.py``, ``hooks/*.py``). A field the user clears is
 stored as ``null``, which the hooks read as "use the default".
 
-Pure data, no imports from the hooks: Airflow reads provider info on every CLI start. A test
-(tests/unit/test_connection_fields.py) checks that the defaults shown equal the hooks' defaults.
+Pure data read from the API specs (``apis/``), no imports from the hooks: Airflow reads provider
+info on every CLI start. A test (tests/unit/test_connection_fields.py) checks that the defaults
+shown equal the hooks' defaults.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-#: Octopus paths a connection may override (the hook's DEFAULT_PATHS; a test keeps them equal).
-OCTOPUS_DEFAULT_PATHS: dict[str, str] = {
-    "topic_posts": "/v1/feeds/posts",
-    "post_comments": "/v1/feeds/comments",
-    "comment_replies": "/v1/feeds/replies",
-    "user_posts": "/v1/feeds/user-posts",
-    "all_posts": "/v1/feeds/all-posts",
-    "post": "/v1/messages/post",
-    "comment": "/v1/messages/comment",
-    "reply": "/v1/messages/reply",
-    "translations": "/v1/messages/translations",
-    "profile": "/v1/users/profile",
-    "topics": "/v1/topics",
-}
+from airflow_provider_gtm.apis import by_conn_type, specs
+from airflow_provider_gtm.apis.octopus import OCTOPUS
 
-#: Client-side rate limits per connection type, ``[[calls, seconds], ...]`` (the hooks' profiles).
+#: Octopus paths a connection may override (the spec's; the hook reads the same mapping).
+OCTOPUS_DEFAULT_PATHS: dict[str, str] = dict(OCTOPUS.paths)
+
+#: Client-side rate limits per connection type, ``[[calls, seconds], ...]`` (the specs' windows).
 DEFAULT_RATE_LIMITS: dict[str, list[list[int]]] = {
-    "octy": [[120, 60]],
-    "customeros": [],
-    "octopus_connect": [],
-    "oktopost": [[60, 60], [120, 5]],
+    spec.conn_type: [list(window) for window in spec.rate_windows] for spec in specs()
 }
 
-_RATE_LIMIT_NOTES = {
-    "octy": "Octy allows 120 calls per minute per key.",
-    "customeros": "CustomerOS publishes no limit; its 429 answers are honoured.",
-    "octopus_connect": "Octopus paces calls with its RateLimit-* headers, which are followed either way.",
-    "oktopost": "Oktopost allows 60 calls per minute and 120 per 5 seconds, and blocks a key for 15 "
-    "minutes after a breach.",
-}
+_RATE_LIMIT_NOTES = {spec.conn_type: spec.rate_limit_note for spec in specs()}
 
 
 def _number(label: str, description: str, default: float, *, minimum: float, integer: bool = False) -> dict[str, Any]:
@@ -90,7 +74,7 @@ def _common_fields(conn_type: str) -> dict[str, Any]:
 def conn_fields(conn_type: str) -> dict[str, Any]:
     """The ``conn-fields`` of one connection type."""
     fields = _common_fields(conn_type)
-    if conn_type == "octopus_connect":
+    if conn_type == OCTOPUS.conn_type:
         fields["paths"] = {
             "label": "API paths",
             "description": "The path of each feed and endpoint, joined onto the Base URL. Only three are "
@@ -108,13 +92,14 @@ def conn_fields(conn_type: str) -> dict[str, Any]:
             "whose name contains 'cursor' (a 'next' one first).",
             "schema": {"type": ["string", "null"]},
         }
-    if conn_type == "oktopost":
+    hosts = by_conn_type(conn_type).hosts
+    if len(hosts) > 1:  # Oktopost's data centers
+        where = " or ".join(f"{center} ({urlsplit(url).netloc})" for center, url in hosts.items())
         fields = {
             "data_center": {
                 "label": "Data center",
-                "description": "Where the Oktopost account is hosted: us (api.oktopost.com) or "
-                "eu (eu-api.oktopost.com). An explicit Base URL wins.",
-                "schema": {"type": "string", "enum": ["us", "eu"], "default": "us"},
+                "description": f"Where the Oktopost account is hosted: {where}. An explicit Base URL wins.",
+                "schema": {"type": "string", "enum": list(hosts), "default": next(iter(hosts))},
             },
             **fields,
         }

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from airflow_provider_gtm.apis.customeros import CUSTOMEROS
 from airflow_provider_gtm.core.batching import (
     BatchResult,
     Failure,
@@ -53,11 +54,11 @@ from airflow_provider_gtm.core.errors import (
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.urls import join_url
 
-ORGANIZATIONS = "/customerbase/v1/organizations"
-CONTACTS = "/customerbase/v1/contacts"
-PERSON = "/enrich/v1/person"
-RESULTS_PREFIX = "/enrich/v1/person/results/"
-BULK_VERIFY = "/verify/v1/email/bulk"
+ORGANIZATIONS = CUSTOMEROS.paths["organizations"]
+CONTACTS = CUSTOMEROS.paths["contacts"]
+PERSON = CUSTOMEROS.paths["person"]
+RESULTS_PREFIX = CUSTOMEROS.paths["person_results"]
+BULK_VERIFY = CUSTOMEROS.paths["email_bulk_verification"]
 _ORGANIZATION_IDS = ("name", "customId", "website", "linkedinUrl")  # an organization needs one of them
 
 
@@ -91,7 +92,7 @@ def customeros_status(status: int, body: Any) -> int:
     return status
 
 
-CUSTOMEROS_PROFILE = ApiProfile(name="customeros", error_message=customeros_error_message,
+CUSTOMEROS_PROFILE = ApiProfile(name=CUSTOMEROS.name, error_message=customeros_error_message,
                                 status_of=customeros_status)
 
 
@@ -124,13 +125,13 @@ class CustomerOSHook(GtmBaseHook):
     :param conn_id: the Airflow connection id (default ``customeros_default``).
     """
 
-    conn_name_attr = "customeros_conn_id"
-    default_conn_name = "customeros_default"
-    conn_type = "customeros"
-    hook_name = "CustomerOS"
+    conn_name_attr = CUSTOMEROS.conn_name_attr
+    default_conn_name = CUSTOMEROS.default_conn_id
+    conn_type = CUSTOMEROS.conn_type
+    hook_name = CUSTOMEROS.display_name
     profile: ClassVar[ApiProfile] = CUSTOMEROS_PROFILE
-    default_host: ClassVar[str] = "https://api.customeros.ai"
-    field_labels: ClassVar[dict[str, str]] = {"password": "API key", "host": "Base URL"}
+    default_host: ClassVar[str] = CUSTOMEROS.default_host
+    field_labels: ClassVar[dict[str, str]] = dict(CUSTOMEROS.field_labels)
 
     def _credentials(self) -> tuple[requests.auth.AuthBase | None, dict[str, str], str]:
         key = self.require("password")
@@ -369,7 +370,7 @@ class CustomerOSHook(GtmBaseHook):
         """``GET /enrich/v1/organization`` by ``domain`` or ``linkedin_url``: the answer (``data`` when found)."""
         if not domain and not linkedin_url:
             raise GtmConfigError("CustomerOS organization enrichment needs domain= or linkedin_url=.")
-        return self._get("/enrich/v1/organization", {"domain": domain, "linkedinUrl": linkedin_url})
+        return self._get(CUSTOMEROS.paths["organization_enrichment"], {"domain": domain, "linkedinUrl": linkedin_url})
 
     # -- verification -----------------------------------------------------------------------------
 
@@ -377,14 +378,14 @@ class CustomerOSHook(GtmBaseHook):
         """``GET /verify/v1/email``: the verdict (``email.deliverable`` etc.; flat fields in older builds)."""
         if not address:
             raise GtmConfigError("CustomerOS: verify_email needs an address.")
-        return self._get("/verify/v1/email", {"address": address,
+        return self._get(CUSTOMEROS.paths["email_verification"], {"address": address,
                                                "verifyCatchAll": "true" if verify_catch_all else "false"})
 
     def verify_ip(self, address: str) -> dict[str, Any]:
         """``GET /verify/v1/ip``: geolocation, network, organization and threat flags of an IP."""
         if not address:
             raise GtmConfigError("CustomerOS: verify_ip needs an address.")
-        return self._get("/verify/v1/ip", {"address": address})
+        return self._get(CUSTOMEROS.paths["ip_verification"], {"address": address})
 
     def upload_bulk_email_verification(self, emails: Iterable[str], *, verify_catch_all: bool = True,
                                        file_name: str = "emails.csv") -> dict[str, Any]:

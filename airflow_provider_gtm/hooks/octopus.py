@@ -24,18 +24,18 @@ from typing import Any, ClassVar
 
 import requests
 
-from airflow_provider_gtm.connection_fields import OCTOPUS_DEFAULT_PATHS
+from airflow_provider_gtm.apis.octopus import OCTOPUS
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page, body_cursor_pages, first_list
 
-# One list, declared beside the connection form that shows it (that module imports nothing heavy).
-DEFAULT_PATHS: dict[str, str] = dict(OCTOPUS_DEFAULT_PATHS)
+# From the spec (apis/octopus.py), which the connection form shows too.
+DEFAULT_PATHS: dict[str, str] = dict(OCTOPUS.paths)
 DEFAULT_PARENT_PARAMS: dict[str, str] = {
-    "topic_posts": "topicId", "post_comments": "postId", "comment_replies": "commentId", "user_posts": "octopusId",
+    feed: spec.parent_param for feed, spec in OCTOPUS.resources.items() if spec.parent_param
 }
-FEEDS = ("topic_posts", "post_comments", "comment_replies", "user_posts", "all_posts")
+FEEDS = tuple(OCTOPUS.resources)
 
 
 def octopus_error_message(body: Any, text: str) -> str:
@@ -50,7 +50,7 @@ def octopus_error_message(body: Any, text: str) -> str:
     return generic_error_message(body, text)
 
 
-OCTOPUS_PROFILE = ApiProfile(name="octopus", error_message=octopus_error_message, follow_ratelimit_headers=True)
+OCTOPUS_PROFILE = ApiProfile(name=OCTOPUS.name, error_message=octopus_error_message, follow_ratelimit_headers=True)
 
 
 def to_epoch_ms(value: int | float | str | datetime, argument: str = "origin_time") -> int:
@@ -83,13 +83,13 @@ class OctopusConnectHook(GtmBaseHook):
     :param conn_id: the Airflow connection id (default ``octopus_connect_default``).
     """
 
-    conn_name_attr = "octopus_conn_id"
-    default_conn_name = "octopus_connect_default"
-    conn_type = "octopus_connect"
-    hook_name = "Octopus Community Connect"
+    conn_name_attr = OCTOPUS.conn_name_attr
+    default_conn_name = OCTOPUS.default_conn_id
+    conn_type = OCTOPUS.conn_type
+    hook_name = OCTOPUS.display_name
     profile: ClassVar[ApiProfile] = OCTOPUS_PROFILE
-    default_host: ClassVar[str] = "https://connect.octopuscommunity.com"
-    field_labels: ClassVar[dict[str, str]] = {"password": "API key", "host": "Base URL"}
+    default_host: ClassVar[str] = OCTOPUS.default_host
+    field_labels: ClassVar[dict[str, str]] = dict(OCTOPUS.field_labels)
 
     def _credentials(self) -> tuple[requests.auth.AuthBase | None, dict[str, str], str]:
         key = self.require("password")

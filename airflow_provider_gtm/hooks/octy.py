@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import requests
 from requests.auth import HTTPBasicAuth
 
+from airflow_provider_gtm.apis.octy import BATCH_MAX, OCTY
 from airflow_provider_gtm.core.batching import (
     BatchResult,
     Failure,
@@ -46,7 +47,6 @@ from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page, offset_header_pages
 from airflow_provider_gtm.core.ratelimit import Window
 
-BATCH_MAX = 500
 IDS_MAX = 100
 _FAILURE_KEYS = ("identifier", "customer_id", "profile_id", "item_id", "event_type_id", "event_type",
                  "template_id", "friendly_name", "segment_id")
@@ -72,7 +72,8 @@ def octy_error_message(body: Any, text: str) -> str:
     return generic_error_message(body, text)
 
 
-OCTY_PROFILE = ApiProfile(name="octy", error_message=octy_error_message, default_windows=(Window(120, 60.0),))
+OCTY_PROFILE = ApiProfile(name=OCTY.name, error_message=octy_error_message,
+                          default_windows=tuple(Window(calls, float(seconds)) for calls, seconds in OCTY.rate_windows))
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,9 @@ class _Resource:
     records_key: str
 
 
+#: The lists, from the spec (apis/octy.py).
 RESOURCES: dict[str, _Resource] = {
-    "profiles": _Resource("/v1/retention/profiles", "profiles"),
-    "items": _Resource("/v1/retention/items", "items"),
-    "event_types": _Resource("/v1/retention/events/types", "event_types"),
-    "segments": _Resource("/v1/retention/segments", "segments"),
-    "templates": _Resource("/v1/retention/messaging/templates", "templates"),
+    name: _Resource(spec.path, spec.records_key or name) for name, spec in OCTY.resources.items()
 }
 
 
@@ -100,29 +98,11 @@ class _Operation:
     safe_to_retry: bool = False
 
 
+#: The batch writes, from the spec (apis/octy.py).
 OPERATIONS: dict[str, _Operation] = {
-    "profiles.create": _Operation("/v1/retention/profiles/create", "profiles", "profiles", "failed_to_create",
-                                  "customer_id", safe_to_retry=True),
-    "profiles.update": _Operation("/v1/retention/profiles/update", "profiles", "profiles", "failed_to_update",
-                                  "profile_id"),
-    "profiles.delete": _Operation("/v1/retention/profiles/delete", "profiles", "deleted_profiles",
-                                  "failed_to_delete", None),
-    "items.create": _Operation("/v1/retention/items/create", "items", "items", "failed_to_create", "item_id",
-                               safe_to_retry=True),
-    "items.update": _Operation("/v1/retention/items/update", "items", "items", "failed_to_update", "item_id"),
-    "items.delete": _Operation("/v1/retention/items/delete", "items", "deleted_items", "failed_to_delete", None),
-    "event_types.create": _Operation("/v1/retention/events/types/create", "event_types", "event_types",
-                                     "failed_to_create", "event_type", safe_to_retry=True),
-    "event_types.delete": _Operation("/v1/retention/events/types/delete", "event_type_ids", "deleted_event_types",
-                                     "failed_to_delete", None),
-    "templates.create": _Operation("/v1/retention/messaging/templates/create", "templates", "templates",
-                                   "failed_to_create", "friendly_name"),
-    "templates.update": _Operation("/v1/retention/messaging/templates/update", "templates", "templates",
-                                   "failed_to_update", "template_id"),
-    "templates.delete": _Operation("/v1/retention/messaging/templates/delete", "template_ids", "deleted_templates",
-                                   "failed_to_delete", None),
-    "events.create": _Operation("/v1/retention/events/create/batch", "events", "created_events",
-                                "failed_to_create", "profile_id"),
+    name: _Operation(spec.path, str(spec.body_key), str(spec.accepted_key), str(spec.rejected_key), spec.identifier,
+                     safe_to_retry=spec.safe_to_retry)
+    for name, spec in OCTY.operations.items()
 }
 
 
@@ -212,13 +192,13 @@ class OctyHook(GtmBaseHook):
     :param conn_id: the Airflow connection id (default ``octy_default``).
     """
 
-    conn_name_attr = "octy_conn_id"
-    default_conn_name = "octy_default"
-    conn_type = "octy"
-    hook_name = "Octy"
+    conn_name_attr = OCTY.conn_name_attr
+    default_conn_name = OCTY.default_conn_id
+    conn_type = OCTY.conn_type
+    hook_name = OCTY.display_name
     profile: ClassVar[ApiProfile] = OCTY_PROFILE
-    default_host: ClassVar[str] = "https://api.octy.ai"
-    field_labels: ClassVar[dict[str, str]] = {"login": "Public key", "password": "Secret key", "host": "Base URL"}
+    default_host: ClassVar[str] = OCTY.default_host
+    field_labels: ClassVar[dict[str, str]] = dict(OCTY.field_labels)
 
     def _credentials(self) -> tuple[requests.auth.AuthBase | None, dict[str, str], str]:
         public_key = self.require("login")

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import requests
 from requests.auth import HTTPBasicAuth
 
+from airflow_provider_gtm.apis.oktopost import CLICK_PAGE_SIZES, OKTOPOST, PAGE_SIZES, US_HOST
 from airflow_provider_gtm.core.batching import BatchResult, check_batch_size, run_batches, send_each, split_invalid
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError
@@ -27,24 +28,11 @@ from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import Page, page_number_pages
 from airflow_provider_gtm.core.ratelimit import Window
 
-US_HOST = "https://api.oktopost.com"
-EU_HOST = "https://eu-api.oktopost.com"
-DATA_CENTERS = {"us": US_HOST, "eu": EU_HOST}
-API_PREFIX = "/v2"
+DATA_CENTERS = dict(OKTOPOST.hosts)
+API_PREFIX = OKTOPOST.path_prefix
 
-#: List resources and their paths (under ``/v2``).
-RESOURCE_PATHS: dict[str, str] = {
-    "campaigns": "/campaign",
-    "messages": "/message",
-    "posts": "/post",
-    "credentials": "/credential",
-    "boards": "/board",
-    "advocates": "/advocate",
-    "clicks": "/click",
-    "leads": "/lead",
-}
-PAGE_SIZES = (25, 50, 100)
-CLICK_PAGE_SIZES = (25, 50, 100, 200)
+#: List resources and their paths (under ``/v2``), from the spec (apis/oktopost.py).
+RESOURCE_PATHS: dict[str, str] = {name: spec.path for name, spec in OKTOPOST.resources.items()}
 POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")
 _BOARD_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _BOARD_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -103,11 +91,11 @@ def oktopost_body_error(body: Any) -> str | None:
 
 
 OKTOPOST_PROFILE = ApiProfile(
-    name="oktopost",
+    name=OKTOPOST.name,
     error_message=oktopost_error_message,
     body_error=oktopost_body_error,
-    default_windows=(Window(60, 60.0), Window(120, 5.0)),
-    block_on_429_seconds=900,
+    default_windows=tuple(Window(calls, float(seconds)) for calls, seconds in OKTOPOST.rate_windows),
+    block_on_429_seconds=OKTOPOST.rate_block_seconds,
 )
 
 
@@ -187,27 +175,14 @@ class _CreateSpec:
     identifier: str
 
 
+#: The creates ("kinds"), from the spec (apis/oktopost.py).
 CREATE_SPECS: dict[str, _CreateSpec] = {
-    "campaigns": _CreateSpec("/campaign", ("name",), ("url", "tagIds"), "Campaign", "name"),
-    "messages": _CreateSpec(
-        "/message",
-        ("campaignId", "network", "message"),
-        ("linkUrl", "linkTitle", "description", "imageUrl", "tagIds", "media", "title"),
-        "Message",
-        "campaignId",
-    ),
-    "posts": _CreateSpec("/post", ("messageId", "credentialIds"), ("startDateTime", "status"), "Post", "messageId"),
-    "board_messages": _CreateSpec(
-        "/board-message", ("boardId", "messageId"), ("startDate", "expireDate", "important", "topicIds"), None,
-        "messageId",
-    ),
-    "advocate_invites": _CreateSpec(
-        "/advocate", ("firstName", "lastName", "email", "boardId"), (), "Advocate", "email"
-    ),
+    kind: _CreateSpec(spec.path, spec.required, spec.optional, spec.response_key, str(spec.identifier))
+    for kind, spec in OKTOPOST.operations.items()
 }
 
 #: Creates the SDK types as ``BaseApiResponse``: ``Result: true`` is their whole confirmation.
-_RESULT_ONLY_CREATES = frozenset({"board_messages", "advocate_invites"})
+_RESULT_ONLY_CREATES = frozenset(kind for kind, spec in OKTOPOST.operations.items() if spec.result_only)
 
 #: ``create_message`` optional keyword arguments (snake_case) and their Oktopost field names.
 MESSAGE_OPTIONAL_ARGS = {
@@ -268,13 +243,13 @@ class OktopostHook(GtmBaseHook):
     :param conn_id: the Airflow connection id (default ``oktopost_default``).
     """
 
-    conn_name_attr = "oktopost_conn_id"
-    default_conn_name = "oktopost_default"
-    conn_type = "oktopost"
-    hook_name = "Oktopost"
+    conn_name_attr = OKTOPOST.conn_name_attr
+    default_conn_name = OKTOPOST.default_conn_id
+    conn_type = OKTOPOST.conn_type
+    hook_name = OKTOPOST.display_name
     profile: ClassVar[ApiProfile] = OKTOPOST_PROFILE
-    default_host: ClassVar[str] = US_HOST
-    field_labels: ClassVar[dict[str, str]] = {"login": "Account ID", "password": "API key", "host": "Base URL"}
+    default_host: ClassVar[str] = OKTOPOST.default_host
+    field_labels: ClassVar[dict[str, str]] = dict(OKTOPOST.field_labels)
 
     # -- connection -------------------------------------------------------------------------------
 

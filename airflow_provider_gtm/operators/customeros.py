@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_gtm.apis.customeros import CUSTOMEROS
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators._validation import check_choice
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from airflow_provider_gtm.core.submissions import SubmissionLedger
     from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 
-CUSTOMEROS_LOOKUPS = ("organizations", "person_enrichment", "organization_enrichment", "email_verification")
-CUSTOMEROS_OPERATIONS = ("organizations.create", "contacts.bulk_create")
+CUSTOMEROS_LOOKUPS = tuple(CUSTOMEROS.resources)
+CUSTOMEROS_OPERATIONS = tuple(CUSTOMEROS.operations)
 
 
 def resume_from_trigger(what: str, event: dict[str, Any]) -> Any:
@@ -70,8 +71,8 @@ class CustomerOSLookupOperator(GtmLookupOperator["CustomerOSHook"]):
 
     template_fields: Sequence[str] = (*GtmLookupOperator.template_fields, "lookup")
     hook_class = LazyHookClass["CustomerOSHook"]("airflow_provider_gtm.hooks.customeros.CustomerOSHook")
-    default_conn_id = "customeros_default"
-    default_api_host = "https://api.customeros.ai"
+    default_conn_id = CUSTOMEROS.default_conn_id
+    default_api_host = CUSTOMEROS.default_host
 
     def __init__(
         self, *, lookup: str, inputs: list[Any] | str, poll_timeout: float = 600, deferrable: bool | None = None,
@@ -85,13 +86,11 @@ class CustomerOSLookupOperator(GtmLookupOperator["CustomerOSHook"]):
     def describe(self) -> str:
         return f"CustomerOS {self.lookup}"
 
-    lineage_api = "customeros"
+    lineage_api = CUSTOMEROS.name
 
     def lineage_endpoint(self) -> str:
-        from airflow_provider_gtm.hooks.customeros import ORGANIZATIONS, PERSON
-
-        return {"organizations": ORGANIZATIONS, "person_enrichment": PERSON, "email_verification": "/verify/v1/email",
-                "organization_enrichment": "/enrich/v1/organization"}.get(self.lookup, self.lookup)
+        spec = CUSTOMEROS.resources.get(self.lookup)
+        return spec.path if spec else self.lookup
 
     def answer(self, hook: CustomerOSHook, item: Any) -> Any:
         if self.lookup == "organizations":
@@ -202,9 +201,9 @@ class CustomerOSBatchOperator(GtmBatchOperator["CustomerOSHook"]):
 
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "operation")
     hook_class = LazyHookClass["CustomerOSHook"]("airflow_provider_gtm.hooks.customeros.CustomerOSHook")
-    default_conn_id = "customeros_default"
-    default_api_host = "https://api.customeros.ai"
-    max_batch_size = 500
+    default_conn_id = CUSTOMEROS.default_conn_id
+    default_api_host = CUSTOMEROS.default_host
+    max_batch_size = CUSTOMEROS.batch_max
 
     def __init__(self, *, operation: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -216,12 +215,11 @@ class CustomerOSBatchOperator(GtmBatchOperator["CustomerOSHook"]):
     def describe(self) -> str:
         return f"CustomerOS {self.operation}"
 
-    lineage_api = "customeros"
+    lineage_api = CUSTOMEROS.name
 
     def lineage_endpoint(self) -> str:
-        from airflow_provider_gtm.hooks.customeros import CONTACTS, ORGANIZATIONS
-
-        return ORGANIZATIONS if self.operation == "organizations.create" else CONTACTS
+        spec = CUSTOMEROS.operations.get(self.operation) or CUSTOMEROS.operations["contacts.bulk_create"]
+        return spec.dataset
 
     def send(self, hook: CustomerOSHook, records: Iterable[Any]) -> Iterator[BatchResult]:
         if self.operation == "organizations.create":
@@ -236,9 +234,8 @@ class CustomerOSBatchOperator(GtmBatchOperator["CustomerOSHook"]):
         return check(record)
 
     def can_resolve_unknown(self, records: list[Any]) -> bool:
-        keys = ("website", "customId", "linkedinUrl")
-        return self.operation == "organizations.create" and all(
-            isinstance(r, dict) and any(r.get(k) for k in keys) for r in records)
+        spec = CUSTOMEROS.operations.get(self.operation)
+        return spec is not None and spec.can_resolve(records)
 
     def resolve_unknown(
         self, hook: CustomerOSHook, records: list[Any], started_at: str | None

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_gtm.apis.octopus import OCTOPUS, PAGE_SIZE_MAX
 from airflow_provider_gtm.operators._validation import check_choice, check_range, is_template
 from airflow_provider_gtm.operators.base import GtmFetchOperator, LazyHookClass
 from airflow_provider_gtm.operators.watermark import Watermark
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from airflow_provider_gtm.core.pagination import Page
     from airflow_provider_gtm.hooks.octopus import OctopusConnectHook
 
-OCTOPUS_FEEDS = ("topic_posts", "post_comments", "comment_replies", "user_posts", "all_posts")
+OCTOPUS_FEEDS = tuple(OCTOPUS.resources)
 
 
 class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
@@ -46,8 +47,8 @@ class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
         *GtmFetchOperator.template_fields, "feed", "parent_id", "page_size", "order", "origin_time", "direction",
     )
     hook_class = LazyHookClass["OctopusConnectHook"]("airflow_provider_gtm.hooks.octopus.OctopusConnectHook")
-    default_conn_id = "octopus_connect_default"
-    default_api_host = "https://connect.octopuscommunity.com"
+    default_conn_id = OCTOPUS.default_conn_id
+    default_api_host = OCTOPUS.default_host
 
     def __init__(
         self,
@@ -63,7 +64,7 @@ class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
         super().__init__(**kwargs)
         name = type(self).__name__
         check_choice(name, "feed", feed, OCTOPUS_FEEDS)
-        check_range(name, "page_size (pageSize)", page_size, 1, 20)
+        check_range(name, "page_size (pageSize)", page_size, 1, PAGE_SIZE_MAX)
         check_choice(name, "order", order, ("Asc", "Desc"))
         check_choice(name, "direction", direction, ("Before", "After"))
         if not is_template(feed):
@@ -91,14 +92,12 @@ class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
             return Watermark(to_epoch_ms(self.origin_time), [])
         return None
 
-    lineage_api = "octopus"
+    lineage_api = OCTOPUS.name
     watermark_fields = ("createdAt",)
 
     def lineage_endpoint(self) -> str:
         # One dataset per feed (and parent): the parent's posts are a different list from another's.
-        from airflow_provider_gtm.hooks.octopus import DEFAULT_PATHS
-
-        path = DEFAULT_PATHS.get(self.feed, self.feed)
+        path = OCTOPUS.paths.get(self.feed, self.feed)
         return f"{path}/{self.parent_id}" if self.parent_id else path
 
     def pages(self, hook: OctopusConnectHook, start: Any, limit: int | None) -> Iterator[Page]:

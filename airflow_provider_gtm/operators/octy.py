@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_gtm.apis.octy import OCTY
 from airflow_provider_gtm.operators._validation import check_choice
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
 
@@ -13,14 +14,8 @@ if TYPE_CHECKING:
     from airflow_provider_gtm.core.pagination import Page
     from airflow_provider_gtm.hooks.octy import OctyHook
 
-OCTY_RESOURCES = ("profiles", "items", "event_types", "segments", "templates")
-OCTY_OPERATIONS = (
-    "profiles.create", "profiles.update", "profiles.delete",
-    "items.create", "items.update", "items.delete",
-    "event_types.create", "event_types.delete",
-    "templates.create", "templates.update", "templates.delete",
-    "events.create",
-)
+OCTY_RESOURCES = tuple(OCTY.resources)
+OCTY_OPERATIONS = tuple(OCTY.operations)
 _ID_KEYS = ("profile_id", "event_id", "event_type_id", "item_id", "template_id", "segment_id")
 
 
@@ -38,8 +33,8 @@ class OctyFetchOperator(GtmFetchOperator["OctyHook"]):
 
     template_fields: Sequence[str] = (*GtmFetchOperator.template_fields, "resource", "filters")
     hook_class = LazyHookClass["OctyHook"]("airflow_provider_gtm.hooks.octy.OctyHook")
-    default_conn_id = "octy_default"
-    default_api_host = "https://api.octy.ai"
+    default_conn_id = OCTY.default_conn_id
+    default_api_host = OCTY.default_host
 
     def __init__(self, *, resource: str, filters: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -52,13 +47,11 @@ class OctyFetchOperator(GtmFetchOperator["OctyHook"]):
     def describe(self) -> str:
         return f"Octy {self.resource}"
 
-    lineage_api = "octy"
+    lineage_api = OCTY.name
     watermark_fields = ("created_at",)
 
     def lineage_endpoint(self) -> str:
-        from airflow_provider_gtm.hooks.octy import RESOURCES
-
-        spec = RESOURCES.get(self.resource)
+        spec = OCTY.resources.get(self.resource)
         return spec.path if spec else self.resource
 
     def pages(self, hook: OctyHook, start: Any, limit: int | None) -> Iterator[Page]:
@@ -80,9 +73,9 @@ class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
 
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "operation")
     hook_class = LazyHookClass["OctyHook"]("airflow_provider_gtm.hooks.octy.OctyHook")
-    default_conn_id = "octy_default"
-    default_api_host = "https://api.octy.ai"
-    max_batch_size = 500
+    default_conn_id = OCTY.default_conn_id
+    default_api_host = OCTY.default_host
+    max_batch_size = OCTY.batch_max
 
     def __init__(self, *, operation: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -92,23 +85,21 @@ class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
     def describe(self) -> str:
         return f"Octy {self.operation}"
 
-    lineage_api = "octy"
+    lineage_api = OCTY.name
 
     def lineage_endpoint(self) -> str:
-        from airflow_provider_gtm.hooks.octy import OPERATIONS
-
-        spec = OPERATIONS.get(self.operation)
+        spec = OCTY.operations.get(self.operation)
         return spec.path if spec else self.operation
 
     def send(self, hook: OctyHook, records: Iterable[Any]) -> Iterator[BatchResult]:
         return hook.iter_batches(self.operation, records, batch_size=self.batch_size)
 
-    #: Creates whose identifier Octy refuses to take twice ("already exists"), per operation.
-    unique_keys: ClassVar[dict[str, str]] = {"profiles.create": "customer_id", "items.create": "item_id"}
+    #: Creates whose identifier Octy refuses to take twice ("already exists"), per operation (the spec's).
+    unique_keys: ClassVar[dict[str, str]] = OCTY.unique_keys()
 
     def can_resolve_unknown(self, records: list[Any]) -> bool:
-        key = self.unique_keys.get(self.operation)
-        return key is not None and all(isinstance(r, dict) and r.get(key) for r in records)
+        spec = OCTY.operations.get(self.operation)
+        return spec is not None and spec.can_resolve(records)
 
     def resolve_unknown(
         self, hook: OctyHook, records: list[Any], started_at: str | None

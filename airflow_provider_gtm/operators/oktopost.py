@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_gtm.apis.oktopost import OKTOPOST, PAGE_SIZES
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
 from airflow_provider_gtm.operators.links import OktopostAppLink
@@ -15,8 +16,8 @@ if TYPE_CHECKING:
     from airflow_provider_gtm.core.pagination import Page
     from airflow_provider_gtm.hooks.oktopost import OktopostHook
 
-OKTOPOST_RESOURCES = ("campaigns", "messages", "posts", "credentials", "boards", "advocates", "clicks", "leads")
-OKTOPOST_CREATE_KINDS = ("campaigns", "messages", "posts", "board_messages", "advocate_invites")
+OKTOPOST_RESOURCES = tuple(OKTOPOST.resources)
+OKTOPOST_CREATE_KINDS = tuple(OKTOPOST.operations)
 
 
 class OktopostFetchOperator(GtmFetchOperator["OktopostHook"]):
@@ -40,8 +41,8 @@ class OktopostFetchOperator(GtmFetchOperator["OktopostHook"]):
         *GtmFetchOperator.template_fields, "resource", "filters", "count", "order", "after", "before",
     )
     hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
-    default_conn_id = "oktopost_default"
-    default_api_host = "https://api.oktopost.com"
+    default_conn_id = OKTOPOST.default_conn_id
+    default_api_host = OKTOPOST.default_host
 
     def __init__(
         self,
@@ -57,7 +58,8 @@ class OktopostFetchOperator(GtmFetchOperator["OktopostHook"]):
         super().__init__(**kwargs)
         name = type(self).__name__
         check_choice(name, "resource", resource, OKTOPOST_RESOURCES)
-        allowed = (25, 50, 100, 200) if resource == "clicks" else (25, 50, 100)
+        listed = OKTOPOST.resources.get(resource)
+        allowed = listed.page_sizes if listed else PAGE_SIZES
         check_choice(name, "count (_count)", count, allowed)
         if resource == "messages" and not is_template(filters) and not (
             filters and (filters.get("campaignId") or filters.get("ids"))
@@ -75,13 +77,12 @@ class OktopostFetchOperator(GtmFetchOperator["OktopostHook"]):
     def describe(self) -> str:
         return f"Oktopost {self.resource}"
 
-    lineage_api = "oktopost"
+    lineage_api = OKTOPOST.name
     watermark_fields = ("Created",)
 
     def lineage_endpoint(self) -> str:
-        from airflow_provider_gtm.hooks.oktopost import API_PREFIX, RESOURCE_PATHS
-
-        return API_PREFIX + RESOURCE_PATHS.get(self.resource, "/" + self.resource)
+        spec = OKTOPOST.resources.get(self.resource)
+        return OKTOPOST.path_prefix + (spec.path if spec else "/" + self.resource)
 
     def pages(self, hook: OktopostHook, start: Any, limit: int | None) -> Iterator[Page]:
         params = dict(self.filters or {})
@@ -118,11 +119,11 @@ class OktopostCreateOperator(GtmBatchOperator["OktopostHook"]):
 
     template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "kind")
     hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
-    default_conn_id = "oktopost_default"
-    default_api_host = "https://api.oktopost.com"
+    default_conn_id = OKTOPOST.default_conn_id
+    default_api_host = OKTOPOST.default_host
     one_call_per_record = True
     operator_extra_links = (OktopostAppLink(),)
-    max_batch_size = 100
+    max_batch_size = OKTOPOST.batch_max
 
     def __init__(self, *, kind: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -132,13 +133,11 @@ class OktopostCreateOperator(GtmBatchOperator["OktopostHook"]):
     def describe(self) -> str:
         return f"Oktopost {self.kind}"
 
-    lineage_api = "oktopost"
+    lineage_api = OKTOPOST.name
 
     def lineage_endpoint(self) -> str:
-        from airflow_provider_gtm.hooks.oktopost import API_PREFIX, CREATE_SPECS
-
-        spec = CREATE_SPECS.get(self.kind)
-        return API_PREFIX + (spec.path if spec else "/" + self.kind)
+        spec = OKTOPOST.operations.get(self.kind)
+        return OKTOPOST.path_prefix + (spec.path if spec else "/" + self.kind)
 
     def send(self, hook: OktopostHook, records: Iterable[Any]) -> Iterator[BatchResult]:
         return hook.iter_create(self.kind, records, batch_size=self.batch_size or 50)  # type: ignore[arg-type]
@@ -148,9 +147,7 @@ class OktopostCreateOperator(GtmBatchOperator["OktopostHook"]):
 
     def validate_record(self, record: Any) -> str | None:
         """Every required Oktopost field is present (checked for every record before any is sent)."""
-        from airflow_provider_gtm.hooks.oktopost import CREATE_SPECS  # lazy, like the hook class
-
-        spec = CREATE_SPECS.get(self.kind)
+        spec = OKTOPOST.operations.get(self.kind)
         if spec is None:
             return None
         if not isinstance(record, dict):
@@ -162,7 +159,8 @@ class OktopostCreateOperator(GtmBatchOperator["OktopostHook"]):
     lookup_margin: ClassVar[timedelta] = timedelta(minutes=2)
 
     def can_resolve_unknown(self, records: list[Any]) -> bool:
-        return self.kind in ("campaigns", "posts", "advocate_invites")
+        spec = OKTOPOST.operations.get(self.kind)
+        return spec is not None and spec.can_resolve(records)
 
     def resolve_unknown(
         self, hook: OktopostHook, records: list[Any], started_at: str | None

@@ -98,6 +98,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_gtm.apis.customeros import CUSTOMEROS
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
     Request,
@@ -145,7 +146,7 @@ def _linkedin_key(url: str) -> str:
 class CustomerOSSandbox(SandboxApi):
     """The CustomerOS REST API v1 (see the module docstring for behaviour and state shape)."""
 
-    name = "customeros"
+    name = CUSTOMEROS.name  # the path prefix
     default_rate_limit = None
 
     def __init__(self, ctx: SandboxContext) -> None:

@@ -45,6 +45,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_gtm.apis.octopus import OCTOPUS
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
     RateLimitSpec,
@@ -54,6 +55,7 @@ from airflow_provider_gtm.sandbox.framework import (
     SandboxApi,
     SandboxContext,
     json_response,
+    page_of,
 )
 
 # Spelled out here, not imported from the hook: the sandbox stands for the API, so a wrong default
@@ -82,7 +84,7 @@ STEP_MS = 3_600_000  # one synthetic post per hour
 
 
 class OctopusSandbox(SandboxApi):
-    name = "octopus"
+    name = OCTOPUS.name  # the path prefix
     default_rate_limit = RateLimitSpec(windows=[(600, 60.0)], fixed=True, headers=True, retry_after=True)
     cacheable_gets = True
 
@@ -237,7 +239,7 @@ class OctopusSandbox(SandboxApi):
                      "origin": int(origin) if origin is not None else None}
         item, count = self._feed_items(feed, state["parent"], state["origin"], state["direction"])
         offset = state["offset"]
-        positions = range(offset, min(count, offset + size))
+        positions = page_of(count, offset, size)
         if state["order"] == "Desc":
             records = [item(count - 1 - p) for p in positions]
         else:

@@ -86,6 +86,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from airflow_provider_gtm.apis.octy import OCTY
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
     RateLimitSpec,
@@ -95,6 +96,7 @@ from airflow_provider_gtm.sandbox.framework import (
     SandboxApi,
     SandboxContext,
     json_response,
+    parse_ids,
 )
 
 PAGE_SIZE = 100
@@ -336,7 +338,7 @@ class _Collection:
 class OctySandbox(SandboxApi):
     """The Octy retention API v1 (see the module docstring for behaviour and state shape)."""
 
-    name = "octy"
+    name = OCTY.name  # the path prefix
     default_rate_limit = RateLimitSpec(windows=[(120, 60.0)])
     cacheable_gets = True
 
@@ -678,7 +680,7 @@ class OctySandbox(SandboxApi):
                 except ValueError:
                     pass
             if request.arg("segments") is not None:
-                segments = {s.strip() for s in (request.arg("segments") or "").split(",") if s.strip()}
+                segments = set(parse_ids(request.arg("segments")))
         page = None
         if rfm_bounds or churn is not None or segments:
             def matches(rfm_score: Any, churn_probability: Any, tags: list[str]) -> bool:

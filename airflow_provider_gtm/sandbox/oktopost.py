@@ -50,6 +50,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from airflow_provider_gtm.apis.oktopost import OKTOPOST
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
     RateLimitSpec,
@@ -59,14 +60,14 @@ from airflow_provider_gtm.sandbox.framework import (
     SandboxApi,
     SandboxContext,
     json_response,
+    page_of,
+    parse_ids,
 )
-from airflow_provider_gtm.sandbox.server import SANDBOX_CREDENTIALS
 
 NETWORKS = ("LinkedIn", "Twitter", "Facebook")
 POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")
 BASE_EPOCH = 1_767_225_600  # 2026-01-01 UTC
 _ALNUM = string.ascii_lowercase + string.digits
-ACCOUNT_ID = SANDBOX_CREDENTIALS["oktopost"]["login"]
 DOMAINS = ("acme.io", "globex.com", "initech.dev", "umbrella.co", "hooli.xyz", "vandelay.net", "stark.ai")
 FIRST = ("Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Edsger")
 LAST = ("Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie", "Allen")
@@ -82,7 +83,7 @@ def _sid(prefix: str, index: int) -> str:
 
 
 class OktopostSandbox(SandboxApi):
-    name = "oktopost"
+    name = OKTOPOST.name  # the path prefix
     default_rate_limit = RateLimitSpec(windows=[(60, 60.0), (120, 5.0)], block_seconds=900.0)
     cacheable_gets = True
 
@@ -183,8 +184,13 @@ class OktopostSandbox(SandboxApi):
         return {"Id": _sid("clk", index), "MessageId": _sid("005", index), "LeadId": _sid("lea", index),
                 "Created": created, "Converted": bool(rng.randrange(2))}
 
+    @property
+    def _account_id(self) -> str:
+        """The account id the sandbox accepts (its context's credentials, like the other APIs)."""
+        return self.ctx.credentials["oktopost"]["login"]
+
     def _credential_id(self, index: int) -> str:
-        return f"003-{ACCOUNT_ID}-{index}"
+        return f"003-{self._account_id}-{index}"
 
     def _stored(self, kind: str) -> dict[str, dict[str, Any]]:
         return self.created.get(f"{kind}s", {})
@@ -209,7 +215,7 @@ class OktopostSandbox(SandboxApi):
     def me(self, request: Request) -> Response:
         return json_response({"Result": True, "User": {"Id": "00Asandbox0usr", "Name": "Sandbox User",
                                                        "Email": "sandbox@example.com", "LastLogin": _ts(BASE_EPOCH)},
-                              "Account": {"Id": ACCOUNT_ID, "Name": "Sandbox Account"}})
+                              "Account": {"Id": self._account_id, "Name": "Sandbox Account"}})
 
     def _paging(self, request: Request, kind: str) -> tuple[int, int]:
         allowed = (25, 50, 100, 200) if kind == "click" else (25, 50, 100)
@@ -228,7 +234,7 @@ class OktopostSandbox(SandboxApi):
         stored = list(self._stored(kind).values())
         if matches is None:
             start = page * count
-            items = [self._synthetic(kind, i) for i in range(start, min(total_synthetic, start + count))]
+            items = [self._synthetic(kind, i) for i in page_of(total_synthetic, start, count)]
             rest = max(0, start + count - total_synthetic)
             offset = max(0, start - total_synthetic)
             items += stored[offset: offset + rest] if rest else []
@@ -263,7 +269,7 @@ class OktopostSandbox(SandboxApi):
         if not request.arg("campaignId") and not request.arg("ids"):
             return json_response({"Result": False, "Errors": {"api": {
                 "message": "You must send either of the mandatory parameters: campaignId\\ids"}}}, 400)
-        ids = set((request.arg("ids") or "").split(",")) - {""}
+        ids = set(parse_ids(request.arg("ids")))
         campaign = request.arg("campaignId")
         network = request.arg("network")
         return self._page(request, "message", lambda r: (not ids or r["Id"] in ids)
@@ -336,7 +342,7 @@ class OktopostSandbox(SandboxApi):
         record: dict[str, Any]
         record = {"Id": self._new_id("002"), "Name": form["name"], "Url": form.get("url", ""), "Status": "active",
                   "Created": self._now(), "TotalPosts": 0, "Clicks": 0,
-                  "TagIds": [t for t in form.get("tagIds", "").split(",") if t]}
+                  "TagIds": parse_ids(form.get("tagIds"))}
         with self.ctx.lock:
             self.created["campaigns"][record["Id"]] = record
         return json_response({"Result": True, "Campaign": record})
@@ -362,7 +368,7 @@ class OktopostSandbox(SandboxApi):
         form = self._form(request, ("messageId", "credentialIds"))
         if self._find("message", form["messageId"]) is None:
             raise HttpError(400, f"Message {form['messageId']} was not found")
-        credentials = [c.strip() for c in form["credentialIds"].split(",") if c.strip()]
+        credentials = parse_ids(form["credentialIds"])
         for credential in credentials:
             if self._find("credential", credential) is None:
                 raise HttpError(400, f"Invalid credential: {credential}")

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_gtm.apis import specs
 from airflow_provider_gtm.sandbox.framework import (
     NEVER_ENDING_RECORDS,
     FaultRule,
@@ -52,13 +53,8 @@ SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
     "oktopost": {"login": "001sandbox0acct", "password": "okto_sandbox_key_1a2b3c4d5e6f7a8b"},
 }
 
-# API name (= path prefix) → (connection id, connection type).
-CONNECTIONS: dict[str, tuple[str, str]] = {
-    "octy": ("octy_default", "octy"),
-    "customeros": ("customeros_default", "customeros"),
-    "octopus": ("octopus_connect_default", "octopus_connect"),
-    "oktopost": ("oktopost_default", "oktopost"),
-}
+# API name (= path prefix) → (connection id, connection type), from the specs (apis/).
+CONNECTIONS: dict[str, tuple[str, str]] = {spec.name: (spec.default_conn_id, spec.conn_type) for spec in specs()}
 
 
 def _api_classes() -> list[type[SandboxApi]]:

@@ -1,0 +1,66 @@
+"""CustomerOS REST API v1 (https://docs.customeros.ai/): the facts the provider uses, written once.
+
+Sources: the API docs (paths, the ``X-CUSTOMER-OS-API-KEY`` header) and customeros/customeros
+(``rest/customerbase/organization.go`` answers a second organization with the same website domain,
+customId or LinkedIn URL with 409 and the existing id, ``rest/response/response_handler.go`` writes it
+as a 500 coded ``Conflict`` in the newest code; ``rest/customerbase/contact_bulk.go`` has no such
+refusal and no idempotency key).
+"""
+
+from __future__ import annotations
+
+from airflow_provider_gtm.apis import ApiSpec, Operation, Resource
+
+HOST = "https://api.customeros.ai"
+BATCH_MAX = 500  # records per operator chunk
+
+PATHS = {
+    "organizations": "/customerbase/v1/organizations",
+    "contacts": "/customerbase/v1/contacts",
+    "contacts_bulk": "/customerbase/v1/contacts/bulk",
+    "person": "/enrich/v1/person",
+    "person_results": "/enrich/v1/person/results/",
+    "organization_enrichment": "/enrich/v1/organization",
+    "email_verification": "/verify/v1/email",
+    "ip_verification": "/verify/v1/ip",
+    "email_bulk_verification": "/verify/v1/email/bulk",
+}
+
+CUSTOMEROS = ApiSpec(
+    name="customeros",
+    display_name="CustomerOS",
+    conn_type="customeros",
+    default_conn_id="customeros_default",
+    conn_name_attr="customeros_conn_id",
+    hook_class="airflow_provider_gtm.hooks.customeros.CustomerOSHook",
+    hosts={"default": HOST},
+    field_labels={"password": "API key", "host": "Base URL"},
+    hidden_fields=("schema", "port", "login"),
+    placeholders={
+        "host": HOST,
+        "password": "sent as the X-CUSTOMER-OS-API-KEY header",
+        "extra": '{"read_timeout": 60}',
+    },
+    external_doc_url="https://docs.customeros.ai/",
+    rate_windows=(),
+    rate_limit_note="CustomerOS publishes no limit; its 429 answers are honoured.",
+    resources={
+        # Lookups (CustomerOSLookupOperator): one call per input; organizations are GET <path>/<id>.
+        "organizations": Resource(PATHS["organizations"]),
+        "person_enrichment": Resource(PATHS["person"]),
+        "organization_enrichment": Resource(PATHS["organization_enrichment"]),
+        "email_verification": Resource(PATHS["email_verification"]),
+    },
+    operations={
+        "organizations.create": Operation(
+            "POST", PATHS["organizations"], batch_max=BATCH_MAX, safe_to_retry=True, resolution="resend",
+            unique_fields=("website", "customId", "linkedinUrl"),
+            source="customeros/customeros rest/customerbase/organization.go (409 with the existing id); "
+            "rest/response/response_handler.go (500 coded Conflict)"),
+        "contacts.bulk_create": Operation(
+            "POST", PATHS["contacts_bulk"], batch_max=BATCH_MAX, dataset_path=PATHS["contacts"],
+            source="customeros/customeros rest/customerbase/contact_bulk.go"),
+    },
+    paths=PATHS,
+    source="https://docs.customeros.ai/; customeros/customeros",
+)

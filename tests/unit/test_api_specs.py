@@ -1,0 +1,364 @@
+"""Each per-API fact is written once, in ``airflow_provider_gtm/apis/``, and every reader agrees with it.
+
+The readers: the hooks' class attributes and tables, the operators' choices/defaults/limits/lineage
+names and lost-answer rules, the provider info (connection types and form), the connection fields
+and the sandbox (connections, prefixes). The sandbox's route tables are written on their own on
+purpose (it stands for the vendor: a wrong path in a spec must fail here, not be served back), so
+they are compared with the specs instead of read from them.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_gtm import get_provider_info
+from airflow_provider_gtm.apis import ApiSpec, by_conn_type, by_name, specs
+from airflow_provider_gtm.apis.customeros import CUSTOMEROS
+from airflow_provider_gtm.apis.octopus import OCTOPUS
+from airflow_provider_gtm.apis.octy import OCTY
+from airflow_provider_gtm.apis.oktopost import OKTOPOST
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE = REPO / "airflow_provider_gtm"
+SNAPSHOT = Path(__file__).with_name("provider_info_snapshot.json")
+SPECS = {spec.name: spec for spec in specs()}
+HOOKS = {
+    "octy": "airflow_provider_gtm.hooks.octy.OctyHook",
+    "customeros": "airflow_provider_gtm.hooks.customeros.CustomerOSHook",
+    "octopus": "airflow_provider_gtm.hooks.octopus.OctopusConnectHook",
+    "oktopost": "airflow_provider_gtm.hooks.oktopost.OktopostHook",
+}
+
+
+def _load(dotted: str):
+    import importlib
+
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _operators():
+    from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator, CustomerOSLookupOperator
+    from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
+    from airflow_provider_gtm.operators.octy import OctyBatchOperator, OctyFetchOperator
+    from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator, OktopostFetchOperator
+
+    return {"octy": [OctyFetchOperator, OctyBatchOperator], "customeros": [CustomerOSLookupOperator,
+            CustomerOSBatchOperator], "octopus": [OctopusFetchOperator],
+            "oktopost": [OktopostFetchOperator, OktopostCreateOperator]}
+
+
+# -- the specs themselves ------------------------------------------------------------------------------
+
+
+def test_specs_import_nothing_heavy():
+    """Importing every spec loads neither the HTTP stack, tenacity, Airflow nor a hook."""
+    code = ("import json, sys\nimport airflow_provider_gtm.apis as a\n"
+            "import airflow_provider_gtm.apis.octy, airflow_provider_gtm.apis.customeros\n"
+            "import airflow_provider_gtm.apis.octopus, airflow_provider_gtm.apis.oktopost\n"
+            "a.specs()\nprint(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    heavy = ("requests", "urllib3", "tenacity", "airflow", "airflow_provider_gtm.hooks",
+             "airflow_provider_gtm.core", "airflow_provider_gtm.operators", "airflow_provider_gtm.sandbox")
+    assert not sorted(m for m in loaded if m.split(".")[0] in heavy[:4] or m.startswith(heavy[4:]))
+    assert {m for m in loaded if m.startswith("airflow_provider_gtm")} == {
+        "airflow_provider_gtm", "airflow_provider_gtm.apis", *(f"airflow_provider_gtm.apis.{n}" for n in SPECS)}
+
+
+def test_four_specs_with_distinct_names_and_connections():
+    assert list(SPECS) == ["octy", "customeros", "octopus", "oktopost"]
+    for attribute in ("name", "conn_type", "default_conn_id", "conn_name_attr", "hook_class"):
+        assert len({getattr(spec, attribute) for spec in specs()}) == 4, attribute
+    for spec in specs():
+        assert by_name(spec.name) is spec and by_conn_type(spec.conn_type) is spec
+        assert spec.default_host.startswith("https://") and spec.external_doc_url.startswith("https://")
+        assert spec.hook_class == HOOKS[spec.name]
+    assert dict(OKTOPOST.hosts) == {"us": "https://api.oktopost.com", "eu": "https://eu-api.oktopost.com"}
+    with pytest.raises(KeyError):
+        by_name("nope")
+
+
+def test_every_write_the_client_resends_or_settles_cites_its_vendor_source():
+    for spec in specs():
+        assert spec.source, spec.name
+        for name, op in spec.operations.items():
+            if op.safe_to_retry or op.resolution:
+                assert op.source, f"{spec.name} {name}"
+            if op.resolution == "resend":
+                assert op.unique_fields, f"{spec.name} {name}"
+
+
+@pytest.mark.parametrize(("spec", "operation", "records", "expected"), [
+    (OCTY, "profiles.create", [{"customer_id": "c1"}, {"customer_id": "c2"}], True),
+    (OCTY, "profiles.create", [{"customer_id": "c1"}, {"profile_data": {}}], False),
+    (OCTY, "items.create", [{"item_id": "i1"}], True),
+    (OCTY, "items.create", ["i1"], False),
+    (OCTY, "event_types.create", [{"event_type": "x"}], False),
+    (OCTY, "profiles.update", [{"profile_id": "p"}], False),
+    (CUSTOMEROS, "organizations.create", [{"website": "a.io"}, {"customId": "1"}, {"linkedinUrl": "l"}], True),
+    (CUSTOMEROS, "organizations.create", [{"website": "a.io"}, {"name": "only a name"}], False),
+    (CUSTOMEROS, "contacts.bulk_create", [{"email": "a@b.c"}], False),
+    (OKTOPOST, "campaigns", [{"name": "x"}], True),
+    (OKTOPOST, "posts", [{}], True),
+    (OKTOPOST, "advocate_invites", [{"email": "a@b.c"}], True),
+    (OKTOPOST, "messages", [{"campaignId": "c"}], False),
+    (OKTOPOST, "board_messages", [{"boardId": "b"}], False),
+])
+def test_lost_answer_rules(spec, operation, records, expected):
+    """The rules the operators had written in ``can_resolve_unknown``, now read from the specs."""
+    assert spec.operations[operation].can_resolve(records) is expected
+
+
+# -- provider info -------------------------------------------------------------------------------------
+
+
+def test_provider_info_equals_the_snapshot_taken_before_the_specs():
+    """tests/unit/provider_info_snapshot.json is get_provider_info() as it was before apis/ existed."""
+    expected = json.loads(SNAPSHOT.read_text())
+    info = json.loads(json.dumps(get_provider_info()))
+    assert list(info) == list(expected)
+    for key in expected:
+        assert info[key] == expected[key], key
+    for got, want in zip(info["connection-types"], expected["connection-types"], strict=True):
+        assert list(got["ui-field-behaviour"]["relabeling"]) == list(want["ui-field-behaviour"]["relabeling"])
+        assert list(got["ui-field-behaviour"]["placeholders"]) == list(want["ui-field-behaviour"]["placeholders"])
+
+
+def test_provider_info_connection_types_are_the_specs():
+    info = get_provider_info()
+    assert [c["connection-type"] for c in info["connection-types"]] == [s.conn_type for s in specs()]
+    for conf, spec in zip(info["connection-types"], specs(), strict=True):
+        assert conf["hook-class-name"] == spec.hook_class and conf["hook-name"] == spec.display_name
+        behaviour = conf["ui-field-behaviour"]
+        assert behaviour["hidden-fields"] == list(spec.hidden_fields)
+        assert behaviour["relabeling"] == spec.relabeling()
+        assert behaviour["placeholders"] == dict(spec.placeholders)
+    assert [i["external-doc-url"] for i in info["integrations"]] == [s.external_doc_url for s in specs()]
+    assert [h["python-modules"] for h in info["hooks"]] == [[s.hook_module] for s in specs()]
+    assert [o["python-modules"] for o in info["operators"]] == [[s.operators_module] for s in specs()]
+
+
+def test_connection_fields_read_the_specs():
+    from airflow_provider_gtm.connection_fields import DEFAULT_RATE_LIMITS, OCTOPUS_DEFAULT_PATHS, conn_fields
+
+    assert OCTOPUS_DEFAULT_PATHS == dict(OCTOPUS.paths)
+    for spec in specs():
+        assert DEFAULT_RATE_LIMITS[spec.conn_type] == [list(w) for w in spec.rate_windows]
+        rate = conn_fields(spec.conn_type)["rate_limits"]
+        assert rate["description"].endswith(spec.rate_limit_note)
+        assert rate["schema"]["default"] == [list(w) for w in spec.rate_windows]
+    data_center = conn_fields(OKTOPOST.conn_type)["data_center"]["schema"]
+    assert data_center["enum"] == list(OKTOPOST.hosts) and data_center["default"] == "us"
+
+
+# -- hooks ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_hook_class_attributes_are_the_spec(name):
+    spec, hook = SPECS[name], _load(HOOKS[name])
+    assert hook.conn_name_attr == spec.conn_name_attr
+    assert hook.default_conn_name == spec.default_conn_id
+    assert hook.conn_type == spec.conn_type
+    assert hook.hook_name == spec.display_name
+    assert hook.default_host == spec.default_host
+    assert hook.field_labels == dict(spec.field_labels)
+    assert hook.profile.name == spec.name
+    assert [(w.limit, w.seconds) for w in hook.profile.default_windows] == [(c, float(s)) for c, s in
+                                                                           spec.rate_windows]
+
+
+def test_hook_tables_are_built_from_the_specs():
+    from airflow_provider_gtm.hooks import customeros, octopus, octy, oktopost
+
+    assert {n: (r.path, r.records_key) for n, r in octy.RESOURCES.items()} == {
+        n: (r.path, r.records_key) for n, r in OCTY.resources.items()}
+    for name, op in octy.OPERATIONS.items():
+        spec = OCTY.operations[name]
+        assert (op.path, op.body_key, op.accepted_key, op.rejected_key, op.identifier, op.safe_to_retry) == (
+            spec.path, spec.body_key, spec.accepted_key, spec.rejected_key, spec.identifier, spec.safe_to_retry)
+    assert list(octy.OPERATIONS) == list(OCTY.operations) and octy.BATCH_MAX == OCTY.batch_max
+    assert customeros.ORGANIZATIONS == CUSTOMEROS.operations["organizations.create"].path
+    assert customeros.CONTACTS == CUSTOMEROS.operations["contacts.bulk_create"].dataset
+    assert customeros.PERSON == CUSTOMEROS.resources["person_enrichment"].path
+    assert octopus.DEFAULT_PATHS == dict(OCTOPUS.paths) and octopus.FEEDS == tuple(OCTOPUS.resources)
+    assert octopus.DEFAULT_PARENT_PARAMS == {
+        "topic_posts": "topicId", "post_comments": "postId", "comment_replies": "commentId", "user_posts": "octopusId"}
+    assert oktopost.RESOURCE_PATHS == {n: r.path for n, r in OKTOPOST.resources.items()}
+    assert oktopost.DATA_CENTERS == dict(OKTOPOST.hosts) and oktopost.API_PREFIX == OKTOPOST.path_prefix
+    assert oktopost.PAGE_SIZES == OKTOPOST.resources["campaigns"].page_sizes
+    assert oktopost.CLICK_PAGE_SIZES == OKTOPOST.resources["clicks"].page_sizes
+    for kind, create in oktopost.CREATE_SPECS.items():
+        spec = OKTOPOST.operations[kind]
+        assert (create.path, create.required, create.optional, create.response_key, create.identifier) == (
+            spec.path, spec.required, spec.optional, spec.response_key, spec.identifier)
+    assert oktopost._RESULT_ONLY_CREATES == {"board_messages", "advocate_invites"}
+    assert oktopost.OKTOPOST_PROFILE.block_on_429_seconds == OKTOPOST.rate_block_seconds == 900
+
+
+# -- operators -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_operator_defaults_are_the_spec(name):
+    spec = SPECS[name]
+    for operator in _operators()[name]:
+        assert operator.default_conn_id == spec.default_conn_id
+        assert operator.default_api_host == spec.default_host
+        assert operator.lineage_api == spec.name
+        hook = operator.hook_class
+        assert f"{hook.__module__}.{hook.__qualname__}" == spec.hook_class
+        if hasattr(operator, "max_batch_size") and spec.operations:
+            assert operator.max_batch_size == spec.batch_max
+
+
+def test_operator_choices_are_the_specs():
+    from airflow_provider_gtm.operators import customeros, octopus, octy, oktopost
+
+    assert octy.OCTY_RESOURCES == tuple(OCTY.resources) and octy.OCTY_OPERATIONS == tuple(OCTY.operations)
+    assert customeros.CUSTOMEROS_LOOKUPS == tuple(CUSTOMEROS.resources)
+    assert customeros.CUSTOMEROS_OPERATIONS == tuple(CUSTOMEROS.operations)
+    assert octopus.OCTOPUS_FEEDS == tuple(OCTOPUS.resources)
+    assert oktopost.OKTOPOST_RESOURCES == tuple(OKTOPOST.resources)
+    assert oktopost.OKTOPOST_CREATE_KINDS == tuple(OKTOPOST.operations)
+    assert octy.OctyBatchOperator.unique_keys == {"profiles.create": "customer_id", "items.create": "item_id"}
+    assert (OCTY.batch_max, CUSTOMEROS.batch_max, OKTOPOST.batch_max) == (500, 500, 100)
+
+
+def test_operator_lineage_endpoints_are_the_specs_paths():
+    ops = _operators()
+    octy_fetch, octy_batch = ops["octy"]
+    assert octy_fetch(task_id="a", resource="templates").lineage_endpoint() == "/v1/retention/messaging/templates"
+    assert octy_batch(task_id="b", operation="events.create", records=[]).lineage_endpoint() == (
+        "/v1/retention/events/create/batch")
+    lookup, batch = ops["customeros"]
+    assert lookup(task_id="c", lookup="organization_enrichment", inputs=[]).lineage_endpoint() == (
+        "/enrich/v1/organization")
+    assert batch(task_id="d", operation="contacts.bulk_create", records=[]).lineage_endpoint() == (
+        "/customerbase/v1/contacts")
+    assert batch(task_id="e", operation="organizations.create", records=[]).lineage_endpoint() == (
+        "/customerbase/v1/organizations")
+    (feed,) = ops["octopus"]
+    assert feed(task_id="f", feed="post_comments", parent_id="p1").lineage_endpoint() == "/v1/feeds/comments/p1"
+    fetch, create = ops["oktopost"]
+    assert fetch(task_id="g", resource="clicks", count=200).lineage_endpoint() == "/v2/click"
+    assert create(task_id="h", kind="board_messages", records=[]).lineage_endpoint() == "/v2/board-message"
+
+
+# -- sandbox -------------------------------------------------------------------------------------------
+
+
+def test_sandbox_connections_and_prefixes_are_the_specs():
+    from airflow_provider_gtm.sandbox.server import CONNECTIONS, SandboxApp
+
+    assert CONNECTIONS == {s.name: (s.default_conn_id, s.conn_type) for s in specs()}
+    assert set(SandboxApp(records=5).apis) == set(SPECS)
+
+
+def test_sandbox_rate_limits_match_the_client_windows():
+    """The sandbox enforces the vendor's limits on its own; the client paces under the same ones."""
+    from airflow_provider_gtm.sandbox.server import SandboxApp
+
+    apis = SandboxApp(records=5).apis
+    for name in ("octy", "oktopost"):
+        assert [tuple(w) for w in apis[name].default_rate_limit.windows] == [
+            (c, float(s)) for c, s in SPECS[name].rate_windows]
+    assert apis["oktopost"].default_rate_limit.block_seconds == OKTOPOST.rate_block_seconds
+
+
+#: Spec endpoints the sandbox serves under another shape (method, path as served), with the reason.
+SERVED_AS = {
+    # CustomerOS's organization lookup is GET <organizations>/<id>; the bare path is only POSTed to.
+    ("customeros", "GET", "/customerbase/v1/organizations"): ("GET", "/customerbase/v1/organizations/x"),
+}
+#: Spec endpoints the sandbox deliberately does not serve (none today).
+NOT_IN_SANDBOX: dict[tuple[str, str, str], str] = {}
+
+
+def _endpoints(spec: ApiSpec):
+    for resource in spec.resources.values():
+        yield resource.method, spec.path_prefix + resource.path
+    for operation in spec.operations.values():
+        yield operation.method, spec.path_prefix + operation.path
+
+
+@pytest.mark.parametrize("name", ["octy", "customeros", "oktopost"])
+def test_every_spec_endpoint_is_served_by_the_sandbox_routes(name):
+    from airflow_provider_gtm.sandbox.server import SandboxApp
+
+    api = SandboxApp(records=5).apis[name]
+    routes = api.routes()
+    for method, path in _endpoints(SPECS[name]):
+        if (name, method, path) in NOT_IN_SANDBOX:
+            continue
+        served_method, served_path = SERVED_AS.get((name, method, path), (method, path))
+        assert any(r.method == served_method and r.match(served_path) is not None for r in routes), (
+            f"{name}: {method} {path} is not in the sandbox's route table")
+    if name == "customeros":  # every named path too (person results are <prefix><id>)
+        for key, path in CUSTOMEROS.paths.items():
+            probe = path + "x" if path.endswith("/") else path
+            assert any(r.match(probe) is not None for r in routes), key
+
+
+def test_octopus_sandbox_serves_the_spec_paths():
+    """Octopus's sandbox resolves paths at request time from its own (independent) defaults."""
+    from airflow_provider_gtm.sandbox import octopus
+
+    assert octopus.DEFAULT_PATHS == dict(OCTOPUS.paths)
+    assert octopus.DEFAULT_PARENT_PARAMS == {f: r.parent_param for f, r in OCTOPUS.resources.items() if r.parent_param}
+    assert set(octopus.FEED_KEYS) == set(OCTOPUS.resources)
+
+
+# -- written once ----------------------------------------------------------------------------------------
+
+LITERALS = ("https://api.octy.ai", "https://api.customeros.ai", "https://connect.octopuscommunity.com",
+            "https://api.oktopost.com", "https://eu-api.oktopost.com", "octy_default", "customeros_default",
+            "octopus_connect_default", "oktopost_default", "https://api-docs.octy.ai/", "https://docs.customeros.ai/",
+            "https://developers.oktopost.com/")
+#: Where a literal may stay outside apis/, with the reason.
+ALLOWED = {
+    # A keyword default in CustomerOSEnrichPersonOperator.__init__'s signature, which another branch owns.
+    ("operators/customeros.py", "customeros_default"),
+    # The sandbox's error template quotes Octy's docs link as Octy does (the sandbox stands for the vendor).
+    ("sandbox/octy.py", "https://api-docs.octy.ai/"),
+}
+
+
+def _docstring_nodes(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def test_hosts_and_connection_ids_are_written_only_in_the_specs():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.startswith("apis/"):
+            continue
+        tree = ast.parse(path.read_text())
+        docstrings = _docstring_nodes(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                for literal in LITERALS:
+                    if literal in node.value and (relative, literal) not in ALLOWED:
+                        offenders.append(f"{relative}:{node.lineno}: {literal}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_allowed_exceptions_still_exist():
+    """An exception that no longer applies is removed from ALLOWED (so the list stays true)."""
+    for relative, literal in ALLOWED:
+        assert literal in (PACKAGE / relative).read_text(), (relative, literal)
