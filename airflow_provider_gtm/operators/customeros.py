@@ -275,7 +275,7 @@ class CustomerOSEnrichPersonOperator(BaseOperator):
     def __init__(
         self,
         *,
-        conn_id: str = "customeros_default",
+        conn_id: str | None = None,
         person_email: str | None = None,
         linkedin_url: str | None = None,
         first_name: str | None = None,
@@ -290,7 +290,7 @@ class CustomerOSEnrichPersonOperator(BaseOperator):
                 "CustomerOSEnrichPersonOperator: pass person_email= or linkedin_url= (CustomerOS needs one); "
                 "email= is BaseOperator's failure-alert recipients, not the person to enrich"
             )
-        self.conn_id = conn_id
+        self.conn_id = conn_id or CUSTOMEROS.default_conn_id
         self.person_email = person_email
         self.linkedin_url = linkedin_url
         self.first_name = first_name

@@ -325,8 +325,6 @@ LITERALS = ("https://api.octy.ai", "https://api.customeros.ai", "https://connect
             "https://developers.oktopost.com/")
 #: Where a literal may stay outside apis/, with the reason.
 ALLOWED = {
-    # A keyword default in CustomerOSEnrichPersonOperator.__init__'s signature, which another branch owns.
-    ("operators/customeros.py", "customeros_default"),
     # The sandbox's error template quotes Octy's docs link as Octy does (the sandbox stands for the vendor).
     ("sandbox/octy.py", "https://api-docs.octy.ai/"),
 }
