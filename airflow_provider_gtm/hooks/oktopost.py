@@ -598,16 +598,19 @@ class OktopostHook(GtmBaseHook):
         def identifier(record: Any) -> Any:
             return record.get(spec.identifier) if isinstance(record, Mapping) else None
 
-        def problem(record: Any) -> str | None:
-            try:
-                build_create_form(kind, record)
-            except GtmConfigError as exc:
-                return str(exc)
-            return None
-
         def send_chunk(chunk: list[Any]) -> BatchResult:
+            # Each record's form is built once: building it is the check, and the form is what is sent.
+            forms: dict[int, dict[str, Any]] = {}
+
+            def problem(record: Any) -> str | None:
+                try:
+                    forms[id(record)] = build_create_form(kind, record)
+                except GtmConfigError as exc:
+                    return str(exc)
+                return None
+
             refused, valid = split_invalid(chunk, problem, identifier, convertible=(date,))  # datetimes: epoch
-            sent = send_each(valid, lambda r: self._create(kind, build_create_form(kind, r)), identifier)
+            sent = send_each(valid, lambda r: self._create(kind, forms[id(r)]), identifier)
             return refused.extend(sent).check()
 
         return run_batches(records, size, send_chunk)
