@@ -269,9 +269,10 @@ class OffsetHeaderPaginator(Paginator):
     which ``is_end_of_list`` is true (Octy's 400 "pagination cursor exhausted") where the end is
     expected: at a cursor at or past the known total, or when no total is known (an empty list, a
     list without totals). A resumed iteration knows no total yet: an exhausted answer there is checked
-    against the total of the list's first page (through ``read``'s ``fetch``) before it is taken for
-    the end. Everything else (an exhausted answer before the total, an empty page, a missing or
-    non-advancing ``cursor`` header, a body without ``records_key``) is an incomplete page.
+    against the total of the list's first page (through ``read``'s ``fetch``; without it, as when no
+    total is known) before it is taken for the end. Everything else (an exhausted answer before the
+    total, an empty page, a missing or non-advancing ``cursor`` header, a body without
+    ``records_key``) is an incomplete page.
 
     Example::
 
