@@ -1,8 +1,4 @@
-"""Paginators for the three paging styles of the four APIs, as generators of one page at a time.
-
-Every paginator yields :class:`Page` objects and holds only the current page in memory. Each page
-carries ``next_state``: a small JSON value from which the same paginator can resume (a fetch
-operator checkpoints it after writing the page, so a retried task resumes where it stopped).
+"""Paginators for the three paging styles of the four APIs: small objects driven by one page loop.
 
 **Completeness rule** (one for every API): a list ends only on the API's documented end signal,
 which each paginator below declares (Octy: the cursor reaching ``total``, or the 400 "pagination
@@ -12,15 +8,24 @@ without ``Total``; Octopus: no next cursor). Anything else in the middle of a li
 incomplete page: :func:`iterate_pages` re-fetches it a few times and then raises
 :class:`~airflow_provider_gtm.core.errors.GtmPaginationError`, which is retryable (the operator's
 page checkpoint makes Airflow's retry resume at that page).
+
+A :class:`Paginator` says how to request the page at a state and how to read its answer
+(:class:`OffsetHeaderPaginator` for Octy, :class:`BodyCursorPaginator` for Octopus,
+:class:`PageNumberPaginator` for Oktopost); :func:`paginate` sends the requests and drives the one
+loop, :func:`iterate_pages`. The loop yields :class:`Page` objects and holds only the current page
+in memory. Each page carries ``next_state``: a small JSON value from which the same paginator can
+resume (a fetch operator checkpoints it after writing the page, so a retried task resumes where it
+stopped).
 """
 
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.client import ApiResponse, RestClient
@@ -54,7 +59,12 @@ class Page:
     next_state: Any = None
 
 
-FetchPage = Callable[[Any], tuple[list[Any], Any, int | None]]
+#: What reading one page gives: its records, the state of the next page (``None`` at the end), the total.
+PageRead = tuple[list[Any], Any, int | None]
+#: Reads the page at a state (what :func:`iterate_pages` drives).
+FetchPage = Callable[[Any], PageRead]
+#: Sends the request for the page at a state and returns the answer as it is (error answers included).
+GetAnswer = Callable[[Any], ApiResponse]
 
 
 def incomplete(label: str, state: Any, why: str) -> GtmPaginationError:
@@ -161,81 +171,6 @@ def _fetch_complete(
         waited += wait
 
 
-def offset_header_pages(
-    client: RestClient,
-    path: str,
-    *,
-    records_key: str,
-    params: Mapping[str, Any] | None = None,
-    start: int = 0,
-    limit: int | None = None,
-    is_end_of_list: Callable[[ApiResponse], bool] = lambda resp: False,
-    total_of: Callable[[Any], int | None] = lambda body: None,
-) -> Iterator[Page]:
-    """Pages of a list that is paged by a ``cursor`` request/response header holding an offset (Octy).
-
-    Documented end: the next cursor reaching ``total`` (``total_of(body)``), or an error answer for
-    which ``is_end_of_list`` is true (Octy's 400 "pagination cursor exhausted") where the end is
-    expected: at a cursor at or past the known total, or when no total is known (an empty list, a
-    list without totals). A resumed iteration knows no total yet: an exhausted answer there is checked
-    against the total of the list's first page before it is taken for the end. Everything else
-    (an exhausted answer before the total, an empty page, a missing or non-advancing ``cursor``
-    header, a body without ``records_key``) is an incomplete page.
-    """
-    label = f"{client.profile.name} {path}"
-    known_total: list[int | None] = [None]
-    pages_seen = [0]
-
-    def get(cursor: int) -> ApiResponse:
-        return client.request(
-            "GET", path, params=params, headers={"cursor": str(cursor)}, accept_statuses=(400, 404)
-        )
-
-    def total_from_first_page() -> int | None:
-        resp = get(0)
-        body = resp.data if resp.status < 400 and isinstance(resp.data, dict) else None
-        return total_of(body) if body is not None else (0 if is_end_of_list(resp) else None)
-
-    def fetch(cursor: int) -> tuple[list[Any], Any, int | None]:
-        resp = get(cursor)
-        if resp.status >= 400:
-            if is_end_of_list(resp):
-                total = known_total[0]
-                if total is None and cursor > 0 and not pages_seen[0]:
-                    total = known_total[0] = total_from_first_page()
-                if total is None or cursor >= total:
-                    return [], None, total
-                raise incomplete(label, cursor, f"the API said the list is exhausted before its total {total}: "
-                                 f"{client.error_message(resp)}")
-            client.raise_for_response(resp, "GET", path)
-        body = resp.data
-        if not isinstance(body, dict) or not isinstance(body.get(records_key), list):
-            raise incomplete(label, cursor, f"the answer has no {records_key!r} list")
-        records = body[records_key]
-        pages_seen[0] += 1
-        total = total_of(body)
-        if total is not None:
-            known_total[0] = total
-        if not records:
-            if total is not None and cursor >= total:
-                return [], None, total
-            raise incomplete(label, cursor, "an empty page before the list's total")
-        end = cursor + len(records)
-        header = str(resp.headers.get("cursor") or "").strip()
-        if not header.isdigit():
-            if total is not None and end >= total:
-                return records, None, total
-            raise incomplete(label, cursor, f"no usable 'cursor' header ({header!r}) before the list's total")
-        next_cursor = int(header)
-        if total is not None and next_cursor >= total:
-            return records, None, total
-        if next_cursor <= cursor:
-            raise incomplete(label, cursor, f"the 'cursor' header did not advance ({next_cursor})")
-        return records, next_cursor, total
-
-    return iterate_pages(fetch, start, limit=limit, label=label, beginning=0, refetch=Refetch.of(client))
-
-
 def find_cursor(
     body: Mapping[str, Any], field: str | None = None, echo: tuple[str, str | None] | None = None
 ) -> str | None:
@@ -256,81 +191,298 @@ def find_cursor(
     return found[0][1] if found else None
 
 
-def first_list(body: Mapping[str, Any], key: str | None = None) -> list[Any]:
-    """The records of a page: ``body[key]`` if given, else the first list-valued field."""
+def find_list(body: Mapping[str, Any], key: str | None = None) -> list[Any] | None:
+    """The records of a page: ``body[key]`` if given, else the first list-valued field; ``None`` if none."""
     if key is not None:
         value = body.get(key)
-        return value if isinstance(value, list) else []
-    for value in body.values():
-        if isinstance(value, list):
-            return value
-    return []
+        return value if isinstance(value, list) else None
+    return next((value for value in body.values() if isinstance(value, list)), None)
 
 
-def body_cursor_pages(
-    client: RestClient,
-    path: str,
-    *,
-    params: Mapping[str, Any] | None = None,
-    records_key: str | None = None,
-    cursor_param: str = "pageCursor",
-    cursor_field: str | None = None,
-    start: str | None = None,
-    limit: int | None = None,
-) -> Iterator[Page]:
-    """Pages of a list that is paged by an opaque cursor returned in the body (Octopus ``pageCursor``)."""
-    base = {k: v for k, v in (params or {}).items() if v is not None}
-    label = f"{client.profile.name} {path}"
+def first_list(body: Mapping[str, Any], key: str | None = None) -> list[Any]:
+    """The records of a page: ``body[key]`` if given, else the first list-valued field (``[]`` if none)."""
+    found = find_list(body, key)
+    return [] if found is None else found
 
-    def fetch(cursor: str | None) -> tuple[list[Any], Any, int | None]:
-        query = dict(base)
-        if cursor:
-            query[cursor_param] = cursor
-        body = client.get_json(path, params=query)
+
+def _status_message(answer: ApiResponse) -> str:
+    return f"HTTP {answer.status}"
+
+
+@dataclass(kw_only=True)
+class Paginator(ABC):
+    """How one paging style requests the page at a state and reads the answer (one object per iteration).
+
+    The state is a small JSON value (an int offset, an opaque string cursor, an int page number):
+    :attr:`Page.next_state` holds it, a fetch operator checkpoints it, and passing it back as
+    ``start`` resumes the list at that page. :func:`paginate` sends ``request(state)`` for every page,
+    starting at ``start`` or :attr:`beginning`, and hands each answer to ``read``.
+
+    :param label: names the list in errors (:func:`paginate` sets ``"<API> <path>"``).
+    :param message_of: the API's message in an error answer (:func:`paginate` sets the client's).
+    """
+
+    #: The state of the list's first page (a 404 there is a wrong path or host, raised as is).
+    beginning: ClassVar[Any] = None
+    #: Error statuses the client returns instead of raising, for :meth:`is_end_answer` to judge.
+    accept_statuses: ClassVar[tuple[int, ...]] = ()
+
+    label: str = "list"
+    message_of: Callable[[ApiResponse], str] = _status_message
+
+    def request(self, state: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        """The query parameters and headers, added to the list's own, that request the page at ``state``."""
+        return {}, {}
+
+    def is_end_answer(self, answer: ApiResponse) -> bool:
+        """Whether an error answer (one of :attr:`accept_statuses`) is the API's end-of-list signal.
+
+        :func:`paginate` raises any other error answer as the client's typed error.
+        """
+        return False
+
+    @abstractmethod
+    def read(self, answer: ApiResponse, state: Any, *, fetch: GetAnswer | None = None) -> PageRead:
+        """The page's ``(records, next_state, total)``; ``next_state`` is ``None`` only at the documented end.
+
+        :param answer: the answer to ``request(state)``: a success, or an error that :meth:`is_end_answer`.
+        :param state: the state the page was requested at.
+        :param fetch: the answer at another state of the same list, for a paginator that must look
+            back (Octy checks an "exhausted" answer of a resumed list against the first page's total).
+        :raises GtmPaginationError: (:func:`incomplete`) the page is neither full nor the list's end.
+        """
+
+
+def _no_total(body: Any) -> int | None:
+    return None
+
+
+def _never_end(answer: ApiResponse) -> bool:
+    return False
+
+
+@dataclass(kw_only=True)
+class OffsetHeaderPaginator(Paginator):
+    """A list paged by a ``cursor`` request/response header holding an offset (Octy); the state is the offset.
+
+    Documented end: the next cursor reaching ``total`` (``total_of(body)``), or an error answer for
+    which ``is_end_of_list`` is true (Octy's 400 "pagination cursor exhausted") where the end is
+    expected: at a cursor at or past the known total, or when no total is known (an empty list, a
+    list without totals). A resumed iteration knows no total yet: an exhausted answer there is checked
+    against the total of the list's first page (through ``read``'s ``fetch``; without it, as when no
+    total is known) before it is taken for the end. Everything else (an exhausted answer before the
+    total, an empty page, a missing or non-advancing ``cursor`` header, a body without
+    ``records_key``) is an incomplete page.
+
+    Example::
+
+        >>> paginator = OffsetHeaderPaginator(records_key="profiles", total_of=lambda body: body["total"])
+        >>> paginator.request(0)
+        ({}, {'cursor': '0'})
+        >>> paginator.read(ApiResponse(200, {"cursor": "2"}, {"profiles": [1, 2], "total": 3}), 0)
+        ([1, 2], 2, 3)
+        >>> paginator.read(ApiResponse(200, {"cursor": "3"}, {"profiles": [3], "total": 3}), 2)
+        ([3], None, 3)
+        >>> # for page in paginate(client, "/v1/retention/profiles", paginator): ...
+
+    :param records_key: the body field holding the page's records.
+    :param total_of: the list's total in a page's body (``None`` when it does not tell).
+    :param is_end_of_list: whether an error answer is the API's end of the list.
+    """
+
+    beginning: ClassVar[Any] = 0
+    accept_statuses: ClassVar[tuple[int, ...]] = (400, 404)
+
+    records_key: str
+    total_of: Callable[[Any], int | None] = _no_total
+    is_end_of_list: Callable[[ApiResponse], bool] = _never_end
+    #: The list's total as last seen (``None`` until a page or the first-page lookup tells it).
+    known_total: int | None = field(default=None, init=False)
+    #: Pages read successfully in this iteration.
+    pages_seen: int = field(default=0, init=False)
+
+    def request(self, state: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        return {}, {"cursor": str(state)}
+
+    def is_end_answer(self, answer: ApiResponse) -> bool:
+        return self.is_end_of_list(answer)
+
+    def read(self, answer: ApiResponse, state: Any, *, fetch: GetAnswer | None = None) -> PageRead:
+        cursor = int(state)
+        if answer.status >= 400:
+            if not self.is_end_of_list(answer):
+                raise incomplete(self.label, cursor, f"an error answer: {self.message_of(answer)}")
+            total = self.known_total
+            if total is None and cursor > 0 and not self.pages_seen and fetch is not None:
+                total = self.known_total = self._total_from_first_page(fetch)
+            if total is None or cursor >= total:
+                return [], None, total
+            raise incomplete(self.label, cursor, f"the API said the list is exhausted before its total {total}: "
+                             f"{self.message_of(answer)}")
+        body = answer.data
+        if not isinstance(body, dict) or not isinstance(body.get(self.records_key), list):
+            raise incomplete(self.label, cursor, f"the answer has no {self.records_key!r} list")
+        records = body[self.records_key]
+        self.pages_seen += 1
+        total = self.total_of(body)
+        if total is not None:
+            self.known_total = total
+        if not records:
+            if total is not None and cursor >= total:
+                return [], None, total
+            raise incomplete(self.label, cursor, "an empty page before the list's total")
+        end = cursor + len(records)
+        header = str(answer.headers.get("cursor") or "").strip()
+        if not header.isdigit():
+            if total is not None and end >= total:
+                return records, None, total
+            raise incomplete(self.label, cursor, f"no usable 'cursor' header ({header!r}) before the list's total")
+        next_cursor = int(header)
+        if total is not None and next_cursor >= total:
+            return records, None, total
+        if next_cursor <= cursor:
+            raise incomplete(self.label, cursor, f"the 'cursor' header did not advance ({next_cursor})")
+        return records, next_cursor, total
+
+    def _total_from_first_page(self, fetch: GetAnswer) -> int | None:
+        answer = fetch(self.beginning)
+        body = answer.data if answer.status < 400 and isinstance(answer.data, dict) else None
+        return self.total_of(body) if body is not None else (0 if self.is_end_of_list(answer) else None)
+
+
+@dataclass(kw_only=True)
+class BodyCursorPaginator(Paginator):
+    """A list paged by an opaque cursor returned in the body (Octopus ``pageCursor``); the state is the cursor.
+
+    The first page is requested without a cursor (state ``None``). Documented end: no next cursor
+    in the body (:func:`find_cursor`; an echo of the cursor sent is not a next cursor). A body that
+    is not an object, or has no records list (:func:`find_list`), is an incomplete page.
+
+    Example::
+
+        >>> paginator = BodyCursorPaginator()
+        >>> paginator.request("c1")
+        ({'pageCursor': 'c1'}, {})
+        >>> paginator.read(ApiResponse(200, {}, {"posts": [1, 2], "nextPageCursor": "c2"}), "c1")
+        ([1, 2], 'c2', None)
+        >>> paginator.read(ApiResponse(200, {}, {"posts": [3]}), "c2")
+        ([3], None, None)
+        >>> # for page in paginate(client, "/v1/posts", paginator, params={"pageSize": 20}): ...
+
+    :param cursor_param: the query parameter that sends the cursor.
+    :param cursor_field: the body field holding the next cursor (default: the key naming a cursor).
+    :param records_key: the body field holding the records (default: the first list-valued field).
+    """
+
+    cursor_param: str = "pageCursor"
+    cursor_field: str | None = None
+    records_key: str | None = None
+
+    def request(self, state: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        return ({self.cursor_param: state} if state else {}), {}
+
+    def read(self, answer: ApiResponse, state: Any, *, fetch: GetAnswer | None = None) -> PageRead:
+        body = answer.data
         if not isinstance(body, dict):
-            raise incomplete(label, cursor, f"the answer is {type(body).__name__}, not an object")
-        records = body.get(records_key) if records_key is not None else next(
-            (value for value in body.values() if isinstance(value, list)), None)
-        if not isinstance(records, list):
-            raise incomplete(label, cursor, f"the answer has no {records_key or 'records'!r} list")
+            raise incomplete(self.label, state, f"the answer is {type(body).__name__}, not an object")
+        records = find_list(body, self.records_key)
+        if records is None:
+            raise incomplete(self.label, state, f"the answer has no {self.records_key or 'records'!r} list")
         # Documented end: no next cursor.
-        return records, find_cursor(body, cursor_field, (cursor_param, cursor or None)), None
-
-    return iterate_pages(fetch, start, limit=limit, label=label, beginning=None, refetch=Refetch.of(client))
+        return records, find_cursor(body, self.cursor_field, (self.cursor_param, state or None)), None
 
 
-def page_number_pages(
-    client: RestClient,
-    path: str,
-    *,
-    params: Mapping[str, Any] | None = None,
-    count: int,
-    page_param: str = "_page",
-    count_param: str = "_count",
-    items_key: str = "Items",
-    total_key: str = "Total",
-    start: int = 0,
-    limit: int | None = None,
-) -> Iterator[Page]:
-    """Pages of a list paged by page number and page size with a total (Oktopost ``_page``/``_count``)."""
-    base = {k: v for k, v in (params or {}).items() if v is not None}
-    label = f"{client.profile.name} {path}"
+@dataclass(kw_only=True)
+class PageNumberPaginator(Paginator):
+    """A list paged by page number and page size with a total (Oktopost ``_page``/``_count``); the state is the page.
 
-    def fetch(page: int) -> tuple[list[Any], Any, int | None]:
-        body = client.get_json(path, params={**base, page_param: page, count_param: count})
-        if not isinstance(body, dict) or not isinstance(body.get(items_key), list):
-            raise incomplete(label, page, f"the answer has no {items_key!r} list")
-        items = body[items_key]
-        raw_total = body.get(total_key)
+    Documented end: ``Total`` reached (the SDK loops while ``page * count < Total``); a list without
+    ``Total`` ends on its last page, one shorter than the page size. An empty page before ``Total``,
+    or a body without ``items_key``, is an incomplete page.
+
+    Example::
+
+        >>> paginator = PageNumberPaginator(count=2)
+        >>> paginator.request(0)
+        ({'_page': 0, '_count': 2}, {})
+        >>> paginator.read(ApiResponse(200, {}, {"Items": [1, 2], "Total": 3}), 0)
+        ([1, 2], 1, 3)
+        >>> paginator.read(ApiResponse(200, {}, {"Items": [3], "Total": 3}), 1)
+        ([3], None, 3)
+        >>> # for page in paginate(client, "/v2/campaign", paginator): ...
+
+    :param count: the page size.
+    """
+
+    beginning: ClassVar[Any] = 0
+
+    count: int
+    page_param: str = "_page"
+    count_param: str = "_count"
+    items_key: str = "Items"
+    total_key: str = "Total"
+
+    def request(self, state: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        return {self.page_param: state, self.count_param: self.count}, {}
+
+    def read(self, answer: ApiResponse, state: Any, *, fetch: GetAnswer | None = None) -> PageRead:
+        page = int(state)
+        body = answer.data
+        if not isinstance(body, dict) or not isinstance(body.get(self.items_key), list):
+            raise incomplete(self.label, page, f"the answer has no {self.items_key!r} list")
+        items = body[self.items_key]
+        raw_total = body.get(self.total_key)
         total = int(raw_total) if isinstance(raw_total, int | str) and str(raw_total).isdigit() else None
         if total is None:
             # Lists without Total end on their last page: one shorter than the page size.
-            return items, (page + 1 if len(items) >= count else None), None
-        # Documented end: Total reached (the SDK loops while page * count < Total).
-        if (page + 1) * count >= total:
+            return items, (page + 1 if len(items) >= self.count else None), None
+        # Documented end: Total reached.
+        if (page + 1) * self.count >= total:
             return items, None, total
         if not items:
-            raise incomplete(label, page, f"an empty page while Total is {total}")
+            raise incomplete(self.label, page, f"an empty page while Total is {total}")
         return items, page + 1, total
 
-    return iterate_pages(fetch, start, limit=limit, label=label, beginning=0, refetch=Refetch.of(client))
+
+def paginate(
+    client: RestClient,
+    path: str,
+    paginator: Paginator,
+    *,
+    params: Mapping[str, Any] | None = None,
+    start: Any = None,
+    limit: int | None = None,
+) -> Iterator[Page]:
+    """Pages of the list at ``GET path``, requested as ``paginator`` says and driven by :func:`iterate_pages`.
+
+    Each page's request is the list's ``params`` (``None`` values dropped) plus ``paginator.request(state)``,
+    sent through ``client.request`` (retries, rate limits) with the paginator's ``accept_statuses``;
+    an error answer the paginator does not take for the end is raised as the client's typed error.
+
+    Example::
+
+        paginator = PageNumberPaginator(count=100)
+        for page in paginate(client, "/v2/campaign", paginator, params={"status": "active"}):
+            write(page.records)  # then checkpoint page.next_state
+
+    :param start: the state to start from (a resumed fetch passes ``Page.next_state``); default
+        :attr:`Paginator.beginning`.
+    :param limit: stop after this many records.
+    """
+    base = {key: value for key, value in (params or {}).items() if value is not None}
+    paginator.label = f"{client.profile.name} {path}"
+    paginator.message_of = client.error_message
+
+    def get(state: Any) -> ApiResponse:
+        extra, headers = paginator.request(state)
+        return client.request("GET", path, params={**base, **extra} or None, headers=headers or None,
+                              accept_statuses=paginator.accept_statuses)
+
+    def fetch(state: Any) -> PageRead:
+        answer = get(state)
+        if answer.status >= 400 and not paginator.is_end_answer(answer):
+            client.raise_for_response(answer, "GET", path)
+        return paginator.read(answer, state, fetch=get)
+
+    return iterate_pages(fetch, paginator.beginning if start is None else start, limit=limit,
+                         label=paginator.label, beginning=paginator.beginning, refetch=Refetch.of(client))

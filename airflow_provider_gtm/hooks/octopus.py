@@ -28,7 +28,7 @@ from airflow_provider_gtm.apis.octopus import OCTOPUS
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.hook import GtmBaseHook
-from airflow_provider_gtm.core.pagination import Page, body_cursor_pages, first_list
+from airflow_provider_gtm.core.pagination import BodyCursorPaginator, Page, first_list, paginate
 
 # From the spec (apis/octopus.py), which the connection form shows too.
 DEFAULT_PATHS: dict[str, str] = dict(OCTOPUS.paths)
@@ -156,8 +156,8 @@ class OctopusConnectHook(GtmBaseHook):
                 raise GtmConfigError("Octopus: origin_time and direction apply to feed='all_posts' only.")
             params[self._setting("parent_params", DEFAULT_PARENT_PARAMS)[feed]] = parent_id
         cursor_field = self.extra.get("cursor_field") or None
-        return body_cursor_pages(self.client, self.path(feed), params=params, cursor_field=cursor_field,
-                                 start=start_cursor or None, limit=limit)
+        return paginate(self.client, self.path(feed), BodyCursorPaginator(cursor_field=cursor_field),
+                        params=params, start=start_cursor or None, limit=limit)
 
     def iter_feed(self, feed: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every record of a feed (arguments as :meth:`iter_feed_pages`), streamed."""

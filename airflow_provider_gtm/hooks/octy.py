@@ -44,7 +44,7 @@ from airflow_provider_gtm.core.batching import (
 from airflow_provider_gtm.core.client import ApiProfile, ApiResponse, generic_error_message
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError
 from airflow_provider_gtm.core.hook import GtmBaseHook
-from airflow_provider_gtm.core.pagination import Page, offset_header_pages
+from airflow_provider_gtm.core.pagination import OffsetHeaderPaginator, Page, paginate
 from airflow_provider_gtm.core.ratelimit import Window
 
 IDS_MAX = 100
@@ -257,9 +257,9 @@ class OctyHook(GtmBaseHook):
             total = meta.get("total") if isinstance(meta, Mapping) else None
             return int(total) if isinstance(total, int | str) and str(total).isdigit() else None
 
-        return offset_header_pages(self.client, spec.path, records_key=spec.records_key, params=params or None,
-                                   start=int(start), limit=limit, is_end_of_list=_is_cursor_exhausted,
-                                   total_of=total_of)
+        paginator = OffsetHeaderPaginator(records_key=spec.records_key, total_of=total_of,
+                                          is_end_of_list=_is_cursor_exhausted)
+        return paginate(self.client, spec.path, paginator, params=params, start=int(start), limit=limit)
 
     def iter_records(self, resource: str, *, filters: Mapping[str, Any] | None = None,
                      limit: int | None = None) -> Iterator[dict[str, Any]]:

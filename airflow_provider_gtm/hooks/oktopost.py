@@ -25,7 +25,7 @@ from airflow_provider_gtm.core.batching import BatchResult, check_batch_size, ru
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError
 from airflow_provider_gtm.core.hook import GtmBaseHook
-from airflow_provider_gtm.core.pagination import Page, page_number_pages
+from airflow_provider_gtm.core.pagination import Page, PageNumberPaginator, paginate
 from airflow_provider_gtm.core.ratelimit import Window
 
 DATA_CENTERS = dict(OKTOPOST.hosts)
@@ -409,8 +409,8 @@ class OktopostHook(GtmBaseHook):
             )
         if order:
             query["_order"] = order
-        return page_number_pages(
-            self.client, self._path(RESOURCE_PATHS[resource]), params=query, count=count,
+        return paginate(
+            self.client, self._path(RESOURCE_PATHS[resource]), PageNumberPaginator(count=count), params=query,
             start=start_page, limit=limit,
         )
 
