@@ -9,7 +9,7 @@ refusal and no idempotency key).
 
 from __future__ import annotations
 
-from airflow_provider_gtm.apis import ApiSpec, Operation, Resource
+from airflow_provider_gtm.apis.model import ApiSpec, Operation, Resource
 
 HOST = "https://api.customeros.ai"
 BATCH_MAX = 500  # records per operator chunk

@@ -7,7 +7,7 @@ may override any of them (extra ``paths``). Read-only: no write operations.
 
 from __future__ import annotations
 
-from airflow_provider_gtm.apis import ApiSpec, Resource
+from airflow_provider_gtm.apis.model import ApiSpec, Resource
 
 HOST = "https://connect.octopuscommunity.com"
 PAGE_SIZE_MAX = 20  # pageSize 1-20

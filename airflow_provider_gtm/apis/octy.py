@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from airflow_provider_gtm.apis import ApiSpec, Operation, Resource
+from airflow_provider_gtm.apis.model import ApiSpec, Operation, Resource
 
 HOST = "https://api.octy.ai"
 _R = "/v1/retention"

@@ -8,7 +8,7 @@ messages and advocate invites).
 
 from __future__ import annotations
 
-from airflow_provider_gtm.apis import ApiSpec, Operation, Resource
+from airflow_provider_gtm.apis.model import ApiSpec, Operation, Resource
 
 US_HOST = "https://api.oktopost.com"
 EU_HOST = "https://eu-api.oktopost.com"

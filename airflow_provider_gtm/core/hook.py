@@ -12,7 +12,8 @@ from airflow.sdk import BaseHook
 from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
 from airflow_provider_gtm.core.errors import GtmApiError, GtmAuthError, GtmConfigError, GtmError
-from airflow_provider_gtm.core.ratelimit import Window, configured_backend, parse_windows, shared_limiter
+from airflow_provider_gtm.core.ratelimit import Window, parse_windows
+from airflow_provider_gtm.core.ratelimit_shared import configured_backend, shared_limiter
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
 from airflow_provider_gtm.core.urls import normalize_base_url
 

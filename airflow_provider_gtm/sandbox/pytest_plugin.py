@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_provider_gtm.core.ratelimit import reset_shared_limiters
+from airflow_provider_gtm.core.ratelimit_shared import reset_shared_limiters
 from airflow_provider_gtm.sandbox.server import SandboxServer
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_gtm.core.ratelimit import reset_shared_limiters
+from airflow_provider_gtm.core.ratelimit_shared import reset_shared_limiters
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
 from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator, OctyFetchOperator

@@ -21,7 +21,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from airflow_provider_gtm.core.ratelimit import reset_shared_limiters
+from airflow_provider_gtm.core.ratelimit_shared import reset_shared_limiters
 from airflow_provider_gtm.sandbox.server import CONNECTIONS, SandboxServer
 
 # Distinct per field; characters that URL-encoding, JSON-escaping and base64 all change.

@@ -68,7 +68,7 @@ class Artifacts:
 def dag_runs(planted_sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Artifacts]:
     from airflow.dag_processing.dagbag import DagBag
 
-    from airflow_provider_gtm.core.ratelimit import reset_shared_limiters
+    from airflow_provider_gtm.core.ratelimit_shared import reset_shared_limiters
 
     home = Path(os.environ["AIRFLOW_HOME"])
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, env=dict(os.environ),

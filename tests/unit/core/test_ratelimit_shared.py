@@ -8,15 +8,8 @@ import os
 import pytest
 
 from airflow_provider_gtm.core.errors import GtmConfigError
-from airflow_provider_gtm.core.ratelimit import (
-    FileLimiterStore,
-    KeyBlockedError,
-    RateLimiter,
-    Window,
-    configured_backend,
-    reset_shared_limiters,
-    shared_limiter,
-)
+from airflow_provider_gtm.core.ratelimit import FileLimiterStore, KeyBlockedError, RateLimiter, Window
+from airflow_provider_gtm.core.ratelimit_shared import configured_backend, reset_shared_limiters, shared_limiter
 from airflow_provider_gtm.core.timing import REAL_TIMER, FakeTimer
 
 OKTOPOST = [Window(60, 60.0), Window(120, 5.0)]
