@@ -70,7 +70,8 @@ def test_specs_import_nothing_heavy():
              "airflow_provider_gtm.core", "airflow_provider_gtm.operators", "airflow_provider_gtm.sandbox")
     assert not sorted(m for m in loaded if m.split(".")[0] in heavy[:4] or m.startswith(heavy[4:]))
     assert {m for m in loaded if m.startswith("airflow_provider_gtm")} == {
-        "airflow_provider_gtm", "airflow_provider_gtm.apis", *(f"airflow_provider_gtm.apis.{n}" for n in SPECS)}
+        "airflow_provider_gtm", "airflow_provider_gtm.apis", "airflow_provider_gtm.apis.model",
+        *(f"airflow_provider_gtm.apis.{n}" for n in SPECS)}
 
 
 def test_four_specs_with_distinct_names_and_connections():
