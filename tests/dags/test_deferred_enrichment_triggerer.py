@@ -13,7 +13,7 @@ import json
 import pytest
 from airflow_processes import AirflowProcesses
 
-from airflow_provider_gtm.operators.base import _safe
+from airflow_provider_gtm.operators.output import _safe
 
 DAG_ID = "gtm_advocates_to_customer_base"
 
