@@ -51,6 +51,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from airflow_provider_gtm.apis.oktopost import OKTOPOST
+from airflow_provider_gtm.sandbox.credentials import SANDBOX_CREDENTIALS
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
     RateLimitSpec,
@@ -68,6 +69,9 @@ NETWORKS = ("LinkedIn", "Twitter", "Facebook")
 POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")
 BASE_EPOCH = 1_767_225_600  # 2026-01-01 UTC
 _ALNUM = string.ascii_lowercase + string.digits
+#: The account the sandbox's data belongs to: the documented sandbox account, whatever credentials a
+#: test makes it accept (a test that plants a secret login must not see it echoed in the data).
+ACCOUNT_ID = SANDBOX_CREDENTIALS["oktopost"]["login"]
 DOMAINS = ("acme.io", "globex.com", "initech.dev", "umbrella.co", "hooli.xyz", "vandelay.net", "stark.ai")
 FIRST = ("Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Edsger")
 LAST = ("Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie", "Allen")
@@ -184,13 +188,8 @@ class OktopostSandbox(SandboxApi):
         return {"Id": _sid("clk", index), "MessageId": _sid("005", index), "LeadId": _sid("lea", index),
                 "Created": created, "Converted": bool(rng.randrange(2))}
 
-    @property
-    def _account_id(self) -> str:
-        """The account id the sandbox accepts (its context's credentials, like the other APIs)."""
-        return self.ctx.credentials["oktopost"]["login"]
-
     def _credential_id(self, index: int) -> str:
-        return f"003-{self._account_id}-{index}"
+        return f"003-{ACCOUNT_ID}-{index}"
 
     def _stored(self, kind: str) -> dict[str, dict[str, Any]]:
         return self.created.get(f"{kind}s", {})
@@ -215,7 +214,7 @@ class OktopostSandbox(SandboxApi):
     def me(self, request: Request) -> Response:
         return json_response({"Result": True, "User": {"Id": "00Asandbox0usr", "Name": "Sandbox User",
                                                        "Email": "sandbox@example.com", "LastLogin": _ts(BASE_EPOCH)},
-                              "Account": {"Id": self._account_id, "Name": "Sandbox Account"}})
+                              "Account": {"Id": ACCOUNT_ID, "Name": "Sandbox Account"}})
 
     def _paging(self, request: Request, kind: str) -> tuple[int, int]:
         allowed = (25, 50, 100, 200) if kind == "click" else (25, 50, 100)

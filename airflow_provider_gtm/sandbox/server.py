@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_gtm.apis import specs
+from airflow_provider_gtm.sandbox.credentials import SANDBOX_CREDENTIALS
 from airflow_provider_gtm.sandbox.framework import (
     NEVER_ENDING_RECORDS,
     FaultRule,
@@ -43,15 +44,6 @@ from airflow_provider_gtm.sandbox.framework import (
 
 CONTROL_PREFIX = "/_sandbox"
 CACHE_ENTRIES = 2048  # rendered GET answers kept per API
-
-# Fixed, documented, fake credentials (README "Sandbox"). They look like real keys so that
-# Airflow's secret masker (which skips values shorter than 5 characters) masks them in logs.
-SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
-    "octy": {"login": "pk_sandbox_4f1c2a9e7b3d", "password": "sk_sandbox_9d8e7f6a5b4c3d2e1f00"},
-    "customeros": {"password": "cos_sandbox_key_7a6b5c4d3e2f1a0b"},
-    "octopus": {"password": "connect-secret-sandbox-3e2d1c0b9a8f7e6d"},
-    "oktopost": {"login": "001sandbox0acct", "password": "okto_sandbox_key_1a2b3c4d5e6f7a8b"},
-}
 
 # API name (= path prefix) → (connection id, connection type), from the specs (apis/).
 CONNECTIONS: dict[str, tuple[str, str]] = {spec.name: (spec.default_conn_id, spec.conn_type) for spec in specs()}

@@ -89,7 +89,7 @@ def test_lineage_events_of_a_sample_dag_run(airflow_db, sandbox_connections, tmp
     assert failures_out["name"].endswith("/create_contacts/failures.jsonl")
     assert failures_out["outputFacets"]["outputStatistics"]["rowCount"] == 1
     failure_fields = {f["name"] for f in failures_out["facets"]["schema"]["fields"]}
-    assert failure_fields == {"record", "identifier", "error_message", "status"}
+    assert failure_fields == {"record", "identifier", "error_message", "status", "outcome"}
 
     organizations = events["create_organizations"]
     assert organizations["outputs"][0]["name"] == "customeros/customerbase/v1/organizations"
