@@ -322,9 +322,18 @@ class OktopostHook(GtmBaseHook):
     def get_post(self, id: str, stats: bool = False) -> dict[str, Any]:
         """``GET /v2/post/{id}``: the ``Post`` object; ``stats=True`` adds its ``Stats``.
 
+        Oktopost answers ``Stats`` beside ``Post`` (``{"Result", "Post", "Stats"}``); like the SDK
+        (Oktopost/oktopost-typescript-sdk src/resources/publishing/posts.ts ``get``) the post is
+        returned with ``Stats`` merged in. A ``Stats`` already inside the post is kept.
+
         :raises GtmNotFoundError: no such post.
         """
-        return self._one("/post", id, "id", "Post", {"stats": 1} if stats else None)
+        body = self._get(f"/post/{_require_id(id, 'id')}", {"stats": 1} if stats else None)
+        post = self._unwrap(body, "Post")
+        beside = body.get("Stats")
+        if stats and isinstance(beside, dict) and "Stats" not in post:
+            post = {**post, "Stats": beside}
+        return post
 
     def get_credential(self, id: str) -> dict[str, Any]:
         """``GET /v2/credential/{id}``: the social profile (``Credential``). :raises GtmNotFoundError:."""
@@ -343,13 +352,29 @@ class OktopostHook(GtmBaseHook):
         return self._one("/advocate", id, "id", "Advocate", params)
 
     def find_advocate(self, email: str) -> dict[str, Any] | None:
-        """``GET /v2/advocate?email=``: the ``Advocate`` with this email, ``None`` when there is none."""
+        """``GET /v2/advocate?email=``: the advocate with this email, ``None`` when there is none.
+
+        Oktopost answers a list page ``{"Result", "Items", "Total"}`` of ``AdvocateListItem``
+        (``Email, Id, LastBoardLogin, Name, PictureUrl``; Oktopost/oktopost-typescript-sdk
+        src/resources/advocacy/advocates.ts ``list``, src/types/advocacy.ts): the item whose
+        ``Email`` matches (case-insensitively) is returned, not the page; an empty page is ``None``.
+        For the full ``Advocate`` (``BoardIds``, ``Profiles``) call :meth:`get_advocate` with its ``Id``.
+        A bare ``{"Advocate": {...}}`` answer is read too; a 404 is ``None``.
+        """
         if not isinstance(email, str) or not email.strip():
             raise GtmConfigError(f"Oktopost: email must be a non-empty string, got {email!r}.")
+        wanted = email.strip().lower()
         try:
-            return self._unwrap(self._get("/advocate", {"email": email.strip()}), "Advocate")
+            body = self._get("/advocate", {"email": email.strip()})
         except GtmNotFoundError:
             return None
+        single = body.get("Advocate")
+        items = body.get("Items")
+        candidates = [single] if isinstance(single, dict) else items if isinstance(items, list) else []
+        for item in candidates:
+            if isinstance(item, dict) and str(item.get("Email", "")).strip().lower() == wanted:
+                return item
+        return None
 
     def get_post_analytics(self, post_id: str) -> dict[str, Any]:
         """``GET /v2/analytics/{postId}``: the post's ``Stats``

@@ -227,10 +227,18 @@ class OktopostCreateOperator(GtmBatchOperator["OktopostHook"]):
 
     @staticmethod
     def _resolve_advocates(hook: OktopostHook, records: list[Any]) -> tuple[list[Any], list[int]]:
+        from airflow_provider_gtm.core.errors import GtmNotFoundError
+
         found: list[Any] = []
         not_applied: list[int] = []
         for position, record in enumerate(records):
             advocate = hook.find_advocate(str(record.get("email"))) if isinstance(record, dict) else None
+            if advocate is not None and "BoardIds" not in advocate and advocate.get("Id"):
+                # The list item (AdvocateListItem) does not say which boards: the advocate itself does.
+                try:
+                    advocate = hook.get_advocate(str(advocate["Id"]), board_id=str(record.get("boardId")))
+                except GtmNotFoundError:
+                    advocate = None
             if advocate is not None and record.get("boardId") in (advocate.get("BoardIds") or []):
                 found.append({"Result": True, "Advocate": advocate})
             else:

@@ -9,10 +9,11 @@ Routes (after the prefix, all under ``/v2``): ``GET /me``; ``GET /campaign`` ``/
 observed lower-case ``{"Errors": {"api": {"message": ...}}}`` variant), ``GET /message/{id}``,
 ``POST /message`` (``network``*, ``campaignId``*, ``message``*); ``GET /post`` (filters
 ``campaignId``, ``messageId``, ``status``, ``before``/``after`` epoch seconds), ``GET /post/{id}``
-(``stats=1`` adds ``Stats``), ``POST /post`` (``messageId``*, ``credentialIds``* comma list, each an
+(``stats=1`` adds ``Stats`` beside ``Post``), ``POST /post`` (``messageId``*, ``credentialIds``* comma list, each an
 existing credential; ``startDateTime`` epoch seconds; ``status``); ``GET /credential`` (``network``)
 and ``/credential/{id}``; ``GET /board`` ``/board/{id}``; ``POST /board-message`` (``boardId``*,
-``messageId``*) → ``{"Result": true}``; ``GET /advocate?email=``, ``GET /advocate/{id}``,
+``messageId``*) → ``{"Result": true}``; ``GET /advocate`` (``email`` filter; a page of
+``AdvocateListItem``: ``Email, Id, LastBoardLogin, Name, PictureUrl``), ``GET /advocate/{id}``,
 ``POST /advocate`` (``firstName``*, ``lastName``*, ``email``*, ``boardId``*)
 → ``{"Result": true}``; ``GET /analytics/{postId}``;
 ``GET /click``; ``GET /lead``.
@@ -66,6 +67,8 @@ from airflow_provider_gtm.sandbox.framework import (
 
 NETWORKS = ("LinkedIn", "Twitter", "Facebook")
 POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")
+#: What a ``GET /advocate`` list item carries (src/types/advocacy.ts ``AdvocateListItem``).
+ADVOCATE_LIST_FIELDS = ("Email", "Id", "LastBoardLogin", "Name", "PictureUrl")
 BASE_EPOCH = 1_767_225_600  # 2026-01-01 UTC
 _ALNUM = string.ascii_lowercase + string.digits
 DOMAINS = ("acme.io", "globex.com", "initech.dev", "umbrella.co", "hooli.xyz", "vandelay.net", "stark.ai")
@@ -108,7 +111,7 @@ class OktopostSandbox(SandboxApi):
             Route("GET", "/v2/board", self.list_of("board")),
             Route("GET", "/v2/board/{id}", self.get_one("board", "Board")),
             Route("POST", "/v2/board-message", self.create_board_message),
-            Route("GET", "/v2/advocate", self.find_advocate),
+            Route("GET", "/v2/advocate", self.list_advocates),
             Route("GET", "/v2/advocate/{id}", self.get_one("advocate", "Advocate")),
             Route("POST", "/v2/advocate", self.invite_advocate),
             Route("GET", "/v2/analytics/{id}", self.analytics),
@@ -177,7 +180,8 @@ class OktopostSandbox(SandboxApi):
         email = f"{first.lower()}.{last.lower()}{index}@{DOMAINS[rng.randrange(len(DOMAINS))]}"
         if kind == "advocate":
             return {"Id": _sid("00A", index), "Name": f"{first} {last}", "FirstName": first, "LastName": last,
-                    "Email": email, "BoardIds": [_sid("brd", index % 3)], "Profiles": []}
+                    "Email": email, "BoardIds": [_sid("brd", index % 3)], "Profiles": [], "PictureUrl": None,
+                    "LastBoardLogin": created}
         if kind == "lead":
             return {"Id": _sid("lea", index), "FirstName": first, "LastName": last, "Email": email,
                     "Company": email.split("@")[1].split(".")[0].title(), "Created": created}
@@ -229,6 +233,10 @@ class OktopostSandbox(SandboxApi):
         return page, count
 
     def _page(self, request: Request, kind: str, matches: Any = None) -> Response:
+        body = self._page_body(request, kind, matches)
+        return json_response(body)
+
+    def _page_body(self, request: Request, kind: str, matches: Any = None) -> dict[str, Any]:
         page, count = self._paging(request, kind)
         total_synthetic = self._total(kind)
         stored = list(self._stored(kind).values())
@@ -238,12 +246,11 @@ class OktopostSandbox(SandboxApi):
             rest = max(0, start + count - total_synthetic)
             offset = max(0, start - total_synthetic)
             items += stored[offset: offset + rest] if rest else []
-            return json_response({"Result": True, "Items": items, "Total": total_synthetic + len(stored)})
+            return {"Result": True, "Items": items, "Total": total_synthetic + len(stored)}
         # Filtered lists scan (sandbox-sized lists only; filters are rare in bulk reads).
         selected = [r for r in (self._synthetic(kind, i) for i in range(total_synthetic)) if matches(r)]
         selected += [r for r in stored if matches(r)]
-        return json_response({"Result": True, "Items": selected[page * count:(page + 1) * count],
-                              "Total": len(selected)})
+        return {"Result": True, "Items": selected[page * count:(page + 1) * count], "Total": len(selected)}
 
     def list_of(self, kind: str) -> Any:
         def handler(request: Request) -> Response:
@@ -289,7 +296,9 @@ class OktopostSandbox(SandboxApi):
         if record is None:
             raise HttpError(404, "The page you are looking for was not found")
         if request.arg("stats") == "1":
-            record = dict(record, Stats=self._stats(record["Id"]))
+            # Oktopost/oktopost-typescript-sdk src/resources/publishing/posts.ts get(): ``Stats`` comes
+            # beside ``Post`` in the answer (the SDK merges it into the post it returns).
+            return json_response({"Result": True, "Post": record, "Stats": self._stats(record["Id"])})
         return json_response({"Result": True, "Post": record})
 
     def _stats(self, post_id: str) -> dict[str, int]:
@@ -302,14 +311,15 @@ class OktopostSandbox(SandboxApi):
             raise HttpError(404, "The page you are looking for was not found")
         return json_response({"Result": True, "Stats": self._stats(request.path_params["id"])})
 
-    def find_advocate(self, request: Request) -> Response:
-        email = request.arg("email")
-        if not email:
-            return self.list_of("advocate")(request)
-        for record in self._stored("advocate").values():
-            if record["Email"].lower() == email.lower():
-                return json_response({"Result": True, "Advocate": record})
-        raise HttpError(404, "The page you are looking for was not found")
+    def list_advocates(self, request: Request) -> Response:
+        """``GET /advocate`` (``email`` optional): a page of ``AdvocateListItem`` (Oktopost/
+        oktopost-typescript-sdk src/resources/advocacy/advocates.ts list(), src/types/advocacy.ts:
+        ``Email, Id, LastBoardLogin, Name, PictureUrl``); no match is an empty page, not a 404."""
+        email = (request.arg("email") or "").strip().lower()
+        body = self._page_body(request, "advocate",
+                               (lambda r: str(r.get("Email", "")).lower() == email) if email else None)
+        body["Items"] = [{key: item.get(key) for key in ADVOCATE_LIST_FIELDS} for item in body["Items"]]
+        return json_response(body)
 
     # --- writes -----------------------------------------------------------------------------------
     def _form(self, request: Request, required: tuple[str, ...]) -> dict[str, str]:
@@ -404,7 +414,8 @@ class OktopostSandbox(SandboxApi):
             raise HttpError(400, f"Board {form['boardId']} was not found")
         record: dict[str, Any] = {"Id": self._new_id("00A"), "Name": f"{form['firstName']} {form['lastName']}",
                   "FirstName": form["firstName"], "LastName": form["lastName"], "Email": form["email"],
-                  "BoardIds": [form["boardId"]], "Profiles": []}
+                  "BoardIds": [form["boardId"]], "Profiles": [], "PictureUrl": None,
+                  "LastBoardLogin": ""}
         with self.ctx.lock:
             self.created["advocates"][record["Id"]] = record
         # Oktopost/oktopost-typescript-sdk src/resources/advocacy/advocates.ts: invite answers a

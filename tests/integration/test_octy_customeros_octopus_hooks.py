@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError
+from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError, GtmPollTimeoutError
 from airflow_provider_gtm.core.timing import FakeTimer
 from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 from airflow_provider_gtm.hooks.octopus import OctopusConnectHook
@@ -116,6 +116,38 @@ def test_customeros_verification_and_bulk_job(gtm_sandbox_connections):
     assert hook.wait_for_bulk_email_verification(job["jobId"], timeout=60)["status"] == "completed"
     assert [row["email"] for row in hook.download_bulk_email_verification(job["jobId"])] == ["a@acme.io",
                                                                                            "b@acme.io"]
+
+
+def test_customeros_bulk_refusal_for_a_linkedin_url_is_charged_to_its_record(gtm_sandbox_connections):
+    """customeros/customeros packages/server/customer-os-api/rest/customerbase/contact.go
+    ``validateContactRecord``: a bad LinkedIn URL is refused with the URL as ``value``; the failure
+    belongs to the record carrying that URL, never to another one."""
+    hook = CustomerOSHook()
+    records = [{"email": "first@acme.io"}, {"email": "second@acme.io", "linkedinUrl": "acme-second"},
+               {"email": "third@acme.io"}]
+    result = hook.bulk_create_contacts(records)
+    assert (result.submitted, result.succeeded, result.failed) == (3, 2, 1)
+    (failure,) = result.failures
+    assert failure.record == records[1] and failure.error_message == "invalid LinkedIn URL format"
+    assert [r["email"] for r in result.accepted] == ["first@acme.io", "third@acme.io"]
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_customeros_bulk_download_waits_for_completion_in_every_version(gtm_sandbox_connections, version):
+    """customeros/customeros packages/server/customer-os-api/rest/verify/verify_email.go: a download
+    before completion is 202 ``processing`` (September 2024) or, in the newer ``VerifyHandler``
+    version, 200 ``{"status": "success", "message": "The bulk request is still being processed..."}``;
+    both are waited out, never read as a CSV with no rows."""
+    gtm_sandbox_connections.configure(customeros={"verify_version": version, "bulk_polls": 1})
+    hook = CustomerOSHook(timer=FakeTimer())
+    job = hook.upload_bulk_email_verification(["a@acme.io", "b@acme.io"])
+    # The sandbox completes a job when its status is polled; until then every download answer says
+    # "still processing": the hook keeps waiting (here: until its budget ends), it never yields 0 rows.
+    with pytest.raises(GtmPollTimeoutError):
+        list(hook.download_bulk_email_verification(job["jobId"], timeout=5))
+    assert hook.get_bulk_email_verification(job["jobId"])["status"] == "completed"
+    rows = list(hook.download_bulk_email_verification(job["jobId"], timeout=5))
+    assert [row["email"] for row in rows] == ["a@acme.io", "b@acme.io"]
 
 
 # -- Octopus -------------------------------------------------------------------------------------

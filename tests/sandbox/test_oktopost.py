@@ -84,14 +84,18 @@ def test_post_stats_board_message_and_advocate_invite(api):
     """Oktopost/oktopost-typescript-sdk: src/resources/advocacy/board-messages.ts and advocates.ts type
     ``POST /board-message`` and ``POST /advocate`` as BaseApiResponse (``{"Result": true}`` only)."""
     post = api("GET", "/post", params={"_count": 25}).json()["Items"][0]
-    assert "Stats" in api("GET", f"/post/{post['Id']}", params={"stats": 1}).json()["Post"]
+    # src/resources/publishing/posts.ts get(): Stats comes beside Post (the SDK merges the two).
+    assert "Stats" in api("GET", f"/post/{post['Id']}", params={"stats": 1}).json()
     board = api("GET", "/board").json()["Items"][0]
     assert api("POST", "/board-message", data={"boardId": board["Id"], "messageId": post["MessageId"]}).json() == {
         "Result": True}
     invited = api("POST", "/advocate", data={"firstName": "Ada", "lastName": "L", "email": "ada@example.com",
                                               "boardId": board["Id"]}).json()
     assert invited == {"Result": True}
-    assert api("GET", "/advocate", params={"email": "ada@example.com"}).json()["Advocate"]["FirstName"] == "Ada"
+    # src/resources/advocacy/advocates.ts list({email}): a page of AdvocateListItem, not one Advocate.
+    found = api("GET", "/advocate", params={"email": "ada@example.com"}).json()
+    assert found["Total"] == 1 and found["Items"][0]["Name"] == "Ada L"
+    assert api("GET", f"/advocate/{found['Items'][0]['Id']}").json()["Advocate"]["FirstName"] == "Ada"
 
 
 def test_burst_breach_blocks_the_key_for_15_minutes(gtm_sandbox, api):
@@ -115,3 +119,24 @@ def test_post_accepts_the_sdk_list_encoding(api):
     response = api("POST", "/post", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 200, response.text
     assert response.json()["Post"]["CredentialIds"] == [c["Id"] for c in credentials]
+
+
+def test_post_stats_come_beside_the_post(api):
+    """Oktopost/oktopost-typescript-sdk src/resources/publishing/posts.ts ``get``: the answer to
+    ``GET /post/{id}?stats=1`` is ``{Result, Post, Stats}`` (``SingleApiResponse<'Post'> & {Stats}``)."""
+    post = api("GET", "/post", params={"_count": 25}).json()["Items"][0]
+    body = api("GET", f"/post/{post['Id']}", params={"stats": 1}).json()
+    assert set(body) == {"Result", "Post", "Stats"} and "Stats" not in body["Post"]
+    assert set(body["Stats"]) == {"LinkClicks", "Conversions", "Comments", "Likes", "Shares", "ImpressionsAdded"}
+
+
+def test_advocate_list_by_email_is_a_page_of_list_items(api):
+    """Oktopost/oktopost-typescript-sdk src/resources/advocacy/advocates.ts ``list({email})`` answers
+    ``PaginatedApiResponse<AdvocateListItem>`` (src/types/advocacy.ts: Email, Id, LastBoardLogin, Name,
+    PictureUrl); no advocate with that e-mail is an empty page."""
+    any_advocate = api("GET", "/advocate", params={"_count": 25}).json()["Items"][0]
+    assert set(any_advocate) == {"Email", "Id", "LastBoardLogin", "Name", "PictureUrl"}
+    page = api("GET", "/advocate", params={"email": any_advocate["Email"].upper()}).json()
+    assert page["Result"] is True and page["Total"] == 1 and page["Items"][0]["Id"] == any_advocate["Id"]
+    none = api("GET", "/advocate", params={"email": "nobody@nowhere.example"})
+    assert none.status_code == 200 and none.json() == {"Result": True, "Items": [], "Total": 0}

@@ -475,3 +475,22 @@ def test_create_without_the_created_object_confirms_nothing(hook, requests_mock,
     (result,) = hook.iter_create("campaigns", [{"name": "Launch"}])
     assert (result.succeeded, result.failed) == (0, 1)
     assert "outcome unknown" in result.failures[0].error_message
+
+
+def test_get_post_stats_beside_the_post_are_merged(hook, requests_mock):
+    """src/resources/publishing/posts.ts get(): ``{Result, Post, Stats}``; the post comes back with Stats."""
+    requests_mock.get(f"{US}/post/004aaaaaaaaaaaa", json={"Result": True, "Post": {"Id": "004aaaaaaaaaaaa"},
+                                                          "Stats": {"LinkClicks": 3}})
+    assert hook.get_post("004aaaaaaaaaaaa", stats=True) == {"Id": "004aaaaaaaaaaaa", "Stats": {"LinkClicks": 3}}
+
+
+def test_find_advocate_reads_the_list_page(hook, requests_mock):
+    """src/resources/advocacy/advocates.ts list({email}): ``{Result, Items, Total}``."""
+    item = {"Email": "ada@acme.example", "Id": "00Aada", "LastBoardLogin": "", "Name": "Ada", "PictureUrl": None}
+    requests_mock.get(f"{US}/advocate", [{"json": {"Result": True, "Items": [item], "Total": 1}},
+                                         {"json": {"Result": True, "Items": [], "Total": 0}},
+                                         {"json": {"Result": True, "Advocate": {"Id": "00Ab", "Email": "b@x.io"}}}])
+    assert hook.find_advocate("Ada@acme.example") == item
+    assert query(requests_mock.last_request) == {"email": "Ada@acme.example"}
+    assert hook.find_advocate("nobody@acme.example") is None
+    assert hook.find_advocate("b@x.io") == {"Id": "00Ab", "Email": "b@x.io"}
