@@ -11,6 +11,9 @@ from typing import Any, Literal
 #: applied it), ``lookup`` (a list call finds what the lost try created) or ``None`` (a person decides).
 Resolution = Literal["resend", "lookup"]
 
+#: What a write does to the vendor's records (the suffix of an operation name ``<resource>.<write>``).
+Write = Literal["create", "update", "delete"]
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -21,6 +24,9 @@ class Resource:
     :param page_sizes: the page sizes the API takes (empty: any, or see ``page_size_max``).
     :param page_size_max: the largest page size (with 1 the smallest) when it is a range.
     :param parent_param: the query parameter naming the parent (Octopus feeds).
+    :param paging: how the list pages (``cursor`` header, ``_page/_count``, ``pageCursor``...; docs).
+    :param incremental: the filter an incremental fetch narrows the list with (docs; empty: none).
+    :param hook_method: the hook method that reads it (docs; empty: ``iter_pages``).
     """
 
     path: str
@@ -30,6 +36,9 @@ class Resource:
     page_size_max: int | None = None
     parent_param: str | None = None
     source: str = ""
+    paging: str = ""
+    incremental: str = ""
+    hook_method: str = ""
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -51,6 +60,9 @@ class Operation:
     :param response_key: the answer field holding the created object.
     :param result_only: the vendor confirms with ``Result: true`` and no object.
     :param dataset_path: the path naming the written dataset when it is not ``path`` (lineage).
+    :param write: ``create``, ``update`` or ``delete`` (Oktopost: an ``{id}`` in ``path`` is the
+        record's ``identifier`` field, and the rest of the record is the form).
+    :param hook_method: the hook method that sends one record or chunk (docs).
     """
 
     method: str
@@ -69,6 +81,8 @@ class Operation:
     result_only: bool = False
     dataset_path: str | None = None
     source: str = ""
+    write: Write = "create"
+    hook_method: str = ""
 
     @property
     def endpoint(self) -> tuple[str, str]:

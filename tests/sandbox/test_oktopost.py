@@ -140,3 +140,48 @@ def test_advocate_list_by_email_is_a_page_of_list_items(api):
     assert page["Result"] is True and page["Total"] == 1 and page["Items"][0]["Id"] == any_advocate["Id"]
     none = api("GET", "/advocate", params={"email": "nobody@nowhere.example"})
     assert none.status_code == 200 and none.json() == {"Result": True, "Items": [], "Total": 0}
+
+
+# --- updates and deletes (Oktopost/oktopost-typescript-sdk src/resources/publishing/*.ts) ----------------
+def test_update_posts_the_form_to_the_object_path_and_answers_the_object(gtm_sandbox, api):
+    """src/resources/publishing/campaigns.ts ``update(id, params)``: ``POST /campaign/{id}`` with the
+    form (src/types/publishing.ts UpdateCampaignParams: name, url, status, tagIds), answered with
+    ``SingleApiResponse<'Campaign'>``; messages.ts and posts.ts alike."""
+    updated = api("POST", "/campaign/002s00000000003", data={"name": "Renamed", "status": "paused"})
+    assert updated.status_code == 200
+    body = updated.json()
+    assert body["Result"] is True and body["Campaign"]["Id"] == "002s00000000003"
+    assert (body["Campaign"]["Name"], body["Campaign"]["Status"]) == ("Renamed", "paused")
+    assert api("GET", "/campaign/002s00000000003").json()["Campaign"]["Name"] == "Renamed"
+    listed = api("GET", "/campaign", params={"_count": 25}).json()
+    assert next(c for c in listed["Items"] if c["Id"] == "002s00000000003")["Name"] == "Renamed"
+    message = api("POST", "/message/005s00000000002", data={"message": "Edited"}).json()["Message"]
+    assert message["Message"] == "Edited"
+    post = api("POST", "/post/004s00000000002", data={"startDateTime": 1_900_000_123, "status": "draft"}).json()
+    assert post["Post"]["StartDateTime"] == 1_900_000_123 and post["Post"]["Status"] == "draft"
+    changes = gtm_sandbox.state()["apis"]["oktopost"]["changes"]
+    assert [(c["operation"], c["id"]) for c in changes] == [
+        ("campaigns.update", "002s00000000003"), ("messages.update", "005s00000000002"),
+        ("posts.update", "004s00000000002")]
+
+
+def test_update_refusals_use_the_result_false_envelope(api):
+    bad_status = api("POST", "/campaign/002s00000000003", data={"status": "complete"})
+    assert bad_status.status_code == 400 and "status" in bad_status.json()["Errors"]["API"]["Error"]
+    missing = api("POST", "/campaign/002nosuchcampaig", data={"name": "x"})
+    assert missing.status_code == 404 and missing.json()["Result"] is False
+
+
+def test_delete_has_no_body_answers_base_response_then_404(gtm_sandbox, api):
+    """src/resources/publishing/posts.ts ``delete(id)``: ``DELETE /post/{id}`` without a form,
+    answered with ``BaseApiResponse`` (``{"Result": true}``); the object is gone afterwards (404)."""
+    deleted = api("DELETE", "/post/004s00000000004")
+    assert deleted.status_code == 200 and deleted.json() == {"Result": True}
+    assert api("GET", "/post/004s00000000004").status_code == 404
+    again = api("DELETE", "/post/004s00000000004")
+    assert again.status_code == 404 and again.json()["Result"] is False
+    total_before = api("GET", "/campaign", params={"_count": 25}).json()["Total"]
+    created = api("POST", "/campaign", data={"name": "Short-lived"}).json()["Campaign"]
+    assert api("DELETE", f"/campaign/{created['Id']}").json() == {"Result": True}
+    assert api("GET", "/campaign", params={"_count": 25}).json()["Total"] == total_before
+    assert created["Id"] not in gtm_sandbox.state()["apis"]["oktopost"]["campaigns"]
