@@ -27,6 +27,7 @@ class Resource:
     :param paging: how the list pages (``cursor`` header, ``_page/_count``, ``pageCursor``...; docs).
     :param incremental: the filter an incremental fetch narrows the list with (docs; empty: none).
     :param hook_method: the hook method that reads it (docs; empty: ``iter_pages``).
+    :param limits: the vendor's limits on the call's parameters, ``(("messages", 100), ...)``.
     """
 
     path: str
@@ -39,6 +40,11 @@ class Resource:
     paging: str = ""
     incremental: str = ""
     hook_method: str = ""
+    limits: tuple[tuple[str, int], ...] = ()
+
+    def limit(self, name: str) -> int:
+        """The vendor's limit called ``name`` (:raises KeyError: when the row has none)."""
+        return dict(self.limits)[name]
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -113,6 +119,8 @@ class ApiSpec:
     :param rate_windows: the vendor's limits the client paces under, ``((calls, seconds), ...)``.
     :param rate_block_seconds: how long the vendor blocks a key after a 429 (``None``: no block).
     :param paths: named paths (Octopus's overridable ``paths``, CustomerOS's endpoints).
+    :param calls: the other endpoints a hook method reaches, one call each (reads of one object,
+        lookups, account-wide actions): neither a paged list nor a per-record write.
     """
 
     name: str
@@ -134,6 +142,7 @@ class ApiSpec:
     resources: Mapping[str, Resource] = field(default_factory=dict)
     operations: Mapping[str, Operation] = field(default_factory=dict)
     paths: Mapping[str, str] = field(default_factory=dict)
+    calls: Mapping[str, Resource] = field(default_factory=dict)
     source: str = ""
 
     @property

@@ -17,6 +17,11 @@ HOST = "https://api.octy.ai"
 _R = "/v1/retention"
 _REPOSITORIES = "octy-services-wasm@f514fe2 */data/repositories/implementation/"
 BATCH_MAX = 500  # records per batch call (API reference)
+IDS_MAX = 100  # profile ids per recommendations call (recommendation router, MAX_REC_PREDICTIONS)
+# messaging/kubernetes/production/configMaps/configMap.yaml at f514fe2 (base64 JSON):
+MESSAGE_GEN_LIMIT = 100  # messages per content/generate call
+MAX_MESSAGE_DATA = 25  # data objects per message
+_SERVICES = "octy-services-wasm@f514fe2 "
 RATE_WINDOWS = ((120, 60),)
 
 
@@ -77,6 +82,30 @@ OCTY = ApiSpec(
                                 "failed_to_delete", None),
         "events.create": _op("/events/create/batch", "events", "created_events", "failed_to_create", "profile_id",
                              source="octy-services-wasm@f514fe2 events/services/events.py"),
+    },
+    calls={
+        # One call each (OctyHook methods), from the routers and request models at f514fe2.
+        "recommendations": Resource(
+            f"{_R}/recommendations", "recommendations", method="POST", hook_method="get_recommendations",
+            limits=(("profile_ids", IDS_MAX),),
+            source=_SERVICES + "recommendation/api/routers/recommendation.py; "
+            "recommendation/api/routers/dto/recommendation.py (model_meta_data beside recommendations)"),
+        "content_generate": Resource(
+            f"{_R}/messaging/content/generate", "generated_messages", method="POST", hook_method="generate_content",
+            limits=(("messages", MESSAGE_GEN_LIMIT), ("data_per_message", MAX_MESSAGE_DATA)),
+            source=_SERVICES + "messaging/api/routers/messaging.py; messaging/api/routers/request_models/"
+            "messaging.py (GenerateContent); messaging/services/template_engine.py; "
+            "messaging/kubernetes/production/configMaps/configMap.yaml (MESSAGE_GEN_LIMIT, MAX_MESSAGE_DATA)"),
+        "event_types_delete_all": Resource(
+            f"{_R}/events/types/delete/all", "deleted_event_types", method="POST",
+            hook_method="delete_all_event_types",
+            source=_SERVICES + "events/api/routers/event_types.py; events/services/event_types.py "
+            "(400 'No event types deleted!' when there were none)"),
+        "checkout_event": Resource(
+            f"{_R}/events", "event", method="POST", parent_param="checkout_id", hook_method="get_checkout_event",
+            source=_SERVICES + "events/api/routers/events.py (checkout_id is a query parameter); "
+            "events/data/repositories/implementation/events_repository.py (the latest "
+            "checkout_contact_info_submitted event); events/services/events.py (400 'No event found')"),
     },
     source="https://api-docs.octy.ai/; simonbermudez/octy-services-wasm at f514fe2",
 )

@@ -99,6 +99,48 @@ def test_customeros_organizations_contacts_and_409(gtm_sandbox_connections):
     assert len(gtm_sandbox_connections.state()["apis"]["customeros"]["contacts"]) == 3
 
 
+def test_octy_recommendations_keep_the_model_that_answered(gtm_sandbox_connections):
+    """octy-services-wasm@f514fe2 recommendation/api/routers/dto/recommendation.py: ``model_meta_data``
+    is answered beside the recommendations; each entry keeps it."""
+    hook = OctyHook()
+    pid = next(hook.iter_records("profiles"))["profile_id"]
+    (entry,) = hook.get_recommendations([pid])
+    assert entry["profile_id"] == pid and entry["model_meta_data"]["training_job_id"]
+
+
+def test_octy_generate_content_over_several_calls(gtm_sandbox_connections):
+    """octy-services-wasm@f514fe2 messaging/api/routers/request_models/messaging.py GenerateContent:
+    ≤ 100 messages and ≤ 25 data objects per message per call, each template once per call; the hook
+    splits and spreads them (here 2 templates x 30 data objects: 2 calls)."""
+    hook = OctyHook()
+    templates = [t["template_id"] for t in hook.iter_records("templates", limit=2)]
+    before = gtm_sandbox_connections.state()["calls"]["octy"]
+    data = [{"first_name": f"P{i}", "item_name": "boots"} for i in range(30)] + [{"first_name": "NoItem"}]
+    out = hook.generate_content([{"template_id": t, "data": data} for t in templates])
+    assert gtm_sandbox_connections.state()["calls"]["octy"] - before == 2
+    assert len(out["generated_messages"]) == 60 and len(out["failed_messages"]) == 2
+    assert out["generated_messages"][0]["content"] == "Hi P0, we picked boots for you."
+    assert out["failed_messages"][0]["provided_data"] == {"first_name": "NoItem"}
+
+
+def test_octy_delete_all_event_types_and_checkout_lookup(gtm_sandbox_connections):
+    """octy-services-wasm@f514fe2 events/api/routers/event_types.py (delete/all; 400 'No event types
+    deleted!' when none is left) and events.py (``POST /v1/retention/events?checkout_id=``; 400 'No
+    event found')."""
+    gtm_sandbox_connections.configure(records=3)
+    hook = OctyHook()
+    assert len(hook.delete_all_event_types()["deleted_event_types"]) == 3
+    assert hook.delete_all_event_types() == {"deleted_event_types": [], "failed_to_delete": []}
+    assert hook.create_event_types([{"event_type": "checkout_contact_info_submitted",
+                                     "event_properties": ["checkout_id"]}]).succeeded == 1
+    pid = next(hook.iter_records("profiles"))["profile_id"]
+    hook.create_event({"event_type": "checkout_contact_info_submitted", "profile_id": pid,
+                       "event_properties": {"checkout_id": "chk_9"}})
+    event = hook.get_checkout_event("chk_9")
+    assert event is not None and event["event_properties"]["checkout_id"] == "chk_9" and event["event_type_id"]
+    assert hook.get_checkout_event("chk_other") is None
+
+
 def test_customeros_enrichment_polls_to_completion(gtm_sandbox_connections):
     gtm_sandbox_connections.configure(customeros={"enrichment_polls": 3})
     timer = FakeTimer()

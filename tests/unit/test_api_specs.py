@@ -311,6 +311,8 @@ def _endpoints(spec: ApiSpec):
         yield resource.method, spec.path_prefix + resource.path
     for operation in spec.operations.values():
         yield operation.method, spec.path_prefix + operation.path
+    for call in spec.calls.values():
+        yield call.method, spec.path_prefix + call.path
 
 
 @pytest.mark.parametrize("name", ["octy", "customeros", "oktopost"])
@@ -383,3 +385,26 @@ def test_the_allowed_exceptions_still_exist():
     """An exception that no longer applies is removed from ALLOWED (so the list stays true)."""
     for relative, literal in ALLOWED:
         assert literal in (PACKAGE / relative).read_text(), (relative, literal)
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_every_hook_method_the_catalogue_names_exists(name):
+    """A row's ``hook_method`` is what a data team calls: it must be a method of the API's hook."""
+    import importlib
+
+    spec = SPECS[name]
+    module, _, cls = spec.hook_class.rpartition(".")
+    hook = getattr(importlib.import_module(module), cls)
+    rows = [*spec.resources.values(), *spec.operations.values(), *spec.calls.values()]
+    for row in rows:
+        if row.hook_method:
+            assert callable(getattr(hook, row.hook_method, None)), f"{name}: {row.hook_method}"
+
+
+def test_octy_limits_are_the_request_models():
+    """octy-services-wasm@f514fe2: GenerateContent's MESSAGE_GEN_LIMIT / MAX_MESSAGE_DATA (production
+    configmap) and MAX_REC_PREDICTIONS, read by the hook from the catalogue."""
+    assert OCTY.calls["content_generate"].limits == (("messages", 100), ("data_per_message", 25))
+    assert OCTY.calls["recommendations"].limit("profile_ids") == 100
+    assert OCTY.calls["checkout_event"].parent_param == "checkout_id"
+    assert all(call.method == "POST" and call.source for call in OCTY.calls.values())
