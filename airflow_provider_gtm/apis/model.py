@@ -144,6 +144,11 @@ class ApiSpec:
     paths: Mapping[str, str] = field(default_factory=dict)
     calls: Mapping[str, Resource] = field(default_factory=dict)
     source: str = ""
+    #: The operators that reach ``resources`` (by ``fetch_argument=<name>``) and ``operations``
+    #: (``operation=<name>``), named for the docs (class names in :attr:`operators_module`).
+    fetch_operator: str = ""
+    fetch_argument: str = "resource"
+    batch_operator: str = ""
 
     @property
     def default_host(self) -> str:

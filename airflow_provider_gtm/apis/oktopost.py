@@ -23,12 +23,20 @@ _CAMPAIGNS = _SDK_DIR + "publishing/campaigns.ts; src/types/publishing.ts"
 _MESSAGES = _SDK_DIR + "publishing/messages.ts; src/types/publishing.ts"
 _POSTS = _SDK_DIR + "publishing/posts.ts; src/types/publishing.ts"
 
+#: What an incremental Oktopost fetch narrows by (PostListParams / ClickListParams ``after``, ``before``).
+_AFTER = "after/before (epoch seconds; operator after=/before=)"
+
 #: The update forms' ``status`` values (src/types/publishing.ts UpdateCampaignParams / UpdatePostParams).
 CAMPAIGN_UPDATE_STATUSES = ("active", "paused", "archived")
 
 
-def _list(path: str, page_sizes: tuple[int, ...] = PAGE_SIZES) -> Resource:
-    return Resource(path, page_sizes=page_sizes)
+def _list(path: str, source: str, page_sizes: tuple[int, ...] = PAGE_SIZES, incremental: str = "") -> Resource:
+    return Resource(path, "Items", page_sizes=page_sizes, paging="_page/_count, Total", incremental=incremental,
+                    hook_method="iter_pages", source=source)
+
+
+def _get(path: str, key: str, hook_method: str, source: str) -> Resource:
+    return Resource(f"{path}/{{id}}", key, hook_method=hook_method, source=source)
 
 
 def _update_delete(resource: str, path: str, key: str, fields: tuple[str, ...], source: str) -> dict[str, Operation]:
@@ -74,14 +82,26 @@ OKTOPOST = ApiSpec(
     "minutes after a breach.",
     path_prefix="/v2",
     resources={
-        "campaigns": _list("/campaign"),
-        "messages": _list("/message"),
-        "posts": _list("/post"),
-        "credentials": _list("/credential"),
-        "boards": _list("/board"),
-        "advocates": _list("/advocate"),
-        "clicks": _list("/click", CLICK_PAGE_SIZES),
-        "leads": _list("/lead"),
+        "campaigns": _list("/campaign", _CAMPAIGNS),
+        "messages": _list("/message", _MESSAGES + " (campaignId or ids required)"),
+        "posts": _list("/post", _POSTS, incremental=_AFTER),
+        "credentials": _list("/credential", _SDK_DIR + "account/social-profiles.ts"),
+        "boards": _list("/board", _SDK_DIR + "advocacy/boards.ts"),
+        "advocates": _list("/advocate", _SDK_DIR + "advocacy/advocates.ts; src/types/advocacy.ts (AdvocateListItem)"),
+        "clicks": _list("/click", _SDK_DIR + "analytics/clicks.ts; src/types/analytics.ts", CLICK_PAGE_SIZES,
+                        incremental=_AFTER),
+        "leads": _list("/lead", _SDK_DIR + "leads/leads.ts"),
+    },
+    # Single reads (OktopostHook methods): GET <path>/{id}, the object under its key (the SDK's get()).
+    calls={
+        "me": Resource("/me", None, hook_method="me", source="Oktopost/oktopost-typescript-sdk src/client.ts (me)"),
+        "campaign": _get("/campaign", "Campaign", "get_campaign", _CAMPAIGNS),
+        "message": _get("/message", "Message", "get_message", _MESSAGES),
+        "post": _get("/post", "Post", "get_post", _POSTS + " (stats=1: Stats beside Post)"),
+        "credential": _get("/credential", "Credential", "get_credential", _SDK_DIR + "account/social-profiles.ts"),
+        "board": _get("/board", "Board", "get_board", _SDK_DIR + "advocacy/boards.ts"),
+        "advocate": _get("/advocate", "Advocate", "get_advocate", _SDK_DIR + "advocacy/advocates.ts (boardId)"),
+        "analytics": _get("/analytics", "Stats", "get_post_analytics", _SDK_DIR + "analytics/post-analytics.ts"),
     },
     # Writes, named ``<resource>.<create|update|delete>``: one form-encoded call per record. Creates
     # are never resent (Oktopost does not deduplicate); OktopostCreateOperator's ``kind`` is the
@@ -116,5 +136,7 @@ OKTOPOST = ApiSpec(
         **_update_delete("posts", "/post", "Post", ("messageId", "credentialIds", "startDateTime", "status"),
                          _POSTS),
     },
+    fetch_operator="OktopostFetchOperator",
+    batch_operator="OktopostBatchOperator",
     source="https://developers.oktopost.com/; Oktopost/oktopost-typescript-sdk",
 )

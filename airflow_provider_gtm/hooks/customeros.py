@@ -32,7 +32,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -410,7 +410,7 @@ class CustomerOSHook(GtmBaseHook):
 
     def get_bulk_email_verification(self, job_id: str) -> dict[str, Any]:
         """``GET /verify/v1/email/bulk/results/{jobId}``: ``status`` processing|completed and ``results``."""
-        return self._get(f"{BULK_VERIFY}/results/{job_id}")
+        return self._get(CUSTOMEROS.calls["email_bulk_results"].path.replace("{id}", quote(job_id, safe="")))
 
     def wait_for_bulk_email_verification(self, job_id: str, *, timeout: float = 3600) -> dict[str, Any]:
         """Poll a bulk verification job until ``completed``; :class:`GtmPollTimeoutError` after ``timeout``."""
@@ -431,7 +431,7 @@ class CustomerOSHook(GtmBaseHook):
         CSV; any other JSON object where the CSV was asked for is an error, not 0 rows.
         :class:`GtmPollTimeoutError` when still processing after ``timeout``.
         """
-        path = f"{BULK_VERIFY}/results/{job_id}/download"
+        path = CUSTOMEROS.calls["email_bulk_download"].path.replace("{id}", quote(job_id, safe=""))
 
         def poll() -> tuple[bool, dict[str, Any]]:
             resp = self.client.request("GET", path, expect_json=False)

@@ -282,7 +282,7 @@ class OctyHook(GtmBaseHook):
         """``GET /v1/retention/profiles/metadata``: existence and merge information per identifier."""
         out: list[dict[str, Any]] = []
         for batch in chunked(map(str, ids), IDS_MAX):
-            body = self.client.get_json("/v1/retention/profiles/metadata", params={"ids": ",".join(batch)}) or {}
+            body = self.client.get_json(OCTY.calls["profiles_metadata"].path, params={"ids": ",".join(batch)}) or {}
             out.extend(body.get("profiles_meta") or [])
         return out
 
@@ -446,18 +446,18 @@ class OctyHook(GtmBaseHook):
 
     def create_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /v1/retention/events/create``: one event; returns the created event."""
-        resp = self._post("/v1/retention/events/create", dict(event))
+        resp = self._post(OCTY.calls["event_create"].path, dict(event))
         return self._json(resp)
 
     def create_segment(self, segment: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /v1/retention/segments/create`` (one segment object); returns ``segment_id`` etc."""
         if not isinstance(segment, Mapping) or not segment.get("segment_name"):
             raise GtmConfigError("Octy: a segment needs 'segment_name' (and segment_type, event_sequence, ...).")
-        return self._json(self._post("/v1/retention/segments/create", dict(segment)))
+        return self._json(self._post(OCTY.calls["segment_create"].path, dict(segment)))
 
     def delete_segments(self, segment_ids: Iterable[str]) -> BatchResult:
         """``POST /v1/retention/segments/delete``; Octy flags the segments for deletion."""
-        spec = _Operation("/v1/retention/segments/delete", "segments", "deleted_segments", "failed_to_delete", None)
+        spec = _Operation(OCTY.calls["segments_delete"].path, "segments", "deleted_segments", "failed_to_delete", None)
         return collect(run_batches(map(str, segment_ids), BATCH_MAX,
                                    lambda chunk: self._send_chunk("segments.delete", spec, chunk)))
 
@@ -566,24 +566,24 @@ class OctyHook(GtmBaseHook):
 
     def get_churn_report(self) -> dict[str, Any]:
         """``GET /v1/retention/churn_prediction/report``: the ``churn_prediction_report`` object."""
-        body = self.client.get_json("/v1/retention/churn_prediction/report") or {}
+        body = self.client.get_json(OCTY.calls["churn_report"].path) or {}
         return body.get("churn_prediction_report") or body
 
     def get_account(self) -> dict[str, Any]:
         """``GET /v1/configurations/account``: the ``account_data`` object."""
-        body = self.client.get_json("/v1/configurations/account") or {}
+        body = self.client.get_json(OCTY.calls["account"].path) or {}
         return body.get("account_data") or body
 
     def set_account(self, **fields: Any) -> dict[str, Any]:
         """``POST /v1/configurations/account/set`` with ``contact_email_address``, ``contact_name``,
         ``contact_surname``, ``webhook_url`` (and optionally ``authenticated_id_key``)."""
-        body = self._json(self._post("/v1/configurations/account/set", fields))
+        body = self._json(self._post(OCTY.calls["account_set"].path, fields))
         return body.get("account_data") or body
 
     def get_algorithms(self) -> Any:
         """``GET /v1/configurations/retention/algorithms``: the algorithm configurations."""
-        return self.client.get_json("/v1/configurations/retention/algorithms")
+        return self.client.get_json(OCTY.calls["algorithms"].path)
 
     def set_algorithm(self, configuration: Mapping[str, Any]) -> Any:
         """``POST /v1/configurations/retention/algorithms/set`` with one algorithm configuration."""
-        return self._json(self._post("/v1/configurations/retention/algorithms/set", dict(configuration)))
+        return self._json(self._post(OCTY.calls["algorithms_set"].path, dict(configuration)))

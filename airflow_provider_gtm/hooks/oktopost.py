@@ -350,21 +350,25 @@ class OktopostHook(GtmBaseHook):
 
         :raises GtmAuthError: when Oktopost refuses the Account ID / API key.
         """
-        return self._get("/me")
+        return self._get(OKTOPOST.calls["me"].path)
 
-    def _one(self, path: str, id: str, name: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return self._unwrap(self._get(f"{path}/{_require_id(id, name)}", params), key)
+    def _one_body(self, call: str, id: str, name: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self._get(OKTOPOST.calls[call].path.replace("{id}", _require_id(id, name)), params)
+
+    def _one(self, call: str, id: str, name: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """One object by id, unwrapped from its key (both from the catalogue's ``calls[call]``)."""
+        return self._unwrap(self._one_body(call, id, name, params), OKTOPOST.calls[call].records_key)
 
     def get_campaign(self, id: str) -> dict[str, Any]:
         """``GET /v2/campaign/{id}``: the ``Campaign`` object.
 
         :raises GtmNotFoundError: no such campaign (or no access to it).
         """
-        return self._one("/campaign", id, "id", "Campaign")
+        return self._one("campaign", id, "id")
 
     def get_message(self, id: str) -> dict[str, Any]:
         """``GET /v2/message/{id}``: the ``Message`` object. :raises GtmNotFoundError: no such message."""
-        return self._one("/message", id, "id", "Message")
+        return self._one("message", id, "id")
 
     def get_post(self, id: str, stats: bool = False) -> dict[str, Any]:
         """``GET /v2/post/{id}``: the ``Post`` object; ``stats=True`` adds its ``Stats``.
@@ -375,8 +379,8 @@ class OktopostHook(GtmBaseHook):
 
         :raises GtmNotFoundError: no such post.
         """
-        body = self._get(f"/post/{_require_id(id, 'id')}", {"stats": 1} if stats else None)
-        post = self._unwrap(body, "Post")
+        body = self._one_body("post", id, "id", {"stats": 1} if stats else None)
+        post = self._unwrap(body, OKTOPOST.calls["post"].records_key)
         beside = body.get("Stats")
         if stats and isinstance(beside, dict) and "Stats" not in post:
             post = {**post, "Stats": beside}
@@ -384,11 +388,11 @@ class OktopostHook(GtmBaseHook):
 
     def get_credential(self, id: str) -> dict[str, Any]:
         """``GET /v2/credential/{id}``: the social profile (``Credential``). :raises GtmNotFoundError:."""
-        return self._one("/credential", id, "id", "Credential")
+        return self._one("credential", id, "id")
 
     def get_board(self, id: str) -> dict[str, Any]:
         """``GET /v2/board/{id}``: the advocacy ``Board``. :raises GtmNotFoundError: no such board."""
-        return self._one("/board", id, "id", "Board")
+        return self._one("board", id, "id")
 
     def get_advocate(self, id: str, board_id: str | None = None) -> dict[str, Any]:
         """``GET /v2/advocate/{id}`` (``?boardId=`` when given): the ``Advocate`` object.
@@ -396,7 +400,7 @@ class OktopostHook(GtmBaseHook):
         :raises GtmNotFoundError: no such advocate.
         """
         params = {"boardId": board_id} if board_id else None
-        return self._one("/advocate", id, "id", "Advocate", params)
+        return self._one("advocate", id, "id", params)
 
     def find_advocate(self, email: str) -> dict[str, Any] | None:
         """``GET /v2/advocate?email=``: the advocate with this email, ``None`` when there is none.
@@ -427,7 +431,7 @@ class OktopostHook(GtmBaseHook):
         """``GET /v2/analytics/{postId}``: the post's ``Stats``
         (``LinkClicks, Conversions, Comments, Likes, Shares, ImpressionsAdded``).
         """
-        return self._one("/analytics", post_id, "post_id", "Stats")
+        return self._one("analytics", post_id, "post_id")
 
     def iter_pages(
         self,

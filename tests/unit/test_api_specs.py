@@ -407,4 +407,52 @@ def test_octy_limits_are_the_request_models():
     assert OCTY.calls["content_generate"].limits == (("messages", 100), ("data_per_message", 25))
     assert OCTY.calls["recommendations"].limit("profile_ids") == 100
     assert OCTY.calls["checkout_event"].parent_param == "checkout_id"
-    assert all(call.method == "POST" and call.source for call in OCTY.calls.values())
+    assert all(OCTY.calls[name].method == "POST" for name in (
+        "recommendations", "content_generate", "event_types_delete_all", "checkout_event"))
+    assert all(call.source for spec in specs() for call in spec.calls.values())
+
+
+# -- docs/endpoints.md ---------------------------------------------------------------------------------
+
+
+def test_docs_endpoints_md_is_the_catalogue():
+    """docs/endpoints.md is generated from the catalogue: regenerate it with
+    ``python -m airflow_provider_gtm.apis.docs > docs/endpoints.md`` when this fails."""
+    from airflow_provider_gtm.apis.docs import render
+
+    written = (REPO / "docs" / "endpoints.md").read_text(encoding="utf-8")
+    assert written == render(), "stale: python -m airflow_provider_gtm.apis.docs > docs/endpoints.md"
+
+
+def test_docs_endpoints_has_one_row_per_catalogued_endpoint():
+    from airflow_provider_gtm.apis.docs import render, rows
+
+    table_rows = [line for line in render().splitlines()
+                  if line.startswith("| ") and not line.startswith(("| method", "| ---"))]
+    assert len(table_rows) == sum(len(s.resources) + len(s.operations) + len(s.calls) for s in specs())
+    for spec in specs():
+        for row in rows(spec):
+            assert row[0] in ("GET", "POST", "DELETE") and row[1].startswith("`/"), row
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_operators_the_catalogue_names_take_its_keys(name):
+    """``fetch_operator(<fetch_argument>=<resource>)`` and ``batch_operator(operation=<operation>)``, as
+    docs/endpoints.md writes them, are real operators that accept exactly those names."""
+    import importlib
+
+    spec = SPECS[name]
+    module = importlib.import_module(spec.operators_module)
+    if spec.fetch_operator:
+        operator = getattr(module, spec.fetch_operator)
+        for resource in spec.resources:
+            extra = {"inputs": []} if spec.fetch_argument == "lookup" else {}
+            if spec.name == "oktopost" and resource == "messages":
+                extra = {"filters": {"campaignId": "002x"}}
+            if spec.name == "octopus" and spec.resources[resource].parent_param:
+                extra = {"parent_id": "p1"}
+            operator(task_id="t", **{spec.fetch_argument: resource}, **extra)
+    if spec.batch_operator:
+        operator = getattr(module, spec.batch_operator)
+        for operation in spec.operations:
+            operator(task_id="t", operation=operation, records=[])
