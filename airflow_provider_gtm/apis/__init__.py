@@ -13,7 +13,7 @@ which.
 from __future__ import annotations
 
 from airflow_provider_gtm.apis.customeros import CUSTOMEROS
-from airflow_provider_gtm.apis.model import ApiSpec, Operation, Resolution, Resource
+from airflow_provider_gtm.apis.model import ApiSpec, Operation, Resolution, Resource, Write
 from airflow_provider_gtm.apis.octopus import OCTOPUS
 from airflow_provider_gtm.apis.octy import OCTY
 from airflow_provider_gtm.apis.oktopost import OKTOPOST
@@ -40,4 +40,4 @@ def by_conn_type(conn_type: str) -> ApiSpec:
     raise KeyError(conn_type)
 
 
-__all__ = ["ApiSpec", "Operation", "Resolution", "Resource", "by_conn_type", "by_name", "specs"]
+__all__ = ["ApiSpec", "Operation", "Resolution", "Resource", "Write", "by_conn_type", "by_name", "specs"]

@@ -26,6 +26,14 @@ PATHS = {
     "email_bulk_verification": "/verify/v1/email/bulk",
 }
 
+_API = "customeros/customeros packages/server/customer-os-api/"
+_VERIFY = _API + "rest/verify/verify_email.go"
+
+
+def _call(method: str, path: str, hook_method: str, source: str, records_key: str | None = None) -> Resource:
+    return Resource(path, records_key, method=method, hook_method=hook_method, source=source)
+
+
 CUSTOMEROS = ApiSpec(
     name="customeros",
     display_name="CustomerOS",
@@ -46,21 +54,43 @@ CUSTOMEROS = ApiSpec(
     rate_limit_note="CustomerOS publishes no limit; its 429 answers are honoured.",
     resources={
         # Lookups (CustomerOSLookupOperator): one call per input; organizations are GET <path>/<id>.
-        "organizations": Resource(PATHS["organizations"]),
-        "person_enrichment": Resource(PATHS["person"]),
-        "organization_enrichment": Resource(PATHS["organization_enrichment"]),
-        "email_verification": Resource(PATHS["email_verification"]),
+        "organizations": Resource(PATHS["organizations"], hook_method="get_organization",
+                                  source=_API + "rest/customerbase/organization.go (GET <path>/{id})"),
+        "person_enrichment": Resource(PATHS["person"], hook_method="enrich_person",
+                                      source=_API + "rest/enrich/enrich_person.go"),
+        "organization_enrichment": Resource(PATHS["organization_enrichment"], hook_method="enrich_organization",
+                                            source=_API + "rest/enrich/enrich_organization.go"),
+        "email_verification": Resource(PATHS["email_verification"], hook_method="verify_email", source=_VERIFY),
+    },
+    calls={
+        "contact_create": _call("POST", PATHS["contacts"], "create_contact", _API + "rest/customerbase/contact.go",
+                                "contact"),
+        "person_results": _call("GET", PATHS["person_results"] + "{id}", "get_person_enrichment_result",
+                                _API + "rest/enrich/enrich_person.go"),
+        "ip_verification": _call("GET", PATHS["ip_verification"], "verify_ip", _API + "rest/verify/verify_ip.go"),
+        "email_bulk_upload": _call("POST", PATHS["email_bulk_verification"], "upload_bulk_email_verification",
+                                   _VERIFY),
+        "email_bulk_results": _call("GET", PATHS["email_bulk_verification"] + "/results/{id}",
+                                    "get_bulk_email_verification", _VERIFY),
+        "email_bulk_download": _call("GET", PATHS["email_bulk_verification"] + "/results/{id}/download",
+                                     "download_bulk_email_verification",
+                                     _VERIFY + " (before completion: 202 processing, or 200 'still being processed')"),
     },
     operations={
         "organizations.create": Operation(
             "POST", PATHS["organizations"], batch_max=BATCH_MAX, safe_to_retry=True, resolution="resend",
-            unique_fields=("website", "customId", "linkedinUrl"),
+            unique_fields=("website", "customId", "linkedinUrl"), hook_method="iter_create_organizations",
+            response_key="id",
             source="customeros/customeros rest/customerbase/organization.go (409 with the existing id); "
             "rest/response/response_handler.go (500 coded Conflict)"),
         "contacts.bulk_create": Operation(
             "POST", PATHS["contacts_bulk"], batch_max=BATCH_MAX, dataset_path=PATHS["contacts"],
+            hook_method="iter_bulk_create_contacts",
             source="customeros/customeros rest/customerbase/contact_bulk.go"),
     },
     paths=PATHS,
+    fetch_operator="CustomerOSLookupOperator",
+    fetch_argument="lookup",
+    batch_operator="CustomerOSBatchOperator",
     source="https://docs.customeros.ai/; customeros/customeros",
 )

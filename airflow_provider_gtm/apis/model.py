@@ -11,6 +11,9 @@ from typing import Any, Literal
 #: applied it), ``lookup`` (a list call finds what the lost try created) or ``None`` (a person decides).
 Resolution = Literal["resend", "lookup"]
 
+#: What a write does to the vendor's records (the suffix of an operation name ``<resource>.<write>``).
+Write = Literal["create", "update", "delete"]
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -21,6 +24,10 @@ class Resource:
     :param page_sizes: the page sizes the API takes (empty: any, or see ``page_size_max``).
     :param page_size_max: the largest page size (with 1 the smallest) when it is a range.
     :param parent_param: the query parameter naming the parent (Octopus feeds).
+    :param paging: how the list pages (``cursor`` header, ``_page/_count``, ``pageCursor``...; docs).
+    :param incremental: the filter an incremental fetch narrows the list with (docs; empty: none).
+    :param hook_method: the hook method that reads it (docs; empty: ``iter_pages``).
+    :param limits: the vendor's limits on the call's parameters, ``(("messages", 100), ...)``.
     """
 
     path: str
@@ -30,6 +37,14 @@ class Resource:
     page_size_max: int | None = None
     parent_param: str | None = None
     source: str = ""
+    paging: str = ""
+    incremental: str = ""
+    hook_method: str = ""
+    limits: tuple[tuple[str, int], ...] = ()
+
+    def limit(self, name: str) -> int:
+        """The vendor's limit called ``name`` (:raises KeyError: when the row has none)."""
+        return dict(self.limits)[name]
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -51,6 +66,9 @@ class Operation:
     :param response_key: the answer field holding the created object.
     :param result_only: the vendor confirms with ``Result: true`` and no object.
     :param dataset_path: the path naming the written dataset when it is not ``path`` (lineage).
+    :param write: ``create``, ``update`` or ``delete`` (Oktopost: an ``{id}`` in ``path`` is the
+        record's ``identifier`` field, and the rest of the record is the form).
+    :param hook_method: the hook method that sends one record or chunk (docs).
     """
 
     method: str
@@ -69,6 +87,8 @@ class Operation:
     result_only: bool = False
     dataset_path: str | None = None
     source: str = ""
+    write: Write = "create"
+    hook_method: str = ""
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -99,6 +119,8 @@ class ApiSpec:
     :param rate_windows: the vendor's limits the client paces under, ``((calls, seconds), ...)``.
     :param rate_block_seconds: how long the vendor blocks a key after a 429 (``None``: no block).
     :param paths: named paths (Octopus's overridable ``paths``, CustomerOS's endpoints).
+    :param calls: the other endpoints a hook method reaches, one call each (reads of one object,
+        lookups, account-wide actions): neither a paged list nor a per-record write.
     """
 
     name: str
@@ -120,7 +142,13 @@ class ApiSpec:
     resources: Mapping[str, Resource] = field(default_factory=dict)
     operations: Mapping[str, Operation] = field(default_factory=dict)
     paths: Mapping[str, str] = field(default_factory=dict)
+    calls: Mapping[str, Resource] = field(default_factory=dict)
     source: str = ""
+    #: The operators that reach ``resources`` (by ``fetch_argument=<name>``) and ``operations``
+    #: (``operation=<name>``), named for the docs (class names in :attr:`operators_module`).
+    fetch_operator: str = ""
+    fetch_argument: str = "resource"
+    batch_operator: str = ""
 
     @property
     def default_host(self) -> str:

@@ -30,8 +30,9 @@ DEFAULT_PATHS: dict[str, str] = {
 }
 
 
-def _feed(name: str, parent_param: str | None, source: str = _BY_NAMING) -> Resource:
-    return Resource(DEFAULT_PATHS[name], page_size_max=PAGE_SIZE_MAX, parent_param=parent_param, source=source)
+def _feed(name: str, parent_param: str | None, source: str = _BY_NAMING, incremental: str = "") -> Resource:
+    return Resource(DEFAULT_PATHS[name], page_size_max=PAGE_SIZE_MAX, parent_param=parent_param, source=source,
+                    paging="pageCursor/pageSize (1-20)", incremental=incremental, hook_method="iter_feed_pages")
 
 
 OCTOPUS = ApiSpec(
@@ -53,8 +54,10 @@ OCTOPUS = ApiSpec(
         "post_comments": _feed("post_comments", "postId"),
         "comment_replies": _feed("comment_replies", "commentId"),
         "user_posts": _feed("user_posts", "octopusId"),
-        "all_posts": _feed("all_posts", None),
+        "all_posts": _feed("all_posts", None, incremental="originTime/direction (watermark createdAt)"),
     },
     paths=DEFAULT_PATHS,
+    fetch_operator="OctopusFetchOperator",
+    fetch_argument="feed",
     source="https://octopus-documentation.pages.dev/connect/",
 )

@@ -14,7 +14,10 @@ Documented choices:
   created organization, confirmed by the first body's ``id``.
 - Bulk contacts: ``details`` is an object for none or one failure (none: Go's zero-valued struct,
   no failure) and a list for several; each entry is matched to the record sent by ``recordNumber``
-  (0-based or 1-based, checked against a non-empty ``value``), else by ``value``. A bulk call is
+  (0-based or 1-based, checked against a non-empty ``value``), else by ``value``. ``value`` is the
+  field the server refused, the e-mail *or* the LinkedIn URL (``validateContactRecord`` in
+  ``rest/customerbase/contact.go`` reports a bad LinkedIn URL with that URL), so it is matched
+  against both fields of a record, trimmed as the server trims them. A bulk call is
   never resent after a timeout or 5xx (no idempotency key exists):
   its records are reported with "outcome unknown".
 - Person enrichment answers 202 with ``resultUrl`` while pending: it is polled (GET only) with a
@@ -29,7 +32,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -407,7 +410,7 @@ class CustomerOSHook(GtmBaseHook):
 
     def get_bulk_email_verification(self, job_id: str) -> dict[str, Any]:
         """``GET /verify/v1/email/bulk/results/{jobId}``: ``status`` processing|completed and ``results``."""
-        return self._get(f"{BULK_VERIFY}/results/{job_id}")
+        return self._get(CUSTOMEROS.calls["email_bulk_results"].path.replace("{id}", quote(job_id, safe="")))
 
     def wait_for_bulk_email_verification(self, job_id: str, *, timeout: float = 3600) -> dict[str, Any]:
         """Poll a bulk verification job until ``completed``; :class:`GtmPollTimeoutError` after ``timeout``."""
@@ -421,32 +424,62 @@ class CustomerOSHook(GtmBaseHook):
         """The result rows (CSV) of a job, streamed row by row.
 
         Before the job completes CustomerOS answers 202 ``{"status": "processing", "message"}``
-        (``rest/verify/verify_email.go``): that is polled again within ``timeout`` seconds, never
-        read as an empty CSV. :class:`GtmPollTimeoutError` when still processing after ``timeout``.
+        (``rest/verify/verify_email.go``, ``DownloadBulkEmailVerificationResults``) or, in the newer
+        ``VerifyHandler`` version of that file, **200** ``{"requestId", "status": "success", "message":
+        "The bulk request is still being processed..."}`` (``rest/response/response_handler.go``
+        ``HandleSuccess``). Both are polled again within ``timeout`` seconds, never read as an empty
+        CSV; any other JSON object where the CSV was asked for is an error, not 0 rows.
+        :class:`GtmPollTimeoutError` when still processing after ``timeout``.
         """
-        path = f"{BULK_VERIFY}/results/{job_id}/download"
+        path = CUSTOMEROS.calls["email_bulk_download"].path.replace("{id}", quote(job_id, safe=""))
 
         def poll() -> tuple[bool, dict[str, Any]]:
             resp = self.client.request("GET", path, expect_json=False)
-            return not _still_processing(resp.status, resp.text), {"text": resp.text}
+            if _still_processing(resp.status, resp.text):
+                return False, {"text": resp.text}
+            answer = _json_object(resp.text)
+            if answer is not None:
+                # A CSV never starts with "{": a JSON object here is an answer about the job, not rows.
+                raise GtmApiError(
+                    "expected the results CSV, got a JSON answer: "
+                    + str(answer.get("message") or answer.get("error") or answer.get("status") or "no message"),
+                    api=CUSTOMEROS.name, status=resp.status, method="GET", path=path)
+            return True, {"text": resp.text}
 
         body = self._poll(poll, timeout, f"bulk email verification {job_id} download", interval=2.0,
                           max_interval=60.0)
         yield from csv.DictReader(io.StringIO(body["text"]))
 
 
-def _still_processing(status: int, text: str) -> bool:
-    """A 202, or a JSON ``{"status": "processing"}`` where a CSV was asked for."""
-    if status == 202:
-        return True
+#: The newer verify_email.go answers a download before completion with 200 and this message only.
+_STILL_PROCESSING_WORDS = "still being processed"
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """``text`` as a JSON object, or ``None`` when it is not one (a CSV, say)."""
     stripped = text.lstrip()
     if not stripped.startswith("{"):
-        return False
+        return None
     try:
         body = json.loads(stripped)
     except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _still_processing(status: int, text: str) -> bool:
+    """A 202, or a JSON answer saying the job is still processing where a CSV was asked for.
+
+    Older ``verify_email.go``: 202 ``{"status": "processing"}``; newer: 200 ``{"status": "success",
+    "message": "The bulk request is still being processed. ..."}``.
+    """
+    if status == 202:
+        return True
+    body = _json_object(text)
+    if body is None:
         return False
-    return isinstance(body, dict) and str(body.get("status", "")).lower() == "processing"
+    return (str(body.get("status", "")).lower() == "processing"
+            or _STILL_PROCESSING_WORDS in str(body.get("message", "")).lower())
 
 
 class _Exists(GtmApiError):
@@ -462,16 +495,29 @@ def _is_zero_detail(entry: Mapping[str, Any]) -> bool:
     return not entry.get("value") and not entry.get("description") and not entry.get("recordNumber")
 
 
+def _refusable_values(record: Any) -> set[str]:
+    """The values a bulk refusal may name for ``record``: its e-mail and its LinkedIn URL, trimmed.
+
+    customeros/customeros ``rest/customerbase/contact.go`` ``validateContactRecord`` reports the
+    trimmed e-mail for an e-mail problem and the trimmed LinkedIn URL for a LinkedIn problem.
+    """
+    if not isinstance(record, Mapping):
+        return {str(record).strip()}
+    return {str(record[key]).strip() for key in ("email", "linkedinUrl")
+            if isinstance(record.get(key), str) and record[key].strip()}
+
+
 def _match_detail(records: list[dict[str, Any]], entry: Mapping[str, Any], taken: Mapping[int, Any]) -> int | None:
-    value = entry.get("value") or None  # the code sends "" when the refused record had no value
+    raw = entry.get("value")
+    value = raw.strip() if isinstance(raw, str) and raw.strip() else None  # "" when the record had no value
     number = entry.get("recordNumber")
     if isinstance(number, int):
         for index in (number, number - 1):
             if 0 <= index < len(records) and index not in taken and (
-                    value is None or _contact_identity(records[index]) == value):
+                    value is None or value in _refusable_values(records[index])):
                 return index
     for index, record in enumerate(records):
-        if index not in taken and value is not None and _contact_identity(record) == value:
+        if index not in taken and value is not None and value in _refusable_values(record):
             return index
     return None
 

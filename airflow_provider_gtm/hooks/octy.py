@@ -282,7 +282,7 @@ class OctyHook(GtmBaseHook):
         """``GET /v1/retention/profiles/metadata``: existence and merge information per identifier."""
         out: list[dict[str, Any]] = []
         for batch in chunked(map(str, ids), IDS_MAX):
-            body = self.client.get_json("/v1/retention/profiles/metadata", params={"ids": ",".join(batch)}) or {}
+            body = self.client.get_json(OCTY.calls["profiles_metadata"].path, params={"ids": ",".join(batch)}) or {}
             out.extend(body.get("profiles_meta") or [])
         return out
 
@@ -446,49 +446,144 @@ class OctyHook(GtmBaseHook):
 
     def create_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /v1/retention/events/create``: one event; returns the created event."""
-        resp = self._post("/v1/retention/events/create", dict(event))
+        resp = self._post(OCTY.calls["event_create"].path, dict(event))
         return self._json(resp)
 
     def create_segment(self, segment: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /v1/retention/segments/create`` (one segment object); returns ``segment_id`` etc."""
         if not isinstance(segment, Mapping) or not segment.get("segment_name"):
             raise GtmConfigError("Octy: a segment needs 'segment_name' (and segment_type, event_sequence, ...).")
-        return self._json(self._post("/v1/retention/segments/create", dict(segment)))
+        return self._json(self._post(OCTY.calls["segment_create"].path, dict(segment)))
 
     def delete_segments(self, segment_ids: Iterable[str]) -> BatchResult:
         """``POST /v1/retention/segments/delete``; Octy flags the segments for deletion."""
-        spec = _Operation("/v1/retention/segments/delete", "segments", "deleted_segments", "failed_to_delete", None)
+        spec = _Operation(OCTY.calls["segments_delete"].path, "segments", "deleted_segments", "failed_to_delete", None)
         return collect(run_batches(map(str, segment_ids), BATCH_MAX,
                                    lambda chunk: self._send_chunk("segments.delete", spec, chunk)))
 
     def get_recommendations(self, profile_ids: Iterable[str]) -> list[dict[str, Any]]:
-        """``POST /v1/retention/recommendations`` for up to 100 profiles per call; one entry per profile."""
+        """``POST /v1/retention/recommendations`` for up to 100 profiles per call; one entry per profile.
+
+        Octy answers ``model_meta_data`` (``training_job_id``, ``model_accuracy_score``,
+        ``recommender_event_type``, ``model_created_at``: which model answered) beside the entries
+        (octy-services-wasm@f514fe2 recommendation/api/routers/dto/recommendation.py): each entry
+        carries the ``model_meta_data`` of the call that answered it.
+        """
+        spec = OCTY.calls["recommendations"]
         out: list[dict[str, Any]] = []
-        for batch in chunked(map(str, profile_ids), IDS_MAX):
-            body = self._json(self._post("/v1/retention/recommendations", {"profile_ids": batch}))
-            out.extend(body.get("recommendations") or [])
+        for batch in chunked(map(str, profile_ids), spec.limit("profile_ids")):
+            body = self._json(self._post(spec.path, {"profile_ids": batch}))
+            meta = body.get("model_meta_data")
+            for entry in body.get(str(spec.records_key)) or []:
+                if isinstance(entry, dict) and isinstance(meta, dict) and "model_meta_data" not in entry:
+                    entry = {**entry, "model_meta_data": meta}
+                out.append(entry)
         return out
+
+    def generate_content(self, messages: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """``POST /v1/retention/messaging/content/generate``: message content from templates.
+
+        :param messages: ``{"template_id", "data": [{placeholder: value, ...}, ...]}``: one generated
+            message per data object. Octy takes at most 100 messages per call, 25 data objects per
+            message and each template once per call (messaging/api/routers/request_models/messaging.py
+            ``GenerateContent`` at f514fe2; limits from the production configmap): longer data lists
+            are split and the messages spread over as many calls as needed, so any number may be given.
+        :return: ``{"generated_messages": [{template_id, friendly_name, title, content}],
+            "failed_messages": [{template_id, provided_data, error_message}], "failed_templates":
+            [{template_id, error_message}]}``, summed over the calls (messaging/services/template_engine.py).
+        :raises GtmConfigError: a message without ``template_id`` or with ``data`` that is not a list
+            of objects (nothing is sent).
+        """
+        spec = OCTY.calls["content_generate"]
+        per_call, per_message = spec.limit("messages"), spec.limit("data_per_message")
+        parts: list[dict[str, Any]] = []
+        for position, message in enumerate(messages, start=1):
+            template_id = message.get("template_id") if isinstance(message, Mapping) else None
+            data = message.get("data") if isinstance(message, Mapping) else None
+            if not isinstance(template_id, str) or not template_id.strip():
+                raise GtmConfigError(f"Octy generate_content: message {position} needs a template_id.")
+            if not isinstance(data, list) or not all(isinstance(d, Mapping) for d in data):
+                raise GtmConfigError(f"Octy generate_content: message {position}: data must be a list of objects.")
+            for start in range(0, max(len(data), 1), per_message):
+                parts.append({"template_id": template_id, "data": [dict(d) for d in data[start:start + per_message]]})
+        # Each call: at most ``per_call`` messages, each template once (the server refuses duplicates).
+        calls: list[list[dict[str, Any]]] = []
+        for part in parts:
+            target = next((c for c in calls if len(c) < per_call
+                           and all(m["template_id"] != part["template_id"] for m in c)), None)
+            if target is None:
+                calls.append([part])
+            else:
+                target.append(part)
+        out: dict[str, list[dict[str, Any]]] = {"generated_messages": [], "failed_messages": [],
+                                                "failed_templates": []}
+        for call in calls:
+            # Plain generation stores nothing (template_engine.py), so a resend after a timeout or a
+            # 5xx is safe; a rybbon_reward_card tag claims a reward card: never resent.
+            claims = any("rybbon_reward_card" in key for m in call for d in m["data"] for key in d)
+            body = self._json(self._post(spec.path, {"messages": call}, safe_to_retry=not claims))
+            for key in out:
+                out[key].extend(entry for entry in body.get(key) or [] if isinstance(entry, dict))
+        return out
+
+    def delete_all_event_types(self) -> dict[str, Any]:
+        """``POST /v1/retention/events/types/delete/all``: delete every custom event type of the account.
+
+        :return: ``{"deleted_event_types": [...], "failed_to_delete": [...]}``. When there was nothing
+            to delete Octy answers 400 "No event types deleted!" (events/services/event_types.py at
+            f514fe2): that is ``{"deleted_event_types": [], "failed_to_delete": <its errors>}``, not an error.
+        """
+        path = OCTY.calls["event_types_delete_all"].path
+        resp = self.client.request("POST", path, json={}, accept_statuses=(400,))
+        if resp.status == 400:
+            if "no event types deleted" not in octy_error_message(resp.data, resp.text).lower():
+                self.client.raise_for_response(resp, "POST", path)
+            error = resp.data.get("error") if isinstance(resp.data, dict) else None
+            failed = error.get("errors") if isinstance(error, dict) else None
+            return {"deleted_event_types": [], "failed_to_delete": failed if isinstance(failed, list) else []}
+        body = self._json(resp)
+        return {"deleted_event_types": body.get("deleted_event_types") or [],
+                "failed_to_delete": body.get("failed_to_delete") or []}
+
+    def get_checkout_event(self, checkout_id: str) -> dict[str, Any] | None:
+        """``POST /v1/retention/events?checkout_id=``: the latest ``checkout_contact_info_submitted``
+        event whose ``event_properties.checkout_id`` is ``checkout_id``; ``None`` when there is none.
+
+        Octy answers ``{"event": {...}}`` (``event_type_id`` = the event's id, ``created_at`` as text)
+        or 400 "No event found" (events/api/routers/events.py, events/services/events.py at f514fe2).
+        """
+        if not isinstance(checkout_id, str) or not checkout_id.strip():
+            raise GtmConfigError(f"Octy: checkout_id must be a non-empty string, got {checkout_id!r}.")
+        spec = OCTY.calls["checkout_event"]
+        resp = self.client.request("POST", spec.path, params={str(spec.parent_param): checkout_id.strip()},
+                                   accept_statuses=(400,))
+        if resp.status == 400:
+            if "no event found" in octy_error_message(resp.data, resp.text).lower():
+                return None
+            self.client.raise_for_response(resp, "POST", spec.path)
+        event = self._json(resp).get(str(spec.records_key))
+        return event if isinstance(event, dict) else None
 
     def get_churn_report(self) -> dict[str, Any]:
         """``GET /v1/retention/churn_prediction/report``: the ``churn_prediction_report`` object."""
-        body = self.client.get_json("/v1/retention/churn_prediction/report") or {}
+        body = self.client.get_json(OCTY.calls["churn_report"].path) or {}
         return body.get("churn_prediction_report") or body
 
     def get_account(self) -> dict[str, Any]:
         """``GET /v1/configurations/account``: the ``account_data`` object."""
-        body = self.client.get_json("/v1/configurations/account") or {}
+        body = self.client.get_json(OCTY.calls["account"].path) or {}
         return body.get("account_data") or body
 
     def set_account(self, **fields: Any) -> dict[str, Any]:
         """``POST /v1/configurations/account/set`` with ``contact_email_address``, ``contact_name``,
         ``contact_surname``, ``webhook_url`` (and optionally ``authenticated_id_key``)."""
-        body = self._json(self._post("/v1/configurations/account/set", fields))
+        body = self._json(self._post(OCTY.calls["account_set"].path, fields))
         return body.get("account_data") or body
 
     def get_algorithms(self) -> Any:
         """``GET /v1/configurations/retention/algorithms``: the algorithm configurations."""
-        return self.client.get_json("/v1/configurations/retention/algorithms")
+        return self.client.get_json(OCTY.calls["algorithms"].path)
 
     def set_algorithm(self, configuration: Mapping[str, Any]) -> Any:
         """``POST /v1/configurations/retention/algorithms/set`` with one algorithm configuration."""
-        return self._json(self._post("/v1/configurations/retention/algorithms/set", dict(configuration)))
+        return self._json(self._post(OCTY.calls["algorithms_set"].path, dict(configuration)))

@@ -20,7 +20,8 @@ from urllib.parse import quote
 import requests
 from requests.auth import HTTPBasicAuth
 
-from airflow_provider_gtm.apis.oktopost import CLICK_PAGE_SIZES, OKTOPOST, PAGE_SIZES, US_HOST
+from airflow_provider_gtm.apis.model import Operation
+from airflow_provider_gtm.apis.oktopost import CAMPAIGN_UPDATE_STATUSES, CLICK_PAGE_SIZES, OKTOPOST, PAGE_SIZES, US_HOST
 from airflow_provider_gtm.core.batching import BatchResult, check_batch_size, run_batches, send_each, split_invalid
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError
@@ -175,14 +176,24 @@ class _CreateSpec:
     identifier: str
 
 
-#: The creates ("kinds"), from the spec (apis/oktopost.py).
+#: The creates ("kinds": the resource part of the ``<kind>.create`` rows), from the spec (apis/oktopost.py).
 CREATE_SPECS: dict[str, _CreateSpec] = {
-    kind: _CreateSpec(spec.path, spec.required, spec.optional, spec.response_key, str(spec.identifier))
-    for kind, spec in OKTOPOST.operations.items()
+    name.rpartition(".")[0]: _CreateSpec(spec.path, spec.required, spec.optional, spec.response_key,
+                                         str(spec.identifier))
+    for name, spec in OKTOPOST.operations.items() if spec.write == "create"
 }
 
 #: Creates the SDK types as ``BaseApiResponse``: ``Result: true`` is their whole confirmation.
-_RESULT_ONLY_CREATES = frozenset(kind for kind, spec in OKTOPOST.operations.items() if spec.result_only)
+_RESULT_ONLY_CREATES = frozenset(name.rpartition(".")[0] for name, spec in OKTOPOST.operations.items()
+                                 if spec.result_only and spec.write == "create")
+
+#: The updates and deletes (``campaigns.update``, ``posts.delete``...), from the spec.
+CHANGE_OPERATIONS: dict[str, Operation] = {
+    name: spec for name, spec in OKTOPOST.operations.items() if spec.write in ("update", "delete")
+}
+
+#: The ``status`` an update form may carry, per resource (src/types/publishing.ts Update*Params).
+_UPDATE_STATUSES = {"campaigns": CAMPAIGN_UPDATE_STATUSES, "posts": POST_STATUSES}
 
 #: ``create_message`` optional keyword arguments (snake_case) and their Oktopost field names.
 MESSAGE_OPTIONAL_ARGS = {
@@ -229,6 +240,42 @@ def build_create_form(kind: str, record: Any, arg_names: Mapping[str, str] | Non
             raise GtmConfigError(f"{label}={value!r} is not a post status; use one of {', '.join(POST_STATUSES)}")
         form[str(key)] = _encode(value)
     return form
+
+
+def build_change_form(operation: str, record: Any) -> tuple[str, dict[str, Any]]:
+    """The object id and the form of one update or delete (``campaigns.update``, ``posts.delete``...).
+
+    ``id`` names the object (it goes in the path, never in the form). An update sends the other
+    fields as given (the SDK's ``Update*Params``: campaigns ``name, url, status, tagIds``; messages
+    ``message, linkUrl, linkTitle, description, imageUrl``; posts ``messageId, credentialIds,
+    startDateTime, status``) and needs at least one; ``startDateTime`` becomes epoch seconds and a
+    ``status`` must be one the SDK types. A delete sends no form: any other field is refused.
+
+    :raises GtmConfigError: naming what is missing or wrong.
+    """
+    spec = CHANGE_OPERATIONS[operation]
+    resource = operation.rpartition(".")[0]
+    if not isinstance(record, Mapping):
+        raise GtmConfigError(f"an Oktopost {operation} record must be a dict with 'id', got {type(record).__name__}")
+    object_id = record.get("id")
+    if not isinstance(object_id, str) or not object_id.strip():
+        raise GtmConfigError("required field 'id' is missing or empty")
+    fields = {str(k): v for k, v in record.items() if k != "id" and v is not None}
+    if spec.write == "delete":
+        if fields:
+            raise GtmConfigError(f"a delete takes only 'id'; got also {', '.join(sorted(fields))}")
+        return object_id.strip(), {}
+    if not fields:
+        raise GtmConfigError(f"nothing to update: give at least one of {', '.join(spec.optional)}")
+    form: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key == "startDateTime":
+            value = to_epoch_seconds(value, key)
+        elif key == "status" and resource in _UPDATE_STATUSES and value not in _UPDATE_STATUSES[resource]:
+            raise GtmConfigError(f"status={value!r} is not a {resource[:-1]} status for an update; use one of "
+                                 f"{', '.join(_UPDATE_STATUSES[resource])}")
+        form[key] = _encode(value)
+    return object_id.strip(), form
 
 
 class OktopostHook(GtmBaseHook):
@@ -303,36 +350,49 @@ class OktopostHook(GtmBaseHook):
 
         :raises GtmAuthError: when Oktopost refuses the Account ID / API key.
         """
-        return self._get("/me")
+        return self._get(OKTOPOST.calls["me"].path)
 
-    def _one(self, path: str, id: str, name: str, key: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return self._unwrap(self._get(f"{path}/{_require_id(id, name)}", params), key)
+    def _one_body(self, call: str, id: str, name: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self._get(OKTOPOST.calls[call].path.replace("{id}", _require_id(id, name)), params)
+
+    def _one(self, call: str, id: str, name: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """One object by id, unwrapped from its key (both from the catalogue's ``calls[call]``)."""
+        return self._unwrap(self._one_body(call, id, name, params), OKTOPOST.calls[call].records_key)
 
     def get_campaign(self, id: str) -> dict[str, Any]:
         """``GET /v2/campaign/{id}``: the ``Campaign`` object.
 
         :raises GtmNotFoundError: no such campaign (or no access to it).
         """
-        return self._one("/campaign", id, "id", "Campaign")
+        return self._one("campaign", id, "id")
 
     def get_message(self, id: str) -> dict[str, Any]:
         """``GET /v2/message/{id}``: the ``Message`` object. :raises GtmNotFoundError: no such message."""
-        return self._one("/message", id, "id", "Message")
+        return self._one("message", id, "id")
 
     def get_post(self, id: str, stats: bool = False) -> dict[str, Any]:
         """``GET /v2/post/{id}``: the ``Post`` object; ``stats=True`` adds its ``Stats``.
 
+        Oktopost answers ``Stats`` beside ``Post`` (``{"Result", "Post", "Stats"}``); like the SDK
+        (Oktopost/oktopost-typescript-sdk src/resources/publishing/posts.ts ``get``) the post is
+        returned with ``Stats`` merged in. A ``Stats`` already inside the post is kept.
+
         :raises GtmNotFoundError: no such post.
         """
-        return self._one("/post", id, "id", "Post", {"stats": 1} if stats else None)
+        body = self._one_body("post", id, "id", {"stats": 1} if stats else None)
+        post = self._unwrap(body, OKTOPOST.calls["post"].records_key)
+        beside = body.get("Stats")
+        if stats and isinstance(beside, dict) and "Stats" not in post:
+            post = {**post, "Stats": beside}
+        return post
 
     def get_credential(self, id: str) -> dict[str, Any]:
         """``GET /v2/credential/{id}``: the social profile (``Credential``). :raises GtmNotFoundError:."""
-        return self._one("/credential", id, "id", "Credential")
+        return self._one("credential", id, "id")
 
     def get_board(self, id: str) -> dict[str, Any]:
         """``GET /v2/board/{id}``: the advocacy ``Board``. :raises GtmNotFoundError: no such board."""
-        return self._one("/board", id, "id", "Board")
+        return self._one("board", id, "id")
 
     def get_advocate(self, id: str, board_id: str | None = None) -> dict[str, Any]:
         """``GET /v2/advocate/{id}`` (``?boardId=`` when given): the ``Advocate`` object.
@@ -340,22 +400,38 @@ class OktopostHook(GtmBaseHook):
         :raises GtmNotFoundError: no such advocate.
         """
         params = {"boardId": board_id} if board_id else None
-        return self._one("/advocate", id, "id", "Advocate", params)
+        return self._one("advocate", id, "id", params)
 
     def find_advocate(self, email: str) -> dict[str, Any] | None:
-        """``GET /v2/advocate?email=``: the ``Advocate`` with this email, ``None`` when there is none."""
+        """``GET /v2/advocate?email=``: the advocate with this email, ``None`` when there is none.
+
+        Oktopost answers a list page ``{"Result", "Items", "Total"}`` of ``AdvocateListItem``
+        (``Email, Id, LastBoardLogin, Name, PictureUrl``; Oktopost/oktopost-typescript-sdk
+        src/resources/advocacy/advocates.ts ``list``, src/types/advocacy.ts): the item whose
+        ``Email`` matches (case-insensitively) is returned, not the page; an empty page is ``None``.
+        For the full ``Advocate`` (``BoardIds``, ``Profiles``) call :meth:`get_advocate` with its ``Id``.
+        A bare ``{"Advocate": {...}}`` answer is read too; a 404 is ``None``.
+        """
         if not isinstance(email, str) or not email.strip():
             raise GtmConfigError(f"Oktopost: email must be a non-empty string, got {email!r}.")
+        wanted = email.strip().lower()
         try:
-            return self._unwrap(self._get("/advocate", {"email": email.strip()}), "Advocate")
+            body = self._get("/advocate", {"email": email.strip()})
         except GtmNotFoundError:
             return None
+        single = body.get("Advocate")
+        items = body.get("Items")
+        candidates = [single] if isinstance(single, dict) else items if isinstance(items, list) else []
+        for item in candidates:
+            if isinstance(item, dict) and str(item.get("Email", "")).strip().lower() == wanted:
+                return item
+        return None
 
     def get_post_analytics(self, post_id: str) -> dict[str, Any]:
         """``GET /v2/analytics/{postId}``: the post's ``Stats``
         (``LinkClicks, Conversions, Comments, Likes, Shares, ImpressionsAdded``).
         """
-        return self._one("/analytics", post_id, "post_id", "Stats")
+        return self._one("analytics", post_id, "post_id")
 
     def iter_pages(
         self,
@@ -576,6 +652,99 @@ class OktopostHook(GtmBaseHook):
         record = {"firstName": first_name, "lastName": last_name, "email": email, "boardId": board_id}
         names = {"firstName": "first_name", "lastName": "last_name", "email": "email", "boardId": "board_id"}
         return self._create_direct("advocate_invites", record, names)
+
+    def _change(self, operation: str, object_id: str, form: Mapping[str, Any]) -> dict[str, Any]:
+        """One update (form POST to ``<path>/{id}``) or delete (bodiless DELETE of ``<path>/{id}``).
+
+        Never resent by the client after a timeout or 5xx: the write ledger looks the object up
+        instead (OktopostBatchOperator). What confirms it is what the SDK returns
+        (Oktopost/oktopost-typescript-sdk src/resources/publishing/{campaigns,messages,posts}.ts):
+        for an update the changed object under its key (``Campaign``/``Message``/``Post``), for a
+        delete ``Result: true`` (``BaseApiResponse``), returned as ``{"Result": true, "Id": id}``.
+        """
+        spec = CHANGE_OPERATIONS[operation]
+        path = self._path(spec.path.replace("{id}", _require_id(object_id, "id")))
+        if spec.write == "delete":
+            data = self.client.request("DELETE", path).data
+        else:
+            data = self.client.request("POST", path, data=dict(form)).data
+        body = data if isinstance(data, dict) else {}
+        if spec.write == "delete":
+            return {"Result": True, "Id": object_id} if _ci_get(body, "result") is True else {}
+        changed = body.get(spec.response_key) if spec.response_key else None
+        return changed if isinstance(changed, dict) and changed else {}  # else: outcome unknown
+
+    def _change_direct(self, operation: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            object_id, form = build_change_form(operation, record)
+        except GtmConfigError as exc:
+            raise GtmConfigError(f"Oktopost {operation}: {exc}") from None
+        return self._change(operation, object_id, form)
+
+    def update_campaign(self, id: str, **fields: Any) -> dict[str, Any]:
+        """``POST /v2/campaign/{id}``: change ``name``, ``url``, ``status`` (active, paused, archived) or
+        ``tagIds``; returns the ``Campaign``. :raises GtmNotFoundError: no such campaign."""
+        return self._change_direct("campaigns.update", {"id": id, **fields})
+
+    def delete_campaign(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/campaign/{id}``: ``{"Result": true, "Id": id}``. :raises GtmNotFoundError:."""
+        return self._change_direct("campaigns.delete", {"id": id})
+
+    def update_message(self, id: str, **fields: Any) -> dict[str, Any]:
+        """``POST /v2/message/{id}``: change ``message``, ``linkUrl``, ``linkTitle``, ``description`` or
+        ``imageUrl``; returns the ``Message``. :raises GtmNotFoundError: no such message."""
+        return self._change_direct("messages.update", {"id": id, **fields})
+
+    def delete_message(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/message/{id}``: ``{"Result": true, "Id": id}``. :raises GtmNotFoundError:."""
+        return self._change_direct("messages.delete", {"id": id})
+
+    def update_post(self, id: str, **fields: Any) -> dict[str, Any]:
+        """``POST /v2/post/{id}``: change ``messageId``, ``credentialIds``, ``startDateTime`` (epoch
+        seconds, ISO 8601 or datetime) or ``status``; returns the ``Post``. :raises GtmNotFoundError:."""
+        return self._change_direct("posts.update", {"id": id, **fields})
+
+    def delete_post(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/post/{id}``: ``{"Result": true, "Id": id}``. :raises GtmNotFoundError:."""
+        return self._change_direct("posts.delete", {"id": id})
+
+    def iter_write(self, operation: str, records: Iterable[Any], batch_size: int = 50) -> Iterator[BatchResult]:
+        """Send ``<resource>.<create|update|delete>`` one call per record; one result per ``batch_size``.
+
+        ``.create`` operations are :meth:`iter_create`. For updates and deletes each record is a dict
+        with the object's ``id`` (and, for an update, the fields to change: :func:`build_change_form`);
+        ``accepted`` holds the changed objects (updates) or ``{"Result": true, "Id"}`` (deletes), and
+        ``failures`` every refusal with Oktopost's own message (a 404: no such object). A record with
+        no ``id`` or nothing to change is a failure and is not sent.
+
+        :raises GtmConfigError: on an unknown ``operation`` or ``batch_size`` < 1.
+        """
+        resource, _, write = operation.rpartition(".")
+        if write == "create" and resource in CREATE_SPECS:
+            return self.iter_create(resource, records, batch_size=batch_size)
+        if operation not in CHANGE_OPERATIONS:
+            known = [f"{kind}.create" for kind in CREATE_SPECS] + list(CHANGE_OPERATIONS)
+            raise GtmConfigError(f"Oktopost: operation={operation!r} is unknown; use one of {', '.join(known)}.")
+        size = check_batch_size(batch_size, "Oktopost")
+
+        def identifier(record: Any) -> Any:
+            return record.get("id") if isinstance(record, Mapping) else None
+
+        def send_chunk(chunk: list[Any]) -> BatchResult:
+            built: dict[int, tuple[str, dict[str, Any]]] = {}
+
+            def problem(record: Any) -> str | None:
+                try:
+                    built[id(record)] = build_change_form(operation, record)
+                except GtmConfigError as exc:
+                    return str(exc)
+                return None
+
+            refused, valid = split_invalid(chunk, problem, identifier, convertible=(date,))
+            sent = send_each(valid, lambda r: self._change(operation, *built[id(r)]), identifier)
+            return refused.extend(sent).check()
+
+        return run_batches(records, size, send_chunk)
 
     def iter_create(self, kind: str, records: Iterable[Any], batch_size: int = 50) -> Iterator[BatchResult]:
         """Create records one call each, and yield one :class:`BatchResult` per ``batch_size`` records.

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_gtm.apis.oktopost import OKTOPOST, PAGE_SIZES
+from airflow_provider_gtm.apis.model import Operation
+from airflow_provider_gtm.apis.oktopost import OKTOPOST, PAGE_SIZES, create_kinds
 from airflow_provider_gtm.operators._validation import check_choice, is_template
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
 from airflow_provider_gtm.operators.links import OktopostAppLink
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from airflow_provider_gtm.hooks.oktopost import OktopostHook
 
 OKTOPOST_RESOURCES = tuple(OKTOPOST.resources)
-OKTOPOST_CREATE_KINDS = tuple(OKTOPOST.operations)
+OKTOPOST_CREATE_KINDS = create_kinds()
+#: Every write of the catalogue, ``<resource>.<create|update|delete>`` (OktopostBatchOperator).
+OKTOPOST_OPERATIONS = tuple(OKTOPOST.operations)
 
 
 class OktopostFetchOperator(GtmFetchOperator["OktopostHook"]):
@@ -100,69 +103,79 @@ class OktopostFetchOperator(GtmFetchOperator["OktopostHook"]):
         )
 
 
-class OktopostCreateOperator(GtmBatchOperator["OktopostHook"]):
-    """Create Oktopost campaigns, messages, posts, board messages or advocate invites, one call each.
+class _OktopostWriteOperator(GtmBatchOperator["OktopostHook"]):
+    """What the Oktopost write operators share: one call per record, the spec's rules, lookups."""
 
-    Oktopost has no batch endpoint: every record is one call, paced under its limits (60 per minute,
-    120 per 5 seconds) so that the key is never blocked; each refusal goes to the failures file with
-    Oktopost's own message.
-
-    :param kind: ``campaigns``, ``messages``, ``posts``, ``board_messages`` or ``advocate_invites``.
-        Records use Oktopost's field names (``name``; ``campaignId``/``network``/``message``;
-        ``messageId``/``credentialIds``/``startDateTime``; ``boardId``/``messageId``;
-        ``firstName``/``lastName``/``email``/``boardId``).
-
-    Example::
-
-        OktopostCreateOperator(task_id="campaign", kind="campaigns", records=[{"name": "Launch"}])
-    """
-
-    template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "kind")
     hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
     default_conn_id = OKTOPOST.default_conn_id
     default_api_host = OKTOPOST.default_host
     one_call_per_record = True
     operator_extra_links = (OktopostAppLink(),)
     max_batch_size = OKTOPOST.batch_max
-
-    def __init__(self, *, kind: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        check_choice(type(self).__name__, "kind", kind, OKTOPOST_CREATE_KINDS)
-        self.kind = kind
-
-    def describe(self) -> str:
-        return f"Oktopost {self.kind}"
-
     lineage_api = OKTOPOST.name
 
+    def operation_name(self) -> str:
+        """The catalogue row this task writes through (``campaigns.create``, ``posts.delete``...)."""
+        raise NotImplementedError
+
+    def _spec(self) -> Operation | None:
+        return OKTOPOST.operations.get(self.operation_name())
+
     def lineage_endpoint(self) -> str:
-        spec = OKTOPOST.operations.get(self.kind)
-        return OKTOPOST.path_prefix + (spec.path if spec else "/" + self.kind)
+        spec = self._spec()
+        return OKTOPOST.path_prefix + (spec.dataset if spec else "/" + self.operation_name().partition(".")[0])
 
     def send(self, hook: OktopostHook, records: Iterable[Any]) -> Iterator[BatchResult]:
-        return hook.iter_create(self.kind, records, batch_size=self.batch_size or 50)  # type: ignore[arg-type]
+        return hook.iter_write(self.operation_name(), records, batch_size=self.batch_size or 50)
 
     def assigned_id(self, accepted: Any) -> Any:
         return accepted.get("Id") if isinstance(accepted, dict) else None
 
     def validate_record(self, record: Any) -> str | None:
         """Every required Oktopost field is present (checked for every record before any is sent)."""
-        spec = OKTOPOST.operations.get(self.kind)
+        spec = self._spec()
         if spec is None:
             return None
         if not isinstance(record, dict):
             return f"expected an object with {', '.join(spec.required)}, got {type(record).__name__}"
         missing = [name for name in spec.required if record.get(name) in (None, "")]
-        return f"field {missing[0]!r} is missing" if missing else None
+        if missing:
+            return f"field {missing[0]!r} is missing"
+        changes = [k for k, v in record.items() if k != "id" and v is not None]
+        if spec.write == "update" and not changes:
+            return f"nothing to update: give at least one of {', '.join(spec.optional)}"
+        if spec.write == "delete" and changes:
+            return f"a delete takes only 'id'; got also {', '.join(sorted(changes))}"
+        return None
+
+    def can_resolve_unknown(self, records: list[Any]) -> bool:
+        spec = self._spec()
+        return spec is not None and spec.can_resolve(records)
+
+    def resolve_unknown(
+        self, hook: OktopostHook, records: list[Any], started_at: str | None
+    ) -> tuple[list[Any], list[int]] | None:
+        """Look up what a lost answer did (creates: see :class:`OktopostCreateOperator`).
+
+        Updates: ``GET <path>/{id}``; the update was applied when every field it sets reads back as
+        sent, else it is sent again (an update re-sent sets the same values: safe). A field the
+        answer does not echo comparably (``tagIds``, ``credentialIds``...) cannot tell: re-sent.
+        Deletes: ``GET <path>/{id}``; a 404 means the object is gone (the lost delete, or an earlier
+        one, removed it): done; an object still there is deleted again. docs/choices.md.
+        """
+        spec = self._spec()
+        if spec is None:
+            return None
+        if spec.write == "update":
+            return _resolve_updates(hook, self.operation_name(), records)
+        if spec.write == "delete":
+            return _resolve_deletes(hook, self.operation_name(), records)
+        return self._resolve_creates(hook, records, started_at)
 
     #: How far before the lost chunk's start a "created since" lookup reaches (clock skew).
     lookup_margin: ClassVar[timedelta] = timedelta(minutes=2)
 
-    def can_resolve_unknown(self, records: list[Any]) -> bool:
-        spec = OKTOPOST.operations.get(self.kind)
-        return spec is not None and spec.can_resolve(records)
-
-    def resolve_unknown(
+    def _resolve_creates(
         self, hook: OktopostHook, records: list[Any], started_at: str | None
     ) -> tuple[list[Any], list[int]] | None:
         """Campaigns: list the campaigns created since the lost chunk started and match them by name.
@@ -172,11 +185,12 @@ class OktopostCreateOperator(GtmBatchOperator["OktopostHook"]):
         Advocate invites: ``GET /v2/advocate?email=`` per record (found on the board: invited).
         Other kinds have no field that tells a record this task sent from another one: ``None``.
         """
-        if self.kind == "advocate_invites":
+        kind = self.operation_name().rpartition(".")[0]
+        if kind == "advocate_invites":
             return self._resolve_advocates(hook, records)
-        if self.kind == "posts" and started_at:
+        if kind == "posts" and started_at:
             return self._resolve_posts(hook, records, datetime.fromisoformat(started_at) - self.lookup_margin)
-        if self.kind != "campaigns" or not started_at:
+        if kind != "campaigns" or not started_at:
             return None
         since = datetime.fromisoformat(started_at) - self.lookup_margin
         created = hook.created_since("campaigns", since)
@@ -227,15 +241,145 @@ class OktopostCreateOperator(GtmBatchOperator["OktopostHook"]):
 
     @staticmethod
     def _resolve_advocates(hook: OktopostHook, records: list[Any]) -> tuple[list[Any], list[int]]:
+        from airflow_provider_gtm.core.errors import GtmNotFoundError
+
         found: list[Any] = []
         not_applied: list[int] = []
         for position, record in enumerate(records):
             advocate = hook.find_advocate(str(record.get("email"))) if isinstance(record, dict) else None
+            if advocate is not None and "BoardIds" not in advocate and advocate.get("Id"):
+                # The list item (AdvocateListItem) does not say which boards: the advocate itself does.
+                try:
+                    advocate = hook.get_advocate(str(advocate["Id"]), board_id=str(record.get("boardId")))
+                except GtmNotFoundError:
+                    advocate = None
             if advocate is not None and record.get("boardId") in (advocate.get("BoardIds") or []):
                 found.append({"Result": True, "Advocate": advocate})
             else:
                 not_applied.append(position)
         return found, not_applied
+
+
+class OktopostCreateOperator(_OktopostWriteOperator):
+    """Create Oktopost campaigns, messages, posts, board messages or advocate invites, one call each.
+
+    Oktopost has no batch endpoint: every record is one call, paced under its limits (60 per minute,
+    120 per 5 seconds) so that the key is never blocked; each refusal goes to the failures file with
+    Oktopost's own message. :class:`OktopostBatchOperator` with ``operation="<kind>.create"`` does
+    the same; it also updates and deletes.
+
+    :param kind: ``campaigns``, ``messages``, ``posts``, ``board_messages`` or ``advocate_invites``.
+        Records use Oktopost's field names (``name``; ``campaignId``/``network``/``message``;
+        ``messageId``/``credentialIds``/``startDateTime``; ``boardId``/``messageId``;
+        ``firstName``/``lastName``/``email``/``boardId``).
+
+    Example::
+
+        OktopostCreateOperator(task_id="campaign", kind="campaigns", records=[{"name": "Launch"}])
+    """
+
+    template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "kind")
+
+    def __init__(self, *, kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_choice(type(self).__name__, "kind", kind, OKTOPOST_CREATE_KINDS)
+        self.kind = kind
+
+    def operation_name(self) -> str:
+        return f"{self.kind}.create"
+
+    def describe(self) -> str:
+        return f"Oktopost {self.kind}"
+
+class OktopostBatchOperator(_OktopostWriteOperator):
+    """Create, update or delete Oktopost records: ``operation="<resource>.<create|update|delete>"``.
+
+    One call per record under the rate limit, with the write ledger, the preflight, the
+    confirmation rule and the failures file of every batch operator. Operations (apis/oktopost.py):
+    ``campaigns``/``messages``/``posts``/``board_messages``/``advocate_invites`` ``.create`` (records as
+    for :class:`OktopostCreateOperator`), and ``campaigns``/``messages``/``posts`` ``.update`` and
+    ``.delete``, as the SDK sends them (Oktopost/oktopost-typescript-sdk src/resources/publishing/):
+
+    - ``.update``: ``POST /v2/<resource>/{id}`` with the other fields as the form (campaigns ``name,
+      url, status, tagIds``; messages ``message, linkUrl, linkTitle, description, imageUrl``; posts
+      ``messageId, credentialIds, startDateTime, status``); confirmed by the changed object.
+    - ``.delete``: ``DELETE /v2/<resource>/{id}``, records ``{"id": ...}``; confirmed by ``Result: true``.
+
+    A lost answer is looked up (``GET /v2/<resource>/{id}``) before anything is re-sent.
+
+    Example::
+
+        OktopostBatchOperator(task_id="pause", operation="campaigns.update",
+                              records=[{"id": "002g5m4amrtu2xs", "status": "paused"}])
+    """
+
+    template_fields: Sequence[str] = (*GtmBatchOperator.template_fields, "operation")
+
+    def __init__(self, *, operation: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_choice(type(self).__name__, "operation", operation, OKTOPOST_OPERATIONS)
+        self.operation = operation
+
+    def operation_name(self) -> str:
+        return self.operation
+
+    def describe(self) -> str:
+        return f"Oktopost {self.operation}"
+
+
+def _resolve_updates(hook: OktopostHook, operation: str, records: list[Any]) -> tuple[list[Any], list[int]]:
+    from airflow_provider_gtm.core.errors import GtmNotFoundError
+    from airflow_provider_gtm.hooks.oktopost import build_change_form
+
+    getter = _GETTERS[operation.rpartition(".")[0]]
+    found: list[Any] = []
+    not_applied: list[int] = []
+    for position, record in enumerate(records):
+        object_id, form = build_change_form(operation, record)
+        try:
+            current = getattr(hook, getter)(object_id)
+        except GtmNotFoundError:
+            not_applied.append(position)  # re-sent: Oktopost's own 404 goes to the failures file
+            continue
+        if form and all(_reads_back(current, key, value) for key, value in form.items()):
+            found.append(current)
+        else:
+            not_applied.append(position)
+    return found, not_applied
+
+
+def _resolve_deletes(hook: OktopostHook, operation: str, records: list[Any]) -> tuple[list[Any], list[int]]:
+    from airflow_provider_gtm.core.errors import GtmNotFoundError
+
+    getter = _GETTERS[operation.rpartition(".")[0]]
+    found: list[Any] = []
+    not_applied: list[int] = []
+    for position, record in enumerate(records):
+        object_id = str(record.get("id")).strip() if isinstance(record, dict) else ""
+        try:
+            getattr(hook, getter)(object_id)
+        except GtmNotFoundError:
+            found.append({"Result": True, "Id": object_id})
+            continue
+        not_applied.append(position)
+    return found, not_applied
+
+
+#: The hook getter that reads one object back, per resource with updates and deletes.
+_GETTERS = {"campaigns": "get_campaign", "messages": "get_message", "posts": "get_post"}
+
+
+def _reads_back(current: dict[str, Any], key: str, sent: Any) -> bool:
+    """Whether the object's field for form field ``key`` (``name`` → ``Name``) holds what was sent."""
+    if key in ("tagIds", "credentialIds"):
+        return False  # echoed as lists of objects or not at all: it cannot tell
+    field = key[:1].upper() + key[1:]
+    if field not in current or current[field] is None:
+        return False
+    value = current[field]
+    if isinstance(value, bool) or isinstance(value, dict | list):
+        return False
+    return str(value).strip() == str(sent).strip()
 
 
 def _id_set(value: Any) -> frozenset[str] | None:

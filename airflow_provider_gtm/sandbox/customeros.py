@@ -47,6 +47,10 @@ history (customeros/customeros, ``packages/server/customer-os-api/rest/customerb
   JSON path 200 with ``requestId`` for none or one failure; several failures 201 with the body written
   twice (HandleCreated, then c.JSON again). 1 (commit 2352973a72c9): 201 for none, 206
   ``partial_success`` for one, 201 ``partial_success`` for several. The CSV path answers 201.
+- ``verify_version`` 1 (default, ``rest/verify/verify_email.go`` of September 2024): a results download
+  before completion answers 202 ``{"status": "processing", "message"}``; 2 (the newer ``VerifyHandler``
+  version of that file): 200 ``{"requestId", "status": "success", "message": "The bulk request is still
+  being processed. Please try again later."}``.
 - ``organization_version`` 1 (default, ``organization.go`` at ef492ebda, October 2024): 201 ``{status,
   message, id}``; 409 ``{status, message, id}`` with the existing id; a LinkedIn URL that cannot be
   added (here: not a linkedin.com URL) → status 206 and two documents, ``{status: partial_success,
@@ -111,13 +115,14 @@ from airflow_provider_gtm.sandbox.framework import (
 
 API_KEY_HEADER = "X-CUSTOMER-OS-API-KEY"
 DEFAULT_OPTIONS: dict[str, int] = {"enrichment_polls": 2, "bulk_polls": 2, "not_found_percent": 10,
-                                   "bulk_version": 2, "organization_version": 1}
+                                   "bulk_version": 2, "organization_version": 1, "verify_version": 1}
 # Which version of the vendor's handler code the sandbox reproduces (customeros/customeros,
 # packages/server/customer-os-api/rest/...): see "Versions" in the module docstring.
-VERSION_RANGE = {"bulk_version": (1, 2), "organization_version": (1, 2)}
+VERSION_RANGE = {"bulk_version": (1, 2), "organization_version": (1, 2), "verify_version": (1, 2)}
 ZERO_BULK_DETAILS = {"value": "", "recordNumber": 0, "description": ""}
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+LINKEDIN_CONTACT_RE = re.compile(r"^(https?://)?([a-z]{2,3}\.)?linkedin\.com/in/[^/?#\s]+/?$", re.IGNORECASE)
 SYNTH_ORG_ID = re.compile(r"^00000000-0000-4000-8000-(\d{12})$")
 SYNTH_COS_ID = re.compile(r"^C-(\d{6,})$")
 SYNTH_ORG_DOMAIN = re.compile(r"^org(\d+)\.example\.com$")
@@ -475,9 +480,14 @@ class CustomerOSSandbox(SandboxApi):
             if job is None:
                 raise HttpError(404, "Job not found")
             if job["status"] != "completed":
+                message = "The bulk request is still being processed. Please try again later."
+                if self.options["verify_version"] == 2:
+                    # Newer rest/verify/verify_email.go (VerifyHandler): responseHandler.HandleSuccess,
+                    # so 200 {"requestId", "status": "success", "message"}: no CSV, and no error either.
+                    return json_response({"requestId": self._request_id(), "status": "success",
+                                          "message": message})
                 # rest/verify/verify_email.go DownloadBulkEmailVerificationResults: 202, JSON, no CSV.
-                return json_response({"status": "processing", "message": "The bulk request is still being "
-                                      "processed. Please try again later."}, 202)
+                return json_response({"status": "processing", "message": message}, 202)
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(job["header"] + ["deliverable", "isCatchAll", "isRisky", "provider"])
@@ -600,8 +610,12 @@ class CustomerOSSandbox(SandboxApi):
         if not email.strip() and not linkedin.strip():
             return "email or linkedinUrl is required", ""
         if email.strip() and not _valid_email(email.strip()):
-            return "invalid email format", email
-        return None, email or linkedin
+            return "invalid email format", email.strip()
+        # rest/customerbase/contact.go validateContactRecord: a bad LinkedIn URL is reported with
+        # that URL as ``value`` (not the record's e-mail). Valid here: a linkedin.com/in/ profile URL.
+        if linkedin.strip() and not LINKEDIN_CONTACT_RE.match(linkedin.strip()):
+            return "invalid LinkedIn URL format", linkedin.strip()
+        return None, (email or linkedin).strip()
 
     def _store_contact(self, email: str, linkedin: str) -> dict[str, Any]:
         email = email.strip()

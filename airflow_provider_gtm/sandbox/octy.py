@@ -21,7 +21,11 @@ clients created, in creation order; deleted records vanish.
 Writes: batch create/update/delete of profiles, items, event types, templates; events (single and
 batch); segments (create one, delete many); recommendations; churn report; profile metadata;
 ``/v1/configurations/account`` (get, set → 202) and ``/v1/configurations/retention/algorithms``
-(get, set → 202). Failures are listed per record in ``failed_to_create|update|delete`` with the
+(get, set → 202); ``events/types/delete/all`` (none to delete → 400 ``No event types deleted!``);
+``POST /v1/retention/events?checkout_id=`` (the latest ``checkout_contact_info_submitted`` event with
+that ``event_properties.checkout_id``, else 400 ``No event found``); ``messaging/content/generate``
+(``{{tag}}`` placeholders filled per data object, see :meth:`OctySandbox.generate_content`).
+Failures are listed per record in ``failed_to_create|update|delete`` with the
 code's key (``customer_id``, ``profile_id``, ``item_id``, ``event_type``, ``event_type_id``,
 ``segment_id``, ``template_id``, the whole event for events) plus ``error_message``; when every
 record fails the answer is 400 with ``error.errors`` = the failure list. More than 500 records
@@ -86,7 +90,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from airflow_provider_gtm.apis.octy import OCTY
+from airflow_provider_gtm.apis.octy import MAX_MESSAGE_DATA, MESSAGE_GEN_LIMIT, OCTY
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
     RateLimitSpec,
@@ -103,6 +107,8 @@ PAGE_SIZE = 100
 MAX_BATCH = 500
 MAX_IDS = 100
 MAX_RECOMMENDATION_PROFILES = 100
+#: The event type the checkout lookup reads (events_repository.py at f514fe2); a custom type.
+CHECKOUT_EVENT_TYPE = "checkout_contact_info_submitted"
 SYSTEM_EVENT_TYPES = {"charged": ["payment_method", "item_id"], "churned": [], "complaint": ["channel"]}
 CHURN_LEVELS = ("low", "mid", "high", "very-high")
 SEGMENT_TAGS = 5  # synthetic profiles carry tags of the first synthetic segments
@@ -121,6 +127,14 @@ ILLEGAL_ID_CHARS = [",", '"', "'", "."]
 
 def _ts(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime(TS_FORMAT)
+
+
+def _parsed_ts(value: Any) -> float:
+    """Epoch seconds of a :func:`_ts` text (0 when it is not one): what "latest" sorts by."""
+    try:
+        return datetime.strptime(str(value), TS_FORMAT).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def _mix(seed: int, kind: int, index: int) -> int:
@@ -371,6 +385,8 @@ class OctySandbox(SandboxApi):
             Route("POST", f"{r}/events/types/create", self.create_event_types),
             Route("POST", f"{r}/events/types/delete", self.delete_event_types),
             Route("POST", f"{r}/events/types/delete/all", self.delete_all_event_types),
+            Route("POST", f"{r}/events", self.checkout_event),
+            Route("POST", f"{r}/messaging/content/generate", self.generate_content),
             Route("GET", f"{r}/items", self.get_items),
             Route("POST", f"{r}/items/create", self.create_items),
             Route("POST", f"{r}/items/update", self.update_items),
@@ -541,7 +557,9 @@ class OctySandbox(SandboxApi):
         return {
             "template_id": self.templates.synthetic_id(index), "friendly_name": f"template_{index}",
             "template_type": rng.choice(["email", "sms", "push"]), "title": f"Hello {{first_name}} #{index}",
-            "content": "We picked {item_name} for you.", "default_values": {"first_name": "there"},
+            # messaging/services/template_engine.py: placeholders are {{tag}}, filled per data object.
+            "content": "Hi {{first_name}}, we picked {{item_name}} for you.",
+            "default_values": {"first_name": "there", "item_name": "something"},
             "metadata": {}, "created_at": created, "updated_at": updated,
         }
 
@@ -1025,11 +1043,94 @@ class OctySandbox(SandboxApi):
                                   failed, "No event types deleted!", len(ids))
 
     def delete_all_event_types(self, request: Request) -> Response:
+        """events/api/routers/event_types.py + services/event_types.py at f514fe2: every custom event
+        type of the account; none to delete → 400 "No event types deleted!"."""
         with self.ctx.lock:
             deleted = [{"event_type_id": r["event_type_id"], "event_type": r["event_type"]}
                        for r in self.event_types.delete_all()]
-        return json_response({"request_meta": self._meta("Event types deleted.", count=len(deleted)),
+        if not deleted:
+            raise HttpError(400, "No event types deleted!", errors=[])
+        return json_response({"request_meta": self._meta("Custom event type(s) deleted."),
                               "deleted_event_types": deleted, "failed_to_delete": []})
+
+    def checkout_event(self, request: Request) -> Response:
+        """``POST /v1/retention/events?checkout_id=`` (events/api/routers/events.py at f514fe2): the latest
+        ``checkout_contact_info_submitted`` event whose ``event_properties.checkout_id`` matches
+        (events_repository.py: ``event_type_id`` is the event's id, ``created_at`` text), else 400."""
+        checkout_id = request.arg("checkout_id")
+        if not checkout_id:
+            raise HttpError(422, "Missing or invalid JSON parameters", errors=[
+                {"error_message": "loc: query -> checkout_id. field required", "extended_help": DOCS}])
+        with self.ctx.lock:
+            matches = [e for e in self.events.values() if e.get("event_type") == CHECKOUT_EVENT_TYPE
+                       and str((e.get("event_properties") or {}).get("checkout_id")) == checkout_id]
+        if not matches:
+            raise HttpError(400, "No event found", errors=[
+                {"error_message": "No event found with provided params", "extended_help": ""}])
+        latest = max(enumerate(matches), key=lambda pair: (_parsed_ts(pair[1].get("created_at")), pair[0]))[1]
+        event = {k: v for k, v in latest.items() if k != "event_id"}
+        event["event_type_id"] = latest.get("event_id")
+        return json_response({"request_meta": self._meta("Event found."), "event": event})
+
+    # --- messaging content ------------------------------------------------------------------------
+    def generate_content(self, request: Request) -> Response:
+        """``POST /v1/retention/messaging/content/generate`` as messaging/services/template_engine.py at
+        f514fe2 generates it (plain templates; item-recommendation and reward-card tags are not
+        simulated): ``{{tag}}`` placeholders filled from each data object (an empty value takes the
+        template's default), one message per data object; a missing tag fails that message only.
+        Request model (request_models/messaging.py GenerateContent): ≤ 100 messages, ≤ 25 data
+        objects each, no template twice → 422. No live template at all → 400. An unknown
+        ``template_id`` crashes the vendor's code (it indexes the missing template): 500."""
+        self._validate_post_headers(request)
+        body = request.json()
+        messages = body.get("messages") if isinstance(body, dict) else None
+        problem = None
+        if not isinstance(messages, list) or not all(
+                isinstance(m, dict) and isinstance(m.get("template_id"), str) and isinstance(m.get("data"), list)
+                and all(isinstance(d, dict) for d in m["data"]) for m in messages):
+            problem = "loc: body -> messages. field required"
+        elif len(messages) > MESSAGE_GEN_LIMIT:
+            problem = "You can only generate up to 100 messagess per request."
+        elif any(len(m["data"]) > MAX_MESSAGE_DATA for m in messages):
+            problem = f"A maximum number of {MAX_MESSAGE_DATA} data objects allowed per message."
+        elif len({m["template_id"] for m in messages}) != len(messages):
+            problem = "loc: messages : Duplicate template identifiers found in messages."
+        if problem:
+            raise HttpError(422, "Missing or invalid JSON parameters",
+                            errors=[{"error_message": problem, "extended_help": DOCS}])
+        assert isinstance(messages, list)
+        with self.ctx.lock:
+            if self.templates.total() == 0:
+                raise HttpError(400, "Template resource not found", errors=[
+                    {"error_message": "No templates exist for this account", "extended_help": DOCS}])
+            templates = {m["template_id"]: self.templates.get(m["template_id"]) for m in messages}
+        if any(t is None for t in templates.values()):
+            raise HttpError(500, "Internal Server Error", errors=[
+                {"error_message": "Unexpected error occurred when attempting to process this request",
+                 "extended_help": DOCS}])
+        generated: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for message in messages:
+            template = templates[message["template_id"]] or {}
+            tags = re.findall(r"\{\{(.*?)\}\}", str(template.get("content", "")), re.DOTALL)
+            for data in message["data"]:
+                missing = next((tag for tag in tags if tag not in data), None)
+                if missing is not None:
+                    failed.append({"template_id": message["template_id"], "provided_data": data,
+                                   "error_message": f"Missing required data parameter for this message: '{missing}'"})
+                    continue
+                content = str(template.get("content", ""))
+                for tag in tags:
+                    value = data[tag]
+                    if value in ("", None):
+                        value = (template.get("default_values") or {}).get(tag, "")
+                    content = content.replace("{{" + tag + "}}", str(value))
+                generated.append({"template_id": message["template_id"], "friendly_name": template.get("friendly_name"),
+                                  "title": template.get("title"), "content": content})
+        meta = self._meta("Successfully generated content" if generated else "No content generated",
+                          count=len(generated))
+        return json_response({"request_meta": meta, "generated_messages": generated, "failed_messages": failed,
+                              "failed_templates": []})
 
     # --- items ------------------------------------------------------------------------------------
     def get_items(self, request: Request) -> Response:

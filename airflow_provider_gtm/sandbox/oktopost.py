@@ -9,13 +9,20 @@ Routes (after the prefix, all under ``/v2``): ``GET /me``; ``GET /campaign`` ``/
 observed lower-case ``{"Errors": {"api": {"message": ...}}}`` variant), ``GET /message/{id}``,
 ``POST /message`` (``network``*, ``campaignId``*, ``message``*); ``GET /post`` (filters
 ``campaignId``, ``messageId``, ``status``, ``before``/``after`` epoch seconds), ``GET /post/{id}``
-(``stats=1`` adds ``Stats``), ``POST /post`` (``messageId``*, ``credentialIds``* comma list, each an
+(``stats=1`` adds ``Stats`` beside ``Post``), ``POST /post`` (``messageId``*, ``credentialIds``* comma list, each an
 existing credential; ``startDateTime`` epoch seconds; ``status``); ``GET /credential`` (``network``)
 and ``/credential/{id}``; ``GET /board`` ``/board/{id}``; ``POST /board-message`` (``boardId``*,
-``messageId``*) → ``{"Result": true}``; ``GET /advocate?email=``, ``GET /advocate/{id}``,
+``messageId``*) → ``{"Result": true}``; ``GET /advocate`` (``email`` filter; a page of
+``AdvocateListItem``: ``Email, Id, LastBoardLogin, Name, PictureUrl``), ``GET /advocate/{id}``,
 ``POST /advocate`` (``firstName``*, ``lastName``*, ``email``*, ``boardId``*)
 → ``{"Result": true}``; ``GET /analytics/{postId}``;
-``GET /click``; ``GET /lead``.
+``GET /click``; ``GET /lead``. Updates and deletes (the SDK's ``update(id, params)`` and ``delete(id)``,
+src/resources/publishing/{campaigns,messages,posts}.ts): ``POST /campaign/{id}`` (``name``, ``url``,
+``status`` active|paused|archived, ``tagIds``), ``POST /message/{id}`` (``message``, ``linkUrl``,
+``linkTitle``, ``description``, ``imageUrl``), ``POST /post/{id}`` (``messageId``, ``credentialIds``,
+``startDateTime``, ``status``) → ``{"Result": true, <Campaign|Message|Post>: object}``; ``DELETE
+/campaign/{id}`` ``/message/{id}`` ``/post/{id}`` (no body) → ``{"Result": true}``; an unknown or
+already deleted id → 404.
 
 Lists: ``_page`` (0-based), ``_count`` 25/50/100 (200 for ``/click``; anything else 400), ``_order``
 accepted; answer ``{"Result": true, "Items": [...], "Total": N}``. Synthetic campaigns, messages,
@@ -29,7 +36,8 @@ Rate limit: 60 calls per 60 s and 120 per 5 s (sliding); a breach blocks the key
 (900 s on the sandbox clock), every call of the block answered 429.
 
 ``state()``: ``{"campaigns": {id: rec}, "messages": {...}, "posts": {...}, "advocates": {...},
-"board_messages": [...]}`` (created records only).
+"board_messages": [...], "changes": [{"operation", "id", "form"}, ...]}`` (created records, and every
+update or delete applied, in order).
 
 Documented choices (where the reference is silent or in conflict):
 
@@ -67,6 +75,8 @@ from airflow_provider_gtm.sandbox.framework import (
 
 NETWORKS = ("LinkedIn", "Twitter", "Facebook")
 POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")
+#: What a ``GET /advocate`` list item carries (src/types/advocacy.ts ``AdvocateListItem``).
+ADVOCATE_LIST_FIELDS = ("Email", "Id", "LastBoardLogin", "Name", "PictureUrl")
 BASE_EPOCH = 1_767_225_600  # 2026-01-01 UTC
 _ALNUM = string.ascii_lowercase + string.digits
 #: The account the sandbox's data belongs to: the documented sandbox account, whatever credentials a
@@ -101,18 +111,24 @@ class OktopostSandbox(SandboxApi):
             Route("GET", "/v2/campaign", self.list_of("campaign")),
             Route("GET", "/v2/campaign/{id}", self.get_one("campaign", "Campaign")),
             Route("POST", "/v2/campaign", self.create_campaign),
+            Route("POST", "/v2/campaign/{id}", self.update_of("campaign")),
+            Route("DELETE", "/v2/campaign/{id}", self.delete_of("campaign")),
             Route("GET", "/v2/message", self.list_messages),
             Route("GET", "/v2/message/{id}", self.get_one("message", "Message")),
             Route("POST", "/v2/message", self.create_message),
+            Route("POST", "/v2/message/{id}", self.update_of("message")),
+            Route("DELETE", "/v2/message/{id}", self.delete_of("message")),
             Route("GET", "/v2/post", self.list_of("post")),
             Route("GET", "/v2/post/{id}", self.get_post),
             Route("POST", "/v2/post", self.create_post),
+            Route("POST", "/v2/post/{id}", self.update_of("post")),
+            Route("DELETE", "/v2/post/{id}", self.delete_of("post")),
             Route("GET", "/v2/credential", self.list_of("credential")),
             Route("GET", "/v2/credential/{id}", self.get_one("credential", "Credential")),
             Route("GET", "/v2/board", self.list_of("board")),
             Route("GET", "/v2/board/{id}", self.get_one("board", "Board")),
             Route("POST", "/v2/board-message", self.create_board_message),
-            Route("GET", "/v2/advocate", self.find_advocate),
+            Route("GET", "/v2/advocate", self.list_advocates),
             Route("GET", "/v2/advocate/{id}", self.get_one("advocate", "Advocate")),
             Route("POST", "/v2/advocate", self.invite_advocate),
             Route("GET", "/v2/analytics/{id}", self.analytics),
@@ -140,12 +156,17 @@ class OktopostSandbox(SandboxApi):
             data: dict[str, Any] = {kind: {k: dict(v) for k, v in records.items()}
                                     for kind, records in self.created.items()}
             data["board_messages"] = [dict(b) for b in self.board_messages]
+            data["changes"] = [dict(c) for c in self.changes]
             return data
 
     def reset(self) -> None:
         self.created: dict[str, dict[str, dict[str, Any]]] = {
             "campaigns": {}, "messages": {}, "posts": {}, "advocates": {}}
         self.board_messages: list[dict[str, Any]] = []
+        # Updates and deletes: the object as it now is (None: deleted), per kind and id, and a log
+        # of every applied change ({"operation", "id", "form"}) so tests can count them.
+        self.overrides: dict[str, dict[str, dict[str, Any] | None]] = {"campaign": {}, "message": {}, "post": {}}
+        self.changes: list[dict[str, Any]] = []
 
     def configure(self, options: Mapping[str, Any]) -> None:
         if options:
@@ -181,7 +202,8 @@ class OktopostSandbox(SandboxApi):
         email = f"{first.lower()}.{last.lower()}{index}@{DOMAINS[rng.randrange(len(DOMAINS))]}"
         if kind == "advocate":
             return {"Id": _sid("00A", index), "Name": f"{first} {last}", "FirstName": first, "LastName": last,
-                    "Email": email, "BoardIds": [_sid("brd", index % 3)], "Profiles": []}
+                    "Email": email, "BoardIds": [_sid("brd", index % 3)], "Profiles": [], "PictureUrl": None,
+                    "LastBoardLogin": created}
         if kind == "lead":
             return {"Id": _sid("lea", index), "FirstName": first, "LastName": last, "Email": email,
                     "Company": email.split("@")[1].split(".")[0].title(), "Created": created}
@@ -195,6 +217,9 @@ class OktopostSandbox(SandboxApi):
         return self.created.get(f"{kind}s", {})
 
     def _find(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        overrides = self.overrides.get(kind, {})
+        if object_id in overrides:
+            return overrides[object_id]
         stored = self._stored(kind).get(object_id)
         if stored is not None:
             return stored
@@ -228,21 +253,31 @@ class OktopostSandbox(SandboxApi):
         return page, count
 
     def _page(self, request: Request, kind: str, matches: Any = None) -> Response:
+        body = self._page_body(request, kind, matches)
+        return json_response(body)
+
+    def _page_body(self, request: Request, kind: str, matches: Any = None) -> dict[str, Any]:
         page, count = self._paging(request, kind)
         total_synthetic = self._total(kind)
         stored = list(self._stored(kind).values())
+        overrides = self.overrides.get(kind, {})
+        if overrides:
+            # Updated or deleted synthetic objects: read through the scan below (sandbox-sized lists).
+            matches = matches or (lambda r: True)
+            stored = [r for r in stored if r["Id"] not in overrides]
         if matches is None:
             start = page * count
             items = [self._synthetic(kind, i) for i in page_of(total_synthetic, start, count)]
             rest = max(0, start + count - total_synthetic)
             offset = max(0, start - total_synthetic)
             items += stored[offset: offset + rest] if rest else []
-            return json_response({"Result": True, "Items": items, "Total": total_synthetic + len(stored)})
+            return {"Result": True, "Items": items, "Total": total_synthetic + len(stored)}
         # Filtered lists scan (sandbox-sized lists only; filters are rare in bulk reads).
-        selected = [r for r in (self._synthetic(kind, i) for i in range(total_synthetic)) if matches(r)]
+        synthetic = (self._synthetic(kind, i) for i in range(total_synthetic))
+        current = (overrides.get(r["Id"], r) if r["Id"] in overrides else r for r in synthetic)
+        selected = [r for r in current if r is not None and matches(r)]
         selected += [r for r in stored if matches(r)]
-        return json_response({"Result": True, "Items": selected[page * count:(page + 1) * count],
-                              "Total": len(selected)})
+        return {"Result": True, "Items": selected[page * count:(page + 1) * count], "Total": len(selected)}
 
     def list_of(self, kind: str) -> Any:
         def handler(request: Request) -> Response:
@@ -288,7 +323,9 @@ class OktopostSandbox(SandboxApi):
         if record is None:
             raise HttpError(404, "The page you are looking for was not found")
         if request.arg("stats") == "1":
-            record = dict(record, Stats=self._stats(record["Id"]))
+            # Oktopost/oktopost-typescript-sdk src/resources/publishing/posts.ts get(): ``Stats`` comes
+            # beside ``Post`` in the answer (the SDK merges it into the post it returns).
+            return json_response({"Result": True, "Post": record, "Stats": self._stats(record["Id"])})
         return json_response({"Result": True, "Post": record})
 
     def _stats(self, post_id: str) -> dict[str, int]:
@@ -301,14 +338,15 @@ class OktopostSandbox(SandboxApi):
             raise HttpError(404, "The page you are looking for was not found")
         return json_response({"Result": True, "Stats": self._stats(request.path_params["id"])})
 
-    def find_advocate(self, request: Request) -> Response:
-        email = request.arg("email")
-        if not email:
-            return self.list_of("advocate")(request)
-        for record in self._stored("advocate").values():
-            if record["Email"].lower() == email.lower():
-                return json_response({"Result": True, "Advocate": record})
-        raise HttpError(404, "The page you are looking for was not found")
+    def list_advocates(self, request: Request) -> Response:
+        """``GET /advocate`` (``email`` optional): a page of ``AdvocateListItem`` (Oktopost/
+        oktopost-typescript-sdk src/resources/advocacy/advocates.ts list(), src/types/advocacy.ts:
+        ``Email, Id, LastBoardLogin, Name, PictureUrl``); no match is an empty page, not a 404."""
+        email = (request.arg("email") or "").strip().lower()
+        body = self._page_body(request, "advocate",
+                               (lambda r: str(r.get("Email", "")).lower() == email) if email else None)
+        body["Items"] = [{key: item.get(key) for key in ADVOCATE_LIST_FIELDS} for item in body["Items"]]
+        return json_response(body)
 
     # --- writes -----------------------------------------------------------------------------------
     def _form(self, request: Request, required: tuple[str, ...]) -> dict[str, str]:
@@ -403,10 +441,86 @@ class OktopostSandbox(SandboxApi):
             raise HttpError(400, f"Board {form['boardId']} was not found")
         record: dict[str, Any] = {"Id": self._new_id("00A"), "Name": f"{form['firstName']} {form['lastName']}",
                   "FirstName": form["firstName"], "LastName": form["lastName"], "Email": form["email"],
-                  "BoardIds": [form["boardId"]], "Profiles": []}
+                  "BoardIds": [form["boardId"]], "Profiles": [], "PictureUrl": None,
+                  "LastBoardLogin": ""}
         with self.ctx.lock:
             self.created["advocates"][record["Id"]] = record
         # Oktopost/oktopost-typescript-sdk src/resources/advocacy/advocates.ts: invite answers a
         # BaseApiResponse, ``{"Result": true}`` without the advocate (look it up by email).
         return json_response({"Result": True})
+
+
+    # --- updates and deletes ----------------------------------------------------------------------
+    #: Form field → answer field, per kind (Oktopost/oktopost-typescript-sdk src/types/publishing.ts
+    #: UpdateCampaignParams / UpdateMessageParams / UpdatePostParams); other form fields are ignored.
+    UPDATE_FIELDS = {
+        "campaign": {"name": "Name", "url": "Url", "status": "Status", "tagIds": "TagIds"},
+        "message": {"message": "Message", "linkUrl": "LinkUrl", "linkTitle": "LinkTitle",
+                    "description": "Description", "imageUrl": "ImageUrl"},
+        "post": {"messageId": "MessageId", "credentialIds": "CredentialIds", "startDateTime": "StartDateTime",
+                 "status": "Status"},
+    }
+    KEYS = {"campaign": "Campaign", "message": "Message", "post": "Post"}
+
+    def update_of(self, kind: str) -> Any:
+        """``POST /<kind>/{id}``: the SDK's ``update(id, params)`` (src/resources/publishing/*.ts): the
+        form changes the object, the answer is ``{"Result": true, <Key>: object}``; 404 for no object."""
+        def handler(request: Request) -> Response:
+            form = self._form(request, ())
+            object_id = request.path_params["id"]
+            with self.ctx.lock:
+                record = self._find(kind, object_id)
+                if record is None:
+                    raise HttpError(404, "The page you are looking for was not found")
+                changed = self._apply_update(kind, dict(record), form)
+                changed["Modified"] = self._now()
+                self._put(kind, changed)
+                self.changes.append({"operation": f"{kind}s.update", "id": object_id, "form": dict(form)})
+            return json_response({"Result": True, self.KEYS[kind]: changed})
+        return handler
+
+    def _apply_update(self, kind: str, record: dict[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
+        for key, field in self.UPDATE_FIELDS[kind].items():
+            if key not in form:
+                continue
+            value: Any = form[key]
+            if key == "status":
+                allowed = ("active", "paused", "archived") if kind == "campaign" else POST_STATUSES
+                if value not in allowed:
+                    raise HttpError(400, f"Invalid status {value!r}: use one of {', '.join(allowed)}")
+            elif key == "startDateTime":
+                if not value.isdigit():
+                    raise HttpError(400, "startDateTime must be a Unix timestamp in seconds")
+                value = int(value)
+            elif key in ("tagIds", "credentialIds"):
+                value = parse_ids(value)
+                if key == "credentialIds":
+                    for credential in value:
+                        if self._find("credential", credential) is None:
+                            raise HttpError(400, f"Invalid credential: {credential}")
+            elif key == "messageId" and self._find("message", value) is None:
+                raise HttpError(400, f"Message {value} was not found")
+            record[field] = value
+        return record
+
+    def _put(self, kind: str, record: dict[str, Any]) -> None:
+        stored = self._stored(kind)
+        if record["Id"] in stored:
+            stored[record["Id"]] = record
+        else:
+            self.overrides[kind][record["Id"]] = record
+
+    def delete_of(self, kind: str) -> Any:
+        """``DELETE /<kind>/{id}``: the SDK's ``delete(id)``: no body, ``BaseApiResponse``
+        ``{"Result": true}``; an object that is not there (any more) is a 404."""
+        def handler(request: Request) -> Response:
+            object_id = request.path_params["id"]
+            with self.ctx.lock:
+                if self._find(kind, object_id) is None:
+                    raise HttpError(404, "The page you are looking for was not found")
+                self._stored(kind).pop(object_id, None)
+                self.overrides[kind][object_id] = None
+                self.changes.append({"operation": f"{kind}s.delete", "id": object_id, "form": {}})
+            return json_response({"Result": True})
+        return handler
 

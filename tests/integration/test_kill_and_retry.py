@@ -26,7 +26,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_provider_gtm.core import ledger as ledger_module
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator
-from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
+from airflow_provider_gtm.operators.oktopost import OktopostBatchOperator, OktopostCreateOperator
 from airflow_provider_gtm.sandbox.server import SANDBOX_CREDENTIALS
 
 OKTOPOST_ACCOUNT = SANDBOX_CREDENTIALS["oktopost"]["login"]
@@ -144,6 +144,31 @@ CASES = {
                     "boardId": "brds00000000000"} for i in range(n)],
         lambda r: r["email"], lambda state: [a.get("Email") for a in state["advocates"].values()], lookup=True),
 }
+
+
+def _oktopost_change(operation: str, prefix: str, fields: Callable[[int], dict[str, Any]]) -> Case:
+    """An Oktopost update or delete of the sandbox's synthetic objects (ids ``<prefix>s<11 digits>``),
+    counted by the sandbox's log of applied changes: each object changed exactly once. A lost answer
+    is looked up (GET <path>/{id}) before anything is sent again."""
+    return Case(
+        "oktopost",
+        lambda records, base: OktopostBatchOperator(task_id="w", operation=operation, records=records,
+                                                    batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"id": f"{prefix}s{i + 1:011d}", **fields(i)} for i in range(n)],
+        lambda r: r["id"], lambda state: [c["id"] for c in state["changes"] if c["operation"] == operation],
+        lookup=True)
+
+
+CASES.update({
+    "oktopost campaigns.update": _oktopost_change("campaigns.update", "002",
+                                                  lambda i: {"name": f"Renamed {i}", "status": "paused"}),
+    "oktopost messages.update": _oktopost_change("messages.update", "005", lambda i: {"message": f"Edited {i}"}),
+    "oktopost posts.update": _oktopost_change("posts.update", "004",
+                                              lambda i: {"startDateTime": 1_950_000_000 + i, "status": "draft"}),
+    "oktopost campaigns.delete": _oktopost_change("campaigns.delete", "002", lambda i: {}),
+    "oktopost messages.delete": _oktopost_change("messages.delete", "005", lambda i: {}),
+    "oktopost posts.delete": _oktopost_change("posts.delete", "004", lambda i: {}),
+})
 
 #: (name, ledger method, which call, kill before or after it): chunk 1 of 3 is the one interrupted.
 KILL_POINTS = {

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError
+from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError, GtmPollTimeoutError
 from airflow_provider_gtm.core.timing import FakeTimer
 from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 from airflow_provider_gtm.hooks.octopus import OctopusConnectHook
@@ -99,6 +99,48 @@ def test_customeros_organizations_contacts_and_409(gtm_sandbox_connections):
     assert len(gtm_sandbox_connections.state()["apis"]["customeros"]["contacts"]) == 3
 
 
+def test_octy_recommendations_keep_the_model_that_answered(gtm_sandbox_connections):
+    """octy-services-wasm@f514fe2 recommendation/api/routers/dto/recommendation.py: ``model_meta_data``
+    is answered beside the recommendations; each entry keeps it."""
+    hook = OctyHook()
+    pid = next(hook.iter_records("profiles"))["profile_id"]
+    (entry,) = hook.get_recommendations([pid])
+    assert entry["profile_id"] == pid and entry["model_meta_data"]["training_job_id"]
+
+
+def test_octy_generate_content_over_several_calls(gtm_sandbox_connections):
+    """octy-services-wasm@f514fe2 messaging/api/routers/request_models/messaging.py GenerateContent:
+    ≤ 100 messages and ≤ 25 data objects per message per call, each template once per call; the hook
+    splits and spreads them (here 2 templates x 30 data objects: 2 calls)."""
+    hook = OctyHook()
+    templates = [t["template_id"] for t in hook.iter_records("templates", limit=2)]
+    before = gtm_sandbox_connections.state()["calls"]["octy"]
+    data = [{"first_name": f"P{i}", "item_name": "boots"} for i in range(30)] + [{"first_name": "NoItem"}]
+    out = hook.generate_content([{"template_id": t, "data": data} for t in templates])
+    assert gtm_sandbox_connections.state()["calls"]["octy"] - before == 2
+    assert len(out["generated_messages"]) == 60 and len(out["failed_messages"]) == 2
+    assert out["generated_messages"][0]["content"] == "Hi P0, we picked boots for you."
+    assert out["failed_messages"][0]["provided_data"] == {"first_name": "NoItem"}
+
+
+def test_octy_delete_all_event_types_and_checkout_lookup(gtm_sandbox_connections):
+    """octy-services-wasm@f514fe2 events/api/routers/event_types.py (delete/all; 400 'No event types
+    deleted!' when none is left) and events.py (``POST /v1/retention/events?checkout_id=``; 400 'No
+    event found')."""
+    gtm_sandbox_connections.configure(records=3)
+    hook = OctyHook()
+    assert len(hook.delete_all_event_types()["deleted_event_types"]) == 3
+    assert hook.delete_all_event_types() == {"deleted_event_types": [], "failed_to_delete": []}
+    assert hook.create_event_types([{"event_type": "checkout_contact_info_submitted",
+                                     "event_properties": ["checkout_id"]}]).succeeded == 1
+    pid = next(hook.iter_records("profiles"))["profile_id"]
+    hook.create_event({"event_type": "checkout_contact_info_submitted", "profile_id": pid,
+                       "event_properties": {"checkout_id": "chk_9"}})
+    event = hook.get_checkout_event("chk_9")
+    assert event is not None and event["event_properties"]["checkout_id"] == "chk_9" and event["event_type_id"]
+    assert hook.get_checkout_event("chk_other") is None
+
+
 def test_customeros_enrichment_polls_to_completion(gtm_sandbox_connections):
     gtm_sandbox_connections.configure(customeros={"enrichment_polls": 3})
     timer = FakeTimer()
@@ -116,6 +158,38 @@ def test_customeros_verification_and_bulk_job(gtm_sandbox_connections):
     assert hook.wait_for_bulk_email_verification(job["jobId"], timeout=60)["status"] == "completed"
     assert [row["email"] for row in hook.download_bulk_email_verification(job["jobId"])] == ["a@acme.io",
                                                                                            "b@acme.io"]
+
+
+def test_customeros_bulk_refusal_for_a_linkedin_url_is_charged_to_its_record(gtm_sandbox_connections):
+    """customeros/customeros packages/server/customer-os-api/rest/customerbase/contact.go
+    ``validateContactRecord``: a bad LinkedIn URL is refused with the URL as ``value``; the failure
+    belongs to the record carrying that URL, never to another one."""
+    hook = CustomerOSHook()
+    records = [{"email": "first@acme.io"}, {"email": "second@acme.io", "linkedinUrl": "acme-second"},
+               {"email": "third@acme.io"}]
+    result = hook.bulk_create_contacts(records)
+    assert (result.submitted, result.succeeded, result.failed) == (3, 2, 1)
+    (failure,) = result.failures
+    assert failure.record == records[1] and failure.error_message == "invalid LinkedIn URL format"
+    assert [r["email"] for r in result.accepted] == ["first@acme.io", "third@acme.io"]
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_customeros_bulk_download_waits_for_completion_in_every_version(gtm_sandbox_connections, version):
+    """customeros/customeros packages/server/customer-os-api/rest/verify/verify_email.go: a download
+    before completion is 202 ``processing`` (September 2024) or, in the newer ``VerifyHandler``
+    version, 200 ``{"status": "success", "message": "The bulk request is still being processed..."}``;
+    both are waited out, never read as a CSV with no rows."""
+    gtm_sandbox_connections.configure(customeros={"verify_version": version, "bulk_polls": 1})
+    hook = CustomerOSHook(timer=FakeTimer())
+    job = hook.upload_bulk_email_verification(["a@acme.io", "b@acme.io"])
+    # The sandbox completes a job when its status is polled; until then every download answer says
+    # "still processing": the hook keeps waiting (here: until its budget ends), it never yields 0 rows.
+    with pytest.raises(GtmPollTimeoutError):
+        list(hook.download_bulk_email_verification(job["jobId"], timeout=5))
+    assert hook.get_bulk_email_verification(job["jobId"])["status"] == "completed"
+    rows = list(hook.download_bulk_email_verification(job["jobId"], timeout=5))
+    assert [row["email"] for row in rows] == ["a@acme.io", "b@acme.io"]
 
 
 # -- Octopus -------------------------------------------------------------------------------------

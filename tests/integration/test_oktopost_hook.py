@@ -109,3 +109,28 @@ def test_a_timeout_on_a_write_is_reported_not_resent(gtm_sandbox, monkeypatch):
     assert sum(r.failed for r in results) == 1
     assert "unknown" in results[0].failures[0].error_message.lower()
     assert gtm_sandbox.state()["calls"]["oktopost"] == 1  # never sent twice
+
+
+def test_get_post_with_stats_keeps_the_stats_beside_the_post(hook):
+    """Oktopost/oktopost-typescript-sdk src/resources/publishing/posts.ts ``get``: ``Stats`` is answered
+    beside ``Post`` and merged into the returned post."""
+    post = next(hook.iter_records("posts", count=25))
+    with_stats = hook.get_post(post["Id"], stats=True)
+    assert with_stats["Id"] == post["Id"]
+    assert set(with_stats["Stats"]) >= {"LinkClicks", "Conversions", "Shares"}
+    assert "Stats" not in hook.get_post(post["Id"])
+
+
+def test_find_advocate_returns_the_advocate_or_none(hook):
+    """Oktopost/oktopost-typescript-sdk src/resources/advocacy/advocates.ts ``list({email})`` answers a
+    page ``{Result, Items, Total}``: the hook returns the matching item, and ``None`` for an empty page
+    (so an "invite if not found" check invites)."""
+    advocate = next(hook.iter_records("advocates", count=25))
+    found = hook.find_advocate(advocate["Email"])
+    assert found is not None and found["Id"] == advocate["Id"] and "Items" not in found
+    assert hook.find_advocate("nobody@nowhere.example") is None
+    board = next(hook.iter_records("boards"))
+    assert hook.invite_advocate("Ada", "Lovelace", "ada.find@example.com", board["Id"]) == {"Result": True}
+    invited = hook.find_advocate("ADA.find@example.com")
+    assert invited is not None and invited["Email"] == "ada.find@example.com"
+    assert board["Id"] in hook.get_advocate(invited["Id"], board_id=board["Id"])["BoardIds"]

@@ -14,7 +14,7 @@ import pytest
 
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator
-from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
+from airflow_provider_gtm.operators.oktopost import OktopostBatchOperator, OktopostCreateOperator
 
 
 class Ti(SimpleNamespace):
@@ -135,3 +135,53 @@ def test_single_contact_answers_as_contact_go_writes_them(gtm_sandbox_connection
         hook.create_contact({"email": "bad@@x"})
     assert refused.value.status == 400
     assert gtm_sandbox_connections.state()["calls"]["customeros"] == before + 1
+
+
+@pytest.mark.parametrize(("resource", "prefix", "change", "field"), [
+    ("campaigns", "002", {"name": "Renamed"}, "Name"),
+    ("messages", "005", {"message": "Edited"}, "Message"),
+    ("posts", "004", {"status": "draft"}, "Status"),
+])
+def test_oktopost_updates_and_deletes_with_a_failure_report(gtm_sandbox_connections, tmp_path, resource, prefix,
+                                                             change, field):
+    """Oktopost/oktopost-typescript-sdk src/resources/publishing/{campaigns,messages,posts}.ts: ``update``
+    POSTs the form to ``/<resource>/{id}`` and answers the object; ``delete`` is a bodiless DELETE
+    answering ``Result: true``; an id Oktopost does not have is refused (404) with its own words, and
+    goes to the failures file while the others are written."""
+    ids = [f"{prefix}s{i:011d}" for i in (5, 6)]
+    missing = f"{prefix}nosuchobject0"
+    updates = [{"id": ids[0], **change}, {"id": missing, **change}, {"id": ids[1], **change}]
+    result = OktopostBatchOperator(task_id="u", operation=f"{resource}.update", records=updates, on_failures="warn",
+                                   output_base_uri=f"file://{tmp_path}/u").execute(context())
+    assert counts(result) == (3, 2, 1)
+    (failure,) = lines(result["failures_uri"])
+    assert (failure["record"], failure["identifier"], failure["status"], failure["error_message"]) == (
+        updates[1], missing, 404, "The page you are looking for was not found")
+    assert [(r["Id"], r[field]) for r in lines(result["results_uri"])] == [(i, next(iter(change.values())))
+                                                                          for i in ids]
+    from airflow_provider_gtm.hooks.oktopost import OktopostHook
+
+    hook = OktopostHook()
+    getter = {"campaigns": hook.get_campaign, "messages": hook.get_message, "posts": hook.get_post}[resource]
+    assert [getter(i)[field] for i in ids] == [next(iter(change.values()))] * 2
+    deletes = [{"id": ids[0]}, {"id": missing}, {"id": ids[1]}]
+    result = OktopostBatchOperator(task_id="d", operation=f"{resource}.delete", records=deletes, on_failures="warn",
+                                   output_base_uri=f"file://{tmp_path}/d").execute(context())
+    assert counts(result) == (3, 2, 1)
+    assert [f["identifier"] for f in lines(result["failures_uri"])] == [missing]
+    changes = gtm_sandbox_connections.state()["apis"]["oktopost"]["changes"]
+    assert [(c["operation"], c["id"]) for c in changes] == [(f"{resource}.update", i) for i in ids] + [
+        (f"{resource}.delete", i) for i in ids]
+    assert all(c["form"] == {k: str(v) for k, v in change.items()} for c in changes[:2])
+
+
+def test_oktopost_batch_operator_preflight_refuses_an_update_with_nothing_to_change(gtm_sandbox_connections,
+                                                                                    tmp_path):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    operator = OktopostBatchOperator(task_id="u", operation="campaigns.update",
+                                     records=[{"id": "002s00000000001", "name": "x"}, {"id": "002s00000000002"}],
+                                     output_base_uri=f"file://{tmp_path}")
+    with pytest.raises(AirflowFailException, match="record 2 is invalid, nothing was sent: nothing to update"):
+        operator.execute(context())
+    assert gtm_sandbox_connections.state()["apis"]["oktopost"]["changes"] == []

@@ -422,3 +422,29 @@ def test_configure_validates_options(cos):
 def test_unknown_route_uses_error_body(cos):
     response = cos("GET", "/customerbase/v1/nowhere")
     assert response.status_code == 404 and response.json()["status"] == "error"
+
+
+# --- answers the hooks used to misread (issue 22) ----------------------------------------------------
+def test_bulk_contacts_bad_linkedin_url_is_reported_with_that_url(cos):
+    """customeros/customeros packages/server/customer-os-api/rest/customerbase/contact.go
+    ``validateContactRecord``: a record whose LinkedIn URL is malformed is refused with that URL as
+    ``value`` (not its e-mail); ``contact_bulk.go`` puts it in ``details``."""
+    response = cos("POST", "/customerbase/v1/contacts/bulk",
+                   json=[{"email": "a@acme.example"}, {"email": "b@acme.example", "linkedinUrl": "not-a-profile"}])
+    body = response.json()
+    assert body["summary"] == {"total": 2, "success": 1, "failed": 1}
+    assert body["details"] == {"value": "not-a-profile", "recordNumber": 1,
+                               "description": "invalid LinkedIn URL format"}
+
+
+def test_bulk_download_before_completion_newer_code_answers_200_success(cos):
+    """customeros/customeros packages/server/customer-os-api/rest/verify/verify_email.go, the newer
+    ``VerifyHandler`` version: a download before completion goes through
+    ``rest/response/response_handler.go`` ``HandleSuccess``: 200 ``{requestId, status: success,
+    message}`` and no CSV."""
+    cos.sandbox.configure(customeros={"verify_version": 2})
+    job = cos("POST", "/verify/v1/email/bulk", files={"file": ("e.csv", b"email\na@acme.example\n", "text/csv")})
+    early = cos("GET", f"/verify/v1/email/bulk/results/{job.json()['jobId']}/download")
+    assert early.status_code == 200 and early.headers["Content-Type"].startswith("application/json")
+    body = early.json()
+    assert body["status"] == "success" and "still being processed" in body["message"] and "requestId" in body

@@ -533,3 +533,76 @@ def test_profiles_create_pydantic_validation_version(octy):
                                                   "strings can not be provided as profile_data values. Invalid key "
                                                   "pair value: (a : )")]
     assert octy.sandbox.state()["apis"]["octy"]["profiles"] == {}
+
+
+# --- issue 22: endpoints the hooks did not reach ----------------------------------------------------
+def test_event_types_delete_all_with_nothing_left_is_400(octy):
+    """octy-services-wasm@f514fe2 events/services/event_types.py ``delete_all_event_types``: nothing
+    deleted → OctyException(400, 'No event types deleted!'); the DTO's message otherwise
+    (events/api/routers/dto/event_types.py) is 'Custom event type(s) deleted.'."""
+    octy.sandbox.configure(records=2)
+    first = octy("POST", f"{R}/events/types/delete/all")
+    assert first.json()["request_meta"]["message"] == "Custom event type(s) deleted."
+    _error(octy("POST", f"{R}/events/types/delete/all"), 400, "No event types deleted!")
+
+
+def test_checkout_event_lookup_by_query_parameter(octy):
+    """octy-services-wasm@f514fe2 events/api/routers/events.py: ``POST /v1/retention/events`` with
+    ``checkout_id`` as a query parameter answers ``{"event": ...}`` (events_repository.py: the latest
+    ``checkout_contact_info_submitted`` event, ``event_type_id`` = its id) or 400 'No event found'."""
+    created = octy("POST", f"{R}/events/types/create", json={"event_types": [
+        {"event_type": "checkout_contact_info_submitted", "event_properties": ["checkout_id"]}]})
+    assert created.status_code == 201, created.text
+    profile = octy("GET", f"{R}/profiles", headers={"cursor": "0"}).json()["profiles"][0]["profile_id"]
+    for n in (1, 2):
+        octy("POST", f"{R}/events/create", json={
+            "event_type": "checkout_contact_info_submitted", "profile_id": profile,
+            "event_properties": {"checkout_id": "chk_1", "n": str(n)}, "created_at": f"2026-01-0{n} 00:00:00"})
+    found = octy("POST", f"{R}/events", params={"checkout_id": "chk_1"})
+    assert found.status_code == 200
+    event = found.json()["event"]
+    assert event["event_properties"]["n"] == "2" and event["event_type_id"]
+    _error(octy("POST", f"{R}/events", params={"checkout_id": "chk_none"}), 400, "No event found")
+
+
+def test_content_generate_fills_placeholders_per_data_object(octy):
+    """octy-services-wasm@f514fe2 messaging/api/routers/messaging.py + services/template_engine.py:
+    one generated message per data object, ``{{tag}}`` filled (empty → the template's default), a
+    missing tag fails that message only; GenerateContentDTO lists generated_messages, failed_messages,
+    failed_templates."""
+    template = octy("GET", f"{R}/messaging/templates", headers={"cursor": "0"}).json()["templates"][0]
+    answer = octy("POST", f"{R}/messaging/content/generate", json={"messages": [
+        {"template_id": template["template_id"],
+         "data": [{"first_name": "Ada", "item_name": "boots"}, {"first_name": "", "item_name": "hats"},
+                  {"first_name": "Bob"}]}]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [m["content"] for m in body["generated_messages"]] == [
+        "Hi Ada, we picked boots for you.", "Hi there, we picked hats for you."]
+    assert body["generated_messages"][0]["friendly_name"] == template["friendly_name"]
+    assert body["failed_messages"] == [{"template_id": template["template_id"], "provided_data": {"first_name": "Bob"},
+                                        "error_message": "Missing required data parameter for this message: "
+                                                         "'item_name'"}]
+    assert body["request_meta"]["count"] == 2 and body["failed_templates"] == []
+
+
+def test_content_generate_limits_and_unknown_template(octy):
+    """request_models/messaging.py GenerateContent (MESSAGE_GEN_LIMIT 100, MAX_MESSAGE_DATA 25, no
+    template twice) → 422; template_engine.py indexes a missing template → 500."""
+    template_id = octy("GET", f"{R}/messaging/templates", headers={"cursor": "0"}).json()["templates"][0]["template_id"]
+    too_many = [{"template_id": f"t{i}", "data": []} for i in range(101)]
+    _error(octy("POST", f"{R}/messaging/content/generate", json={"messages": too_many}), 422)
+    too_much_data = [{"template_id": template_id, "data": [{}] * 26}]
+    _error(octy("POST", f"{R}/messaging/content/generate", json={"messages": too_much_data}), 422)
+    twice = [{"template_id": template_id, "data": []}] * 2
+    _error(octy("POST", f"{R}/messaging/content/generate", json={"messages": twice}), 422)
+    _error(octy("POST", f"{R}/messaging/content/generate",
+                json={"messages": [{"template_id": "template_nope", "data": [{}]}]}), 500)
+
+
+def test_recommendations_carry_model_meta_data(octy):
+    """recommendation/api/routers/dto/recommendation.py: ``model_meta_data`` beside the entries."""
+    profile = octy("GET", f"{R}/profiles", headers={"cursor": "0"}).json()["profiles"][0]["profile_id"]
+    body = octy("POST", f"{R}/recommendations", json={"profile_ids": [profile]}).json()
+    assert set(body["model_meta_data"]) == {"training_job_id", "model_accuracy_score", "recommender_event_type",
+                                            "model_created_at"}

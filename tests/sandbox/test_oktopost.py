@@ -84,14 +84,18 @@ def test_post_stats_board_message_and_advocate_invite(api):
     """Oktopost/oktopost-typescript-sdk: src/resources/advocacy/board-messages.ts and advocates.ts type
     ``POST /board-message`` and ``POST /advocate`` as BaseApiResponse (``{"Result": true}`` only)."""
     post = api("GET", "/post", params={"_count": 25}).json()["Items"][0]
-    assert "Stats" in api("GET", f"/post/{post['Id']}", params={"stats": 1}).json()["Post"]
+    # src/resources/publishing/posts.ts get(): Stats comes beside Post (the SDK merges the two).
+    assert "Stats" in api("GET", f"/post/{post['Id']}", params={"stats": 1}).json()
     board = api("GET", "/board").json()["Items"][0]
     assert api("POST", "/board-message", data={"boardId": board["Id"], "messageId": post["MessageId"]}).json() == {
         "Result": True}
     invited = api("POST", "/advocate", data={"firstName": "Ada", "lastName": "L", "email": "ada@example.com",
                                               "boardId": board["Id"]}).json()
     assert invited == {"Result": True}
-    assert api("GET", "/advocate", params={"email": "ada@example.com"}).json()["Advocate"]["FirstName"] == "Ada"
+    # src/resources/advocacy/advocates.ts list({email}): a page of AdvocateListItem, not one Advocate.
+    found = api("GET", "/advocate", params={"email": "ada@example.com"}).json()
+    assert found["Total"] == 1 and found["Items"][0]["Name"] == "Ada L"
+    assert api("GET", f"/advocate/{found['Items'][0]['Id']}").json()["Advocate"]["FirstName"] == "Ada"
 
 
 def test_burst_breach_blocks_the_key_for_15_minutes(gtm_sandbox, api):
@@ -115,3 +119,69 @@ def test_post_accepts_the_sdk_list_encoding(api):
     response = api("POST", "/post", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 200, response.text
     assert response.json()["Post"]["CredentialIds"] == [c["Id"] for c in credentials]
+
+
+def test_post_stats_come_beside_the_post(api):
+    """Oktopost/oktopost-typescript-sdk src/resources/publishing/posts.ts ``get``: the answer to
+    ``GET /post/{id}?stats=1`` is ``{Result, Post, Stats}`` (``SingleApiResponse<'Post'> & {Stats}``)."""
+    post = api("GET", "/post", params={"_count": 25}).json()["Items"][0]
+    body = api("GET", f"/post/{post['Id']}", params={"stats": 1}).json()
+    assert set(body) == {"Result", "Post", "Stats"} and "Stats" not in body["Post"]
+    assert set(body["Stats"]) == {"LinkClicks", "Conversions", "Comments", "Likes", "Shares", "ImpressionsAdded"}
+
+
+def test_advocate_list_by_email_is_a_page_of_list_items(api):
+    """Oktopost/oktopost-typescript-sdk src/resources/advocacy/advocates.ts ``list({email})`` answers
+    ``PaginatedApiResponse<AdvocateListItem>`` (src/types/advocacy.ts: Email, Id, LastBoardLogin, Name,
+    PictureUrl); no advocate with that e-mail is an empty page."""
+    any_advocate = api("GET", "/advocate", params={"_count": 25}).json()["Items"][0]
+    assert set(any_advocate) == {"Email", "Id", "LastBoardLogin", "Name", "PictureUrl"}
+    page = api("GET", "/advocate", params={"email": any_advocate["Email"].upper()}).json()
+    assert page["Result"] is True and page["Total"] == 1 and page["Items"][0]["Id"] == any_advocate["Id"]
+    none = api("GET", "/advocate", params={"email": "nobody@nowhere.example"})
+    assert none.status_code == 200 and none.json() == {"Result": True, "Items": [], "Total": 0}
+
+
+# --- updates and deletes (Oktopost/oktopost-typescript-sdk src/resources/publishing/*.ts) ----------------
+def test_update_posts_the_form_to_the_object_path_and_answers_the_object(gtm_sandbox, api):
+    """src/resources/publishing/campaigns.ts ``update(id, params)``: ``POST /campaign/{id}`` with the
+    form (src/types/publishing.ts UpdateCampaignParams: name, url, status, tagIds), answered with
+    ``SingleApiResponse<'Campaign'>``; messages.ts and posts.ts alike."""
+    updated = api("POST", "/campaign/002s00000000003", data={"name": "Renamed", "status": "paused"})
+    assert updated.status_code == 200
+    body = updated.json()
+    assert body["Result"] is True and body["Campaign"]["Id"] == "002s00000000003"
+    assert (body["Campaign"]["Name"], body["Campaign"]["Status"]) == ("Renamed", "paused")
+    assert api("GET", "/campaign/002s00000000003").json()["Campaign"]["Name"] == "Renamed"
+    listed = api("GET", "/campaign", params={"_count": 25}).json()
+    assert next(c for c in listed["Items"] if c["Id"] == "002s00000000003")["Name"] == "Renamed"
+    message = api("POST", "/message/005s00000000002", data={"message": "Edited"}).json()["Message"]
+    assert message["Message"] == "Edited"
+    post = api("POST", "/post/004s00000000002", data={"startDateTime": 1_900_000_123, "status": "draft"}).json()
+    assert post["Post"]["StartDateTime"] == 1_900_000_123 and post["Post"]["Status"] == "draft"
+    changes = gtm_sandbox.state()["apis"]["oktopost"]["changes"]
+    assert [(c["operation"], c["id"]) for c in changes] == [
+        ("campaigns.update", "002s00000000003"), ("messages.update", "005s00000000002"),
+        ("posts.update", "004s00000000002")]
+
+
+def test_update_refusals_use_the_result_false_envelope(api):
+    bad_status = api("POST", "/campaign/002s00000000003", data={"status": "complete"})
+    assert bad_status.status_code == 400 and "status" in bad_status.json()["Errors"]["API"]["Error"]
+    missing = api("POST", "/campaign/002nosuchcampaig", data={"name": "x"})
+    assert missing.status_code == 404 and missing.json()["Result"] is False
+
+
+def test_delete_has_no_body_answers_base_response_then_404(gtm_sandbox, api):
+    """src/resources/publishing/posts.ts ``delete(id)``: ``DELETE /post/{id}`` without a form,
+    answered with ``BaseApiResponse`` (``{"Result": true}``); the object is gone afterwards (404)."""
+    deleted = api("DELETE", "/post/004s00000000004")
+    assert deleted.status_code == 200 and deleted.json() == {"Result": True}
+    assert api("GET", "/post/004s00000000004").status_code == 404
+    again = api("DELETE", "/post/004s00000000004")
+    assert again.status_code == 404 and again.json()["Result"] is False
+    total_before = api("GET", "/campaign", params={"_count": 25}).json()["Total"]
+    created = api("POST", "/campaign", data={"name": "Short-lived"}).json()["Campaign"]
+    assert api("DELETE", f"/campaign/{created['Id']}").json() == {"Result": True}
+    assert api("GET", "/campaign", params={"_count": 25}).json()["Total"] == total_before
+    assert created["Id"] not in gtm_sandbox.state()["apis"]["oktopost"]["campaigns"]

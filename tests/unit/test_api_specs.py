@@ -47,11 +47,15 @@ def _operators():
     from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator, CustomerOSLookupOperator
     from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
     from airflow_provider_gtm.operators.octy import OctyBatchOperator, OctyFetchOperator
-    from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator, OktopostFetchOperator
+    from airflow_provider_gtm.operators.oktopost import (
+        OktopostBatchOperator,
+        OktopostCreateOperator,
+        OktopostFetchOperator,
+    )
 
     return {"octy": [OctyFetchOperator, OctyBatchOperator], "customeros": [CustomerOSLookupOperator,
             CustomerOSBatchOperator], "octopus": [OctopusFetchOperator],
-            "oktopost": [OktopostFetchOperator, OktopostCreateOperator]}
+            "oktopost": [OktopostFetchOperator, OktopostCreateOperator, OktopostBatchOperator]}
 
 
 # -- the specs themselves ------------------------------------------------------------------------------
@@ -107,11 +111,15 @@ def test_every_write_the_client_resends_or_settles_cites_its_vendor_source():
     (CUSTOMEROS, "organizations.create", [{"website": "a.io"}, {"customId": "1"}, {"linkedinUrl": "l"}], True),
     (CUSTOMEROS, "organizations.create", [{"website": "a.io"}, {"name": "only a name"}], False),
     (CUSTOMEROS, "contacts.bulk_create", [{"email": "a@b.c"}], False),
-    (OKTOPOST, "campaigns", [{"name": "x"}], True),
-    (OKTOPOST, "posts", [{}], True),
-    (OKTOPOST, "advocate_invites", [{"email": "a@b.c"}], True),
-    (OKTOPOST, "messages", [{"campaignId": "c"}], False),
-    (OKTOPOST, "board_messages", [{"boardId": "b"}], False),
+    (OKTOPOST, "campaigns.create", [{"name": "x"}], True),
+    (OKTOPOST, "posts.create", [{}], True),
+    (OKTOPOST, "advocate_invites.create", [{"email": "a@b.c"}], True),
+    (OKTOPOST, "messages.create", [{"campaignId": "c"}], False),
+    (OKTOPOST, "board_messages.create", [{"boardId": "b"}], False),
+    # Updates and deletes are looked up by id (GET <path>/{id}) before anything is re-sent.
+    (OKTOPOST, "campaigns.update", [{"id": "002x", "name": "n"}], True),
+    (OKTOPOST, "messages.delete", [{"id": "005x"}], True),
+    (OKTOPOST, "posts.delete", [{"id": "004x"}], True),
 ])
 def test_lost_answer_rules(spec, operation, records, expected):
     """The rules the operators had written in ``can_resolve_unknown``, now read from the specs."""
@@ -198,10 +206,15 @@ def test_hook_tables_are_built_from_the_specs():
     assert oktopost.PAGE_SIZES == OKTOPOST.resources["campaigns"].page_sizes
     assert oktopost.CLICK_PAGE_SIZES == OKTOPOST.resources["clicks"].page_sizes
     for kind, create in oktopost.CREATE_SPECS.items():
-        spec = OKTOPOST.operations[kind]
+        spec = OKTOPOST.operations[f"{kind}.create"]
         assert (create.path, create.required, create.optional, create.response_key, create.identifier) == (
             spec.path, spec.required, spec.optional, spec.response_key, spec.identifier)
     assert oktopost._RESULT_ONLY_CREATES == {"board_messages", "advocate_invites"}
+    assert set(oktopost.CHANGE_OPERATIONS) == {f"{r}.{w}" for r in ("campaigns", "messages", "posts")
+                                               for w in ("update", "delete")}
+    for name, op in oktopost.CHANGE_OPERATIONS.items():  # the SDK's update(id, params) / delete(id)
+        assert op is OKTOPOST.operations[name] and op.path.endswith("/{id}") and op.identifier == "id"
+        assert op.method == ("DELETE" if op.write == "delete" else "POST")
     assert oktopost.OKTOPOST_PROFILE.block_on_429_seconds == OKTOPOST.rate_block_seconds == 900
 
 
@@ -229,7 +242,13 @@ def test_operator_choices_are_the_specs():
     assert customeros.CUSTOMEROS_OPERATIONS == tuple(CUSTOMEROS.operations)
     assert octopus.OCTOPUS_FEEDS == tuple(OCTOPUS.resources)
     assert oktopost.OKTOPOST_RESOURCES == tuple(OKTOPOST.resources)
-    assert oktopost.OKTOPOST_CREATE_KINDS == tuple(OKTOPOST.operations)
+    assert oktopost.OKTOPOST_CREATE_KINDS == tuple(
+        name.removesuffix(".create") for name, op in OKTOPOST.operations.items() if op.write == "create")
+    assert oktopost.OKTOPOST_CREATE_KINDS == (
+        "campaigns", "messages", "posts", "board_messages", "advocate_invites")
+    assert oktopost.OKTOPOST_OPERATIONS == tuple(OKTOPOST.operations)
+    for name, op in OKTOPOST.operations.items():  # every write is named <resource>.<create|update|delete>
+        assert name.rpartition(".")[2] == op.write
     assert octy.OctyBatchOperator.unique_keys == {"profiles.create": "customer_id", "items.create": "item_id"}
     assert (OCTY.batch_max, CUSTOMEROS.batch_max, OKTOPOST.batch_max) == (500, 500, 100)
 
@@ -249,9 +268,12 @@ def test_operator_lineage_endpoints_are_the_specs_paths():
         "/customerbase/v1/organizations")
     (feed,) = ops["octopus"]
     assert feed(task_id="f", feed="post_comments", parent_id="p1").lineage_endpoint() == "/v1/feeds/comments/p1"
-    fetch, create = ops["oktopost"]
+    fetch, create, batch = ops["oktopost"]
     assert fetch(task_id="g", resource="clicks", count=200).lineage_endpoint() == "/v2/click"
     assert create(task_id="h", kind="board_messages", records=[]).lineage_endpoint() == "/v2/board-message"
+    assert batch(task_id="i", operation="posts.delete", records=[]).lineage_endpoint() == "/v2/post"
+    assert batch(task_id="j", operation="board_messages.create", records=[]).lineage_endpoint() == (
+        "/v2/board-message")
 
 
 # -- sandbox -------------------------------------------------------------------------------------------
@@ -289,6 +311,8 @@ def _endpoints(spec: ApiSpec):
         yield resource.method, spec.path_prefix + resource.path
     for operation in spec.operations.values():
         yield operation.method, spec.path_prefix + operation.path
+    for call in spec.calls.values():
+        yield call.method, spec.path_prefix + call.path
 
 
 @pytest.mark.parametrize("name", ["octy", "customeros", "oktopost"])
@@ -361,3 +385,74 @@ def test_the_allowed_exceptions_still_exist():
     """An exception that no longer applies is removed from ALLOWED (so the list stays true)."""
     for relative, literal in ALLOWED:
         assert literal in (PACKAGE / relative).read_text(), (relative, literal)
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_every_hook_method_the_catalogue_names_exists(name):
+    """A row's ``hook_method`` is what a data team calls: it must be a method of the API's hook."""
+    import importlib
+
+    spec = SPECS[name]
+    module, _, cls = spec.hook_class.rpartition(".")
+    hook = getattr(importlib.import_module(module), cls)
+    rows = [*spec.resources.values(), *spec.operations.values(), *spec.calls.values()]
+    for row in rows:
+        if row.hook_method:
+            assert callable(getattr(hook, row.hook_method, None)), f"{name}: {row.hook_method}"
+
+
+def test_octy_limits_are_the_request_models():
+    """octy-services-wasm@f514fe2: GenerateContent's MESSAGE_GEN_LIMIT / MAX_MESSAGE_DATA (production
+    configmap) and MAX_REC_PREDICTIONS, read by the hook from the catalogue."""
+    assert OCTY.calls["content_generate"].limits == (("messages", 100), ("data_per_message", 25))
+    assert OCTY.calls["recommendations"].limit("profile_ids") == 100
+    assert OCTY.calls["checkout_event"].parent_param == "checkout_id"
+    assert all(OCTY.calls[name].method == "POST" for name in (
+        "recommendations", "content_generate", "event_types_delete_all", "checkout_event"))
+    assert all(call.source for spec in specs() for call in spec.calls.values())
+
+
+# -- docs/endpoints.md ---------------------------------------------------------------------------------
+
+
+def test_docs_endpoints_md_is_the_catalogue():
+    """docs/endpoints.md is generated from the catalogue: regenerate it with
+    ``python -m airflow_provider_gtm.apis.docs > docs/endpoints.md`` when this fails."""
+    from airflow_provider_gtm.apis.docs import render
+
+    written = (REPO / "docs" / "endpoints.md").read_text(encoding="utf-8")
+    assert written == render(), "stale: python -m airflow_provider_gtm.apis.docs > docs/endpoints.md"
+
+
+def test_docs_endpoints_has_one_row_per_catalogued_endpoint():
+    from airflow_provider_gtm.apis.docs import render, rows
+
+    table_rows = [line for line in render().splitlines()
+                  if line.startswith("| ") and not line.startswith(("| method", "| ---"))]
+    assert len(table_rows) == sum(len(s.resources) + len(s.operations) + len(s.calls) for s in specs())
+    for spec in specs():
+        for row in rows(spec):
+            assert row[0] in ("GET", "POST", "DELETE") and row[1].startswith("`/"), row
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_operators_the_catalogue_names_take_its_keys(name):
+    """``fetch_operator(<fetch_argument>=<resource>)`` and ``batch_operator(operation=<operation>)``, as
+    docs/endpoints.md writes them, are real operators that accept exactly those names."""
+    import importlib
+
+    spec = SPECS[name]
+    module = importlib.import_module(spec.operators_module)
+    if spec.fetch_operator:
+        operator = getattr(module, spec.fetch_operator)
+        for resource in spec.resources:
+            extra = {"inputs": []} if spec.fetch_argument == "lookup" else {}
+            if spec.name == "oktopost" and resource == "messages":
+                extra = {"filters": {"campaignId": "002x"}}
+            if spec.name == "octopus" and spec.resources[resource].parent_param:
+                extra = {"parent_id": "p1"}
+            operator(task_id="t", **{spec.fetch_argument: resource}, **extra)
+    if spec.batch_operator:
+        operator = getattr(module, spec.batch_operator)
+        for operation in spec.operations:
+            operator(task_id="t", operation=operation, records=[])

@@ -482,6 +482,40 @@ def test_bulk_verification_download_still_processing_times_out(hook, requests_mo
         list(hook.download_bulk_email_verification("job-1", timeout=10))
 
 
+def test_bulk_verification_download_newer_200_success_still_processing_keeps_polling(hook, requests_mock, timer):
+    """rest/verify/verify_email.go (newer VerifyHandler version) answers a download before completion
+    through rest/response/response_handler.go HandleSuccess: 200 {"status": "success", "message":
+    "The bulk request is still being processed..."}; it is polled again, never read as 0 CSV rows."""
+    still = {"requestId": "api_0123456789abcdef", "status": "success",
+             "message": "The bulk request is still being processed. Please try again later."}
+    requests_mock.get(f"{API}/verify/v1/email/bulk/results/job-1/download", [
+        {"status_code": 200, "json": still},
+        {"status_code": 200, "text": "email,deliverable\nada@acme.example,true\n",
+         "headers": {"Content-Type": "text/csv"}},
+    ])
+    assert list(hook.download_bulk_email_verification("job-1")) == [{"email": "ada@acme.example",
+                                                                      "deliverable": "true"}]
+    assert timer.sleeps == [2.0]
+
+
+def test_bulk_verification_download_other_json_is_an_error_not_rows(hook, requests_mock, timer):
+    requests_mock.get(f"{API}/verify/v1/email/bulk/results/job-1/download", status_code=200,
+                      json={"status": "success", "message": "nothing to see"})
+    with pytest.raises(GtmApiError, match="expected the results CSV.*nothing to see"):
+        list(hook.download_bulk_email_verification("job-1"))
+
+
+def test_bulk_refusal_value_matches_the_linkedin_url(hook, requests_mock):
+    """rest/customerbase/contact.go validateContactRecord: a bad LinkedIn URL is reported as ``value``."""
+    requests_mock.post(f"{API}/customerbase/v1/contacts/bulk", status_code=200, json={
+        "status": "success", "summary": {"total": 2, "success": 1, "failed": 1},
+        "details": {"value": "bad-url", "recordNumber": 1, "description": "invalid LinkedIn URL format"}})
+    records = [{"email": "a@acme.example"}, {"email": "b@acme.example", "linkedinUrl": " bad-url "}]
+    result = hook.bulk_create_contacts(records)
+    assert [f.record for f in result.failures] == [records[1]]
+    assert result.accepted == [records[0]]
+
+
 def test_newest_error_handler_500_with_conflict_code_is_already_exists(hook, requests_mock, timer):
     """rest/response/response_handler.go (newest): HandleError writes c.JSON(500, ...) with
     ``code: http.StatusText(status)``: a 500 coded "Conflict" is the 409, not a server fault."""

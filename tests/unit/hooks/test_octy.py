@@ -686,3 +686,51 @@ def test_already_exists_only_for_the_wordings_octy_sends_on_create(hook, request
     result = hook._run(operation, [record])
     assert result.failed == 1 and result.failures[0].error_message == message
     assert result.failures[0].already_exists is exists
+
+
+# -- issue 22: endpoints from octy-services-wasm@f514fe2 -------------------------------------------------
+
+def test_recommendations_keep_model_meta_data(hook, requests_mock):
+    """recommendation/api/routers/dto/recommendation.py: ``model_meta_data`` beside the entries."""
+    meta = {"training_job_id": "tj1", "model_accuracy_score": 0.9, "recommender_event_type": "charged",
+            "model_created_at": "2026-01-01"}
+    requests_mock.post(f"{API}/v1/retention/recommendations",
+                       json={"recommendations": [{"profile_id": "p1", "recommendations": []}], "model_meta_data": meta})
+    assert hook.get_recommendations(["p1"]) == [{"profile_id": "p1", "recommendations": [], "model_meta_data": meta}]
+
+
+def test_generate_content_splits_by_the_request_model_limits(hook, requests_mock):
+    """messaging/api/routers/request_models/messaging.py GenerateContent: ≤ 100 messages per call,
+    ≤ 25 data objects per message, each template once per call."""
+    requests_mock.post(f"{API}/v1/retention/messaging/content/generate", json=lambda request, context: {
+        "generated_messages": [{"template_id": m["template_id"]} for m in sent(request)["messages"]],
+        "failed_messages": [], "failed_templates": []})
+    messages = [{"template_id": f"t{i}", "data": [{"x": "1"}]} for i in range(101)]
+    messages.append({"template_id": "t0", "data": [{"x": str(i)} for i in range(30)]})
+    out = hook.generate_content(messages)
+    calls = [sent(r)["messages"] for r in requests_mock.request_history]
+    assert [len(c) for c in calls] == [100, 2, 1]  # t0 appears 3 times: 3 calls
+    assert all(len({m["template_id"] for m in c}) == len(c) for c in calls)
+    assert sorted(len(m["data"]) for c in calls for m in c if m["template_id"] == "t0") == [1, 5, 25]
+    assert len(out["generated_messages"]) == 103
+    with pytest.raises(GtmConfigError, match="message 1 needs a template_id"):
+        hook.generate_content([{"data": []}])
+
+
+def test_checkout_event_and_delete_all(hook, requests_mock):
+    """events/api/routers/events.py: checkout_id is a query parameter; 400 'No event found' is None.
+    events/services/event_types.py: 400 'No event types deleted!' is an empty result."""
+    not_found = {"request_meta": {"request_status": "Failure"}, "error": {
+        "code": 400, "reason": "No event found", "errors": [{"error_message": "No event found with provided params"}]}}
+    requests_mock.post(f"{API}/v1/retention/events", [{"json": {"event": {"event_type_id": "e1"}}},
+                                                      {"status_code": 400, "json": not_found}])
+    assert hook.get_checkout_event("chk 1") == {"event_type_id": "e1"}
+    assert query(requests_mock.last_request) == {"checkout_id": "chk 1"}
+    assert hook.get_checkout_event("chk 2") is None
+    none_left = {"request_meta": {"request_status": "Failure"}, "error": {
+        "code": 400, "reason": "No event types deleted!", "errors": []}}
+    requests_mock.post(f"{API}/v1/retention/events/types/delete/all", [
+        {"json": {"deleted_event_types": [{"event_type_id": "x"}], "failed_to_delete": []}},
+        {"status_code": 400, "json": none_left}])
+    assert hook.delete_all_event_types()["deleted_event_types"] == [{"event_type_id": "x"}]
+    assert hook.delete_all_event_types() == {"deleted_event_types": [], "failed_to_delete": []}

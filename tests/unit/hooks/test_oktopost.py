@@ -475,3 +475,87 @@ def test_create_without_the_created_object_confirms_nothing(hook, requests_mock,
     (result,) = hook.iter_create("campaigns", [{"name": "Launch"}])
     assert (result.succeeded, result.failed) == (0, 1)
     assert "outcome unknown" in result.failures[0].error_message
+
+
+def test_get_post_stats_beside_the_post_are_merged(hook, requests_mock):
+    """src/resources/publishing/posts.ts get(): ``{Result, Post, Stats}``; the post comes back with Stats."""
+    requests_mock.get(f"{US}/post/004aaaaaaaaaaaa", json={"Result": True, "Post": {"Id": "004aaaaaaaaaaaa"},
+                                                          "Stats": {"LinkClicks": 3}})
+    assert hook.get_post("004aaaaaaaaaaaa", stats=True) == {"Id": "004aaaaaaaaaaaa", "Stats": {"LinkClicks": 3}}
+
+
+def test_find_advocate_reads_the_list_page(hook, requests_mock):
+    """src/resources/advocacy/advocates.ts list({email}): ``{Result, Items, Total}``."""
+    item = {"Email": "ada@acme.example", "Id": "00Aada", "LastBoardLogin": "", "Name": "Ada", "PictureUrl": None}
+    requests_mock.get(f"{US}/advocate", [{"json": {"Result": True, "Items": [item], "Total": 1}},
+                                         {"json": {"Result": True, "Items": [], "Total": 0}},
+                                         {"json": {"Result": True, "Advocate": {"Id": "00Ab", "Email": "b@x.io"}}}])
+    assert hook.find_advocate("Ada@acme.example") == item
+    assert query(requests_mock.last_request) == {"email": "Ada@acme.example"}
+    assert hook.find_advocate("nobody@acme.example") is None
+    assert hook.find_advocate("b@x.io") == {"Id": "00Ab", "Email": "b@x.io"}
+
+
+# -- updates and deletes: as Oktopost/oktopost-typescript-sdk src/resources/publishing/*.ts send them ---
+
+def test_update_campaign_posts_the_form_to_its_path(hook, requests_mock):
+    """campaigns.ts ``update(id, params)``: POST ``/campaign/{id}``, form-encoded, answers ``Campaign``."""
+    requests_mock.post(f"{US}/campaign/002abc", json={"Result": True, "Campaign": {"Id": "002abc", "Name": "N"}})
+    assert hook.update_campaign("002abc", name="N", status="paused", tagIds=["t1", "t2"]) == {
+        "Id": "002abc", "Name": "N"}
+    request = requests_mock.last_request
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert parse_qs(request.text) == {"name": ["N"], "status": ["paused"], "tagIds": ["t1,t2"]}
+    with pytest.raises(GtmConfigError, match="nothing to update"):
+        hook.update_campaign("002abc")
+    with pytest.raises(GtmConfigError, match="not a campaign status"):
+        hook.update_campaign("002abc", status="complete")
+
+
+def test_update_post_converts_the_start_time(hook, requests_mock):
+    requests_mock.post(f"{US}/post/004abc", json={"Result": True, "Post": {"Id": "004abc"}})
+    hook.update_post("004abc", startDateTime="2030-01-01T00:00:00Z", status="draft")
+    assert parse_qs(requests_mock.last_request.text) == {"startDateTime": ["1893456000"], "status": ["draft"]}
+    requests_mock.post(f"{US}/message/005abc", json={"Result": True, "Message": {"Id": "005abc", "Message": "m"}})
+    assert hook.update_message("005abc", message="m")["Message"] == "m"
+
+
+@pytest.mark.parametrize(("method", "path"), [("delete_campaign", "campaign"), ("delete_message", "message"),
+                                              ("delete_post", "post")])
+def test_delete_sends_no_body_and_is_confirmed_by_result_true(hook, requests_mock, method, path):
+    """``delete(id)``: DELETE ``/<resource>/{id}`` without a form, answering ``BaseApiResponse``."""
+    requests_mock.delete(f"{US}/{path}/00Xabc", json={"Result": True})
+    assert getattr(hook, method)("00Xabc") == {"Result": True, "Id": "00Xabc"}
+    assert requests_mock.last_request.method == "DELETE" and not requests_mock.last_request.body
+
+
+def test_iter_write_reports_every_refusal_and_confirms_only_what_the_answer_says(hook, requests_mock):
+    requests_mock.delete(f"{US}/campaign/002a", json={"Result": True})
+    requests_mock.delete(f"{US}/campaign/002b", status_code=404, json=ERROR_DOC)
+    requests_mock.delete(f"{US}/campaign/002c", json={"Result": False, "Errors": {"API": {"Error": "Locked"}}})
+    requests_mock.delete(f"{US}/campaign/002d", json={})
+    records = [{"id": "002a"}, {"id": "002b"}, {"id": "002c"}, {"id": "002d"}, {"id": ""}, {"id": "002e", "x": 1}]
+    (result,) = hook.iter_write("campaigns.delete", records, batch_size=10)
+    assert (result.submitted, result.succeeded, result.failed) == (6, 1, 5)
+    assert result.accepted == [{"Result": True, "Id": "002a"}]
+    failures = {json.dumps(f.record): (f.identifier, f.error_message, f.status) for f in result.failures}
+    assert failures['{"id": "002b"}'] == ("002b", "The page you are looking for was not found", 404)
+    assert failures['{"id": "002c"}'] == ("002c", "Locked", 200)
+    assert "outcome unknown" in failures['{"id": "002d"}'][1]
+    assert failures['{"id": ""}'][1] == "required field 'id' is missing or empty"
+    assert failures['{"id": "002e", "x": 1}'][1] == "a delete takes only 'id'; got also x"
+    with pytest.raises(GtmConfigError, match="operation='campaigns.archive' is unknown"):
+        list(hook.iter_write("campaigns.archive", records))
+
+
+def test_update_without_the_object_confirms_nothing(hook, requests_mock):
+    """campaigns.ts ``update`` returns ``response.Campaign``: without it nothing is confirmed."""
+    requests_mock.post(f"{US}/campaign/002a", json={"Result": True})
+    (result,) = hook.iter_write("campaigns.update", [{"id": "002a", "name": "N"}])
+    assert result.succeeded == 0 and "outcome unknown" in result.failures[0].error_message
+
+
+def test_iter_write_create_is_iter_create(hook, requests_mock):
+    requests_mock.post(f"{US}/campaign", json={"Result": True, "Campaign": {"Id": "002n", "Name": "N"}})
+    (result,) = hook.iter_write("campaigns.create", [{"name": "N"}])
+    assert result.accepted == [{"Id": "002n", "Name": "N"}]
