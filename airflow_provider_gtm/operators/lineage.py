@@ -31,7 +31,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import Asset, ObjectStoragePath
+from airflow_provider_gtm.compat import Asset, ObjectStoragePath
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
