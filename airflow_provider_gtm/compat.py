@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from airflow import __version__ as _airflow_version
 
 if TYPE_CHECKING:  # what mypy sees: Airflow 3.3's names (CI type-checks on the newest line)
+    from airflow.dag_processing.dagbag import DagBag
     from airflow.providers.standard.triggers.temporal import DateTimeTrigger
     from airflow.sdk import (
         DAG,
@@ -60,9 +61,9 @@ if TYPE_CHECKING:  # what mypy sees: Airflow 3.3's names (CI type-checks on the 
 __all__ = [
     "DAG", "AIRFLOW_LINE", "AIRFLOW_VERSION", "AIRFLOW_V_3_0_PLUS", "AIRFLOW_V_3_1_PLUS", "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS", "AirflowException", "AirflowFailException", "AirflowSkipException", "Asset", "BaseHook",
-    "BaseOperator", "BaseOperatorLink", "BaseXCom", "Connection", "DateTimeTrigger", "ObjectStoragePath", "Param",
-    "ParamValidationError", "TaskDeferred", "Variable", "XComArg", "conf", "dag", "fromisoformat",
-    "get_current_context", "io_fs", "mask_secret", "task", "variable_get",
+    "BaseOperator", "BaseOperatorLink", "BaseXCom", "Connection", "DagBag", "DateTimeTrigger", "ObjectStoragePath",
+    "Param", "ParamValidationError", "TaskDeferred", "Variable", "XComArg", "conf", "dag", "fromisoformat",
+    "get_current_context", "io_fs", "make_asset", "mask_secret", "prepare_dag_test", "task", "variable_get",
 ]
 
 def _release(version: str) -> tuple[int, int]:
@@ -96,6 +97,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "DateTimeTrigger": ("airflow.providers.standard.triggers.temporal", "airflow.triggers.temporal"),
     # The module that maps a URL scheme to its fsspec filesystem (ObjectStoragePath's registry).
     "io_fs": ("=airflow.sdk.io.fs", "=airflow.io"),
+    # Parsing DAG files (tests, bench): the DAG processor's on 3.1+, airflow.models' before.
+    "DagBag": ("airflow.dag_processing.dagbag", "airflow.models.dagbag"),
 }
 
 
@@ -115,6 +118,28 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value  # found once per process
         return value
     raise ImportError(f"{name} is in none of its homes on Airflow {_airflow_version}: " + "; ".join(errors))
+
+
+def make_asset(uri: str, name: str) -> Asset:
+    """An Asset with a URI and a name; on Airflow 2.11 a ``Dataset``, which has a URI only."""
+    asset = __getattr__("Asset")
+    return asset(uri=uri, name=name) if AIRFLOW_V_3_0_PLUS else asset(uri=uri)
+
+
+def prepare_dag_test(dag_bag: Any) -> None:
+    """Write a DagBag's DAGs (and their Assets) to the metadata DB before ``dag.test()``, where it does not.
+
+    From Airflow 3.1 (and on 2.11) ``dag.test()`` runs a DAG that is in the DAGs folder as it stands.
+    On 3.0 it runs tasks whose Asset outlets are unknown to the DB, and each fails with
+    ``AirflowInactiveAssetInInletOrOutletException``: the DAG processor (or ``airflow dags reserialize``)
+    must have written the DAG first; this does what the DAG processor does.
+    """
+    if not AIRFLOW_V_3_0_PLUS or AIRFLOW_V_3_1_PLUS:
+        return
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+
+    DagBundlesManager().sync_bundles_to_db()
+    dag_bag.sync_to_db(bundle_name="dags-folder", bundle_version=None)
 
 
 def variable_get(key: str, default: Any = None) -> Any:
