@@ -3,8 +3,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 AIRFLOW_VERSION ?= 3.3.2
-# The lowest Airflow version the provider supports; CI runs the suite on it too.
+# The lowest 3.3 release, where CI also runs the lowest requests and tenacity (test-min).
 AIRFLOW_MIN_VERSION ?= 3.3.0
+# The release of each supported Airflow line that test-matrix runs (the README's install commands).
+MATRIX_VERSIONS ?= 2.11.2 3.0.6 3.1.8 3.2.2 3.3.2
+# The interpreters of the oldest and the newest CI leg (pyenv's, else whatever is on PATH).
+PYTHON_OLDEST ?= $(firstword $(wildcard /root/.pyenv/versions/3.10.*/bin/python) python3.10)
+PYTHON_NEWEST ?= $(firstword $(wildcard /root/.pyenv/versions/3.13.*/bin/python) python3.13)
 PYTEST_ARGS ?=
 # Extra pins for the install (test-min: the lowest requests/tenacity setup.cfg declares).
 PIN_DEPS ?=
@@ -16,15 +21,19 @@ LOWEST_DEPS := $(shell sed -nE 's/^ *(requests|tenacity)>=([0-9.]+) *$$/\1==\2/p
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)$(if $(PIN_DEPS),-pinned)
+# "3.2" for 3.2.2: each line's constraints file pins what newer releases of its dependencies break.
+AIRFLOW_LINE = $(word 1,$(subst ., ,$(AIRFLOW_VERSION))).$(word 2,$(subst ., ,$(AIRFLOW_VERSION)))
+CONSTRAINTS = constraints/airflow-$(AIRFLOW_LINE).txt
 
-.PHONY: venv system-deps system-deps-distributed test test-min test-distributed lint demo airflow-ui bench bench-quick clean
+.PHONY: venv system-deps system-deps-distributed test test-fast test-min test-oldest test-newest test-matrix \
+	test-distributed lint demo airflow-ui bench bench-quick clean
 
 venv: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[$(EXTRAS)]" $(PIN_DEPS)
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) "apache-airflow==$(AIRFLOW_VERSION)" -e ".[$(EXTRAS)]" $(PIN_DEPS)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -46,6 +55,27 @@ lint: $(STAMP)
 
 test: lint system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite without the slow end-to-end tests (they start Airflow processes), on whatever VENV holds.
+test-fast: $(STAMP) system-deps
+	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_ARGS)
+	$(BIN)/python -c "import sys, airflow; print('test-fast ran on Airflow', airflow.__version__, 'Python', sys.version.split()[0])"
+
+# CI's version legs: the oldest supported Airflow line on the oldest Python, the newest on the newest.
+test-oldest:
+	$(MAKE) test-fast VENV=.venv-2.11-py3.10 PYTHON=$(PYTHON_OLDEST) AIRFLOW_VERSION=2.11.2 EXTRAS=test
+
+test-newest:
+	$(MAKE) test-fast VENV=.venv-3.3-py3.13 PYTHON=$(PYTHON_NEWEST) AIRFLOW_VERSION=3.3.2 EXTRAS=test,bench,openlineage
+
+# Before a release: the fast suite on every supported line (each in its own venv; the README records
+# what it showed last). 2.11 runs on the oldest Python, the others on $(PYTHON).
+test-matrix:
+	@for version in $(MATRIX_VERSIONS); do \
+	  line=$$(echo $$version | cut -d. -f1-2); \
+	  if [ $$line = 2.11 ]; then $(MAKE) test-oldest || exit 1; \
+	  else $(MAKE) test-fast VENV=.venv-$$line AIRFLOW_VERSION=$$version EXTRAS=test || exit 1; fi; \
+	done
 
 # The same suite on the lowest supported Airflow, requests and tenacity, in its own virtualenv.
 # The slow end-to-end tests (they start Airflow processes) run once, in `make test`.
@@ -74,4 +104,5 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --quick
 
 clean:
-	rm -rf $(VENV) .venv-min .venv-dist .demo .airflow-home build *.egg-info
+	rm -rf $(VENV) .venv-min .venv-dist .venv-2.11-py3.10 .venv-3.3-py3.13 .venv-3.0 .venv-3.1 .venv-3.2 .venv-3.3 \
+	  .demo .airflow-home build *.egg-info

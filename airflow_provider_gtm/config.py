@@ -62,6 +62,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "type": "string",
         "example": "https://app.oktopost.com/{kind}/{id}",
         "default": "https://app.oktopost.com/{kind}/{id}",
+        # Not a str.format template of Airflow's config variables: Airflow < 3.3 expands those and fails
+        # on {kind} (KeyError) unless the option says it is a template of its own.
+        "is_template": True,
     },
 }
 

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow.sdk import ObjectStoragePath
+from airflow_provider_gtm.compat import ObjectStoragePath
 
 log = logging.getLogger(__name__)
 

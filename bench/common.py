@@ -122,7 +122,8 @@ def machine() -> str:
         memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    from airflow import __version__ as airflow_version
+    from importlib.metadata import version
 
+    airflow_version = version("apache-airflow")
     return (f"{cpu}, {os.cpu_count()} cores{memory}; Python {platform.python_version()}; "
             f"Airflow {airflow_version}; {platform.platform()}")

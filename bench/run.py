@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = [
         "# Benchmark results", "",
         f"- command: `{command}` (also `make bench`)",
-        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}",
         "- the sandbox runs in its own process on loopback; the client numbers are the benchmark process's.", "",
     ]

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.providers.common.compat.sdk import Param, dag, get_current_context, task
 
 from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator
@@ -140,7 +140,7 @@ def gtm_community_engagement_to_retention() -> None:
     @task(trigger_rule="one_failed")
     def check_run() -> None:
         """Runs only when a step failed, so that the run ends "failed" although the report succeeded."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.providers.common.compat.sdk import AirflowFailException
 
         raise AirflowFailException("A step of this run failed; the report task lists every refusal and its reason.")
 

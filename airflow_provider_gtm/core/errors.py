@@ -9,7 +9,7 @@ as the error is built, so a server that echoes the request's credentials cannot 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from airflow_provider_gtm.core import redact
 
@@ -108,7 +108,7 @@ class GtmRateLimitError(GtmApiError):
     def _format(self) -> str:
         text = super()._format()
         if self.blocked_until is not None:
-            text += f" (key blocked until {self.blocked_until.astimezone(UTC).isoformat()})"
+            text += f" (key blocked until {self.blocked_until.astimezone(timezone.utc).isoformat()})"
         elif self.retry_after is not None:
             text += f" (the server asked to wait {self.retry_after:g}s)"
         return text

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import requests
-from airflow.sdk import BaseHook
 
+from airflow_provider_gtm.compat import BaseHook
 from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
 from airflow_provider_gtm.core.errors import GtmApiError, GtmAuthError, GtmConfigError, GtmError

@@ -27,8 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow.sdk import ObjectStoragePath
-
+from airflow_provider_gtm.compat import ObjectStoragePath
 from airflow_provider_gtm.core.records import encode_record
 
 LEDGER_DIR = "_ledger"

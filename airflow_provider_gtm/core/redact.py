@@ -208,7 +208,7 @@ def scrub_obj(value: Any) -> Any:
 def mask_in_airflow(redactor: Redactor) -> None:
     """Register every form with Airflow's task-log masker (a no-op outside an Airflow install)."""
     try:
-        from airflow.sdk.log import mask_secret
+        from airflow_provider_gtm.compat import mask_secret
     except ImportError:  # pragma: no cover - Airflow is a dependency; kept for use outside it
         return
     for form in sorted(redactor.forms):

@@ -25,7 +25,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import IO, Any, Protocol
 
 from airflow_provider_gtm.core import redact
@@ -141,7 +141,7 @@ def settle_chunk(ledger: WriteLedger, index: int, chunk: list[Any], policy: Chun
     touched = set(outcome.touched)
     own = {i for i, position in enumerate(positions) if position in touched}
     part = [chunk[i] for i in positions]
-    started_at = datetime.now(UTC).isoformat()
+    started_at = datetime.now(timezone.utc).isoformat()
     if len(positions) == len(chunk) and not ledger.unknown(index) and ledger.done(index) is None:
         ledger.mark_sent(index, len(chunk), started_at)
     else:

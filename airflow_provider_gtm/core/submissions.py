@@ -19,8 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from airflow.sdk import ObjectStoragePath
-
+from airflow_provider_gtm.compat import ObjectStoragePath
 from airflow_provider_gtm.core.ledger import listed, write_whole
 from airflow_provider_gtm.core.records import encode_record
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 
 class Timer:
@@ -23,7 +23,7 @@ class Timer:
             time.sleep(seconds)
 
     def utcnow(self) -> datetime:
-        return datetime.now(UTC)
+        return datetime.now(timezone.utc)
 
     def wall_time_after(self, seconds: float) -> datetime:
         """The wall-clock time ``seconds`` from now (for "blocked until ..." messages)."""
@@ -38,7 +38,7 @@ class FakeTimer(Timer):
     """
 
     now: float = 0.0
-    start: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    start: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
     sleeps: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow.sdk import ObjectStoragePath
-
+from airflow_provider_gtm.compat import ObjectStoragePath, fromisoformat
 from airflow_provider_gtm.core.batching import chunked
 from airflow_provider_gtm.operators.inputs import read_json_lines
 from airflow_provider_gtm.operators.output import default_uri
@@ -107,7 +106,7 @@ def _profile_ids(created: Mapping[str, Any] | None, hook: Any) -> dict[str, str]
 
 def _octy_time(created_at: Any) -> str | None:
     if isinstance(created_at, int | float) and created_at > 0:
-        return datetime.fromtimestamp(created_at / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromtimestamp(created_at / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     return None
 
 
@@ -192,7 +191,7 @@ def people_to_contacts_and_orgs(people_uri: str, context: Mapping[str, Any], *, 
 
 def run_report(title: str, task_ids: Iterable[str]) -> dict[str, Any]:
     """Build the run report from the XComs of ``task_ids`` and write it next to the run's outputs."""
-    from airflow.sdk import get_current_context
+    from airflow_provider_gtm.compat import get_current_context
 
     context = get_current_context()
     ti = context["ti"]
@@ -222,9 +221,9 @@ def plan_campaign_posts(
             and str(c.get("Status", "valid")).lower() == "valid"
         ]
     if start_time:
-        when = datetime.fromisoformat(str(start_time).replace("Z", "+00:00"))
+        when = fromisoformat(str(start_time))
     else:
-        when = (now or datetime.now(UTC)).replace(microsecond=0) + timedelta(hours=1)
+        when = (now or datetime.now(timezone.utc)).replace(microsecond=0) + timedelta(hours=1)
     epoch = int(when.timestamp())
     posts = [
         {"messageId": message_id, "credentialIds": [cid], "startDateTime": epoch, "status": status}

@@ -19,12 +19,13 @@ Documented choices (the published reference documents three paths and leaves the
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 import requests
 
 from airflow_provider_gtm.apis.octopus import OCTOPUS
+from airflow_provider_gtm.compat import fromisoformat
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.hook import GtmBaseHook
@@ -64,14 +65,14 @@ def to_epoch_ms(value: int | float | str | datetime, argument: str = "origin_tim
         if text.lstrip("-").isdigit():
             return int(text)
         try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = fromisoformat(text)
         except ValueError:
             raise GtmConfigError(
                 f"Octopus: {argument}={value!r} is neither epoch milliseconds nor an ISO-8601 time."
             ) from None
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+            value = value.replace(tzinfo=timezone.utc)
         return int(value.timestamp() * 1000)
     raise GtmConfigError(f"Octopus: {argument} must be epoch milliseconds, an ISO-8601 string or a datetime.")
 

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -22,6 +22,7 @@ from requests.auth import HTTPBasicAuth
 
 from airflow_provider_gtm.apis.model import Operation
 from airflow_provider_gtm.apis.oktopost import CAMPAIGN_UPDATE_STATUSES, CLICK_PAGE_SIZES, OKTOPOST, PAGE_SIZES, US_HOST
+from airflow_provider_gtm.compat import fromisoformat
 from airflow_provider_gtm.core.batching import BatchResult, check_batch_size, run_batches, send_each, split_invalid
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError
@@ -108,7 +109,7 @@ def to_epoch_seconds(value: Any, name: str) -> int:
     :raises GtmConfigError: naming ``name`` when the value is none of these.
     """
     if isinstance(value, datetime):
-        return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+        return int((value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp())
     if isinstance(value, int | float) and not isinstance(value, bool):
         return int(value)
     if isinstance(value, str) and value.strip():
@@ -116,7 +117,7 @@ def to_epoch_seconds(value: Any, name: str) -> int:
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return int(float(text))
         try:
-            return to_epoch_seconds(datetime.fromisoformat(text.replace("Z", "+00:00")), name)
+            return to_epoch_seconds(fromisoformat(text), name)
         except ValueError:
             pass
     raise GtmConfigError(
@@ -129,7 +130,7 @@ def _board_datetime(value: Any, name: str) -> str:
     """A board-message date as Oktopost wants it: ``YYYY-MM-DD HH:mm:ss`` in UTC."""
     if isinstance(value, str) and _BOARD_DATE_RE.match(value.strip()):
         return value.strip()
-    return datetime.fromtimestamp(to_epoch_seconds(value, name), UTC).strftime(_BOARD_DATE_FORMAT)
+    return datetime.fromtimestamp(to_epoch_seconds(value, name), timezone.utc).strftime(_BOARD_DATE_FORMAT)
 
 
 def _encode(value: Any) -> Any:
@@ -799,6 +800,6 @@ def parse_created(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        return datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
     except ValueError:
         return None

@@ -8,7 +8,7 @@ from typing import Any
 
 def is_template(value: Any) -> bool:
     """Whether a value will only be known at run time (a Jinja template string or an upstream XComArg)."""
-    from airflow.sdk import XComArg
+    from airflow_provider_gtm.compat import XComArg
 
     return (isinstance(value, str) and "{{" in value) or isinstance(value, XComArg)
 

@@ -21,9 +21,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, ObjectStoragePath
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException, BaseOperator, ObjectStoragePath
 from airflow_provider_gtm.core.gcfreeze import long_lived_objects_frozen
 from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators._validation import check_failure_policy

@@ -6,10 +6,8 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, ObjectStoragePath
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
 from airflow_provider_gtm.apis.customeros import CUSTOMEROS
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException, BaseOperator, ObjectStoragePath
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators._validation import check_choice

@@ -42,7 +42,7 @@ RESUME_METHOD = "resume_after_wait"
 
 def default_deferrable() -> bool:
     """``[operators] default_deferrable`` (Airflow's own switch), read when the operator is built."""
-    from airflow.sdk.configuration import conf
+    from airflow_provider_gtm.compat import conf
 
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
@@ -76,7 +76,7 @@ class LongWaitDeferral:
 
     def defer_until_wait_ends(self, wait: GtmLongWaitError, deferrals: int = 0) -> NoReturn:
         """Defer with a ``DateTimeTrigger`` firing when the wait ends; resume in :meth:`resume_after_wait`."""
-        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+        from airflow_provider_gtm.compat import DateTimeTrigger
 
         log = getattr(self, "log")  # noqa: B009 - BaseOperator's logger, typed there
         log.warning(
@@ -104,7 +104,7 @@ def defers_long_waits(execute: Callable[[Any, Any], R]) -> Callable[[Any, Any], 
 
     @functools.wraps(execute)
     def run(self: Any, context: Any) -> R:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_gtm.compat import AirflowFailException
 
         try:
             threshold = self.long_wait_threshold()

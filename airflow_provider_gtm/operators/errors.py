@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException
 from airflow_provider_gtm.core.deferral import GtmLongWaitError
 from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError, GtmError
 

@@ -6,8 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from airflow.sdk import ObjectStoragePath
-
+from airflow_provider_gtm.compat import ObjectStoragePath
 from airflow_provider_gtm.core import jsonio
 from airflow_provider_gtm.core.errors import GtmConfigError
 

@@ -31,7 +31,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import Asset, ObjectStoragePath
+from airflow_provider_gtm.compat import Asset, ObjectStoragePath, make_asset
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -161,7 +161,7 @@ def api_namespace(api: str, base_url: str) -> tuple[str, str]:
 def default_asset(api: str, host: str, resource: str) -> Asset:
     """The default Asset for a fetch output: ``x-gtm-<api>://<API host>/<resource>``."""
     netloc = urllib.parse.urlsplit(host).netloc or host
-    return Asset(uri=f"{ASSET_SCHEME_PREFIX}{api}://{netloc}/{resource.strip('/')}", name=f"gtm_{api}_{resource}")
+    return make_asset(f"{ASSET_SCHEME_PREFIX}{api}://{netloc}/{resource.strip('/')}", f"gtm_{api}_{resource}")
 
 
 def _run_facet(values: dict[str, Any]) -> Any:

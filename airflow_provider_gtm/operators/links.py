@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow.sdk import BaseOperatorLink
+from airflow_provider_gtm.compat import BaseOperatorLink
 
 DEFAULT_OKTOPOST_APP_LINK = "https://app.oktopost.com/{kind}/{id}"
 
@@ -27,7 +27,7 @@ def _xcom_result(operator: Any, ti_key: Any) -> Any:
     pull = getattr(ti_key, "xcom_pull", None)
     if callable(pull):  # on the worker, ti_key is the running task instance
         return pull(task_ids=ti_key.task_id, key="return_value")
-    from airflow.sdk import BaseXCom
+    from airflow_provider_gtm.compat import BaseXCom
 
     return BaseXCom.get_value(ti_key=ti_key, key="return_value")
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.sdk import BaseOperator, ObjectStoragePath
-
+from airflow_provider_gtm.compat import BaseOperator, ObjectStoragePath
 from airflow_provider_gtm.operators._validation import is_template
 from airflow_provider_gtm.operators.deferral import LongWaitDeferral, defers_long_waits
 from airflow_provider_gtm.operators.errors import airflow_errors

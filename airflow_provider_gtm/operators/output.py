@@ -30,8 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any, ClassVar
 
-from airflow.sdk import ObjectStoragePath
-
+from airflow_provider_gtm.compat import ObjectStoragePath
 from airflow_provider_gtm.core import jsonio
 
 log = logging.getLogger(__name__)

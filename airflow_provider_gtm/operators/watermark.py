@@ -99,9 +99,9 @@ def default_variable_key(dag_id: str, task_id: str) -> str:
 def load_start(variable_key: str, run_id: str) -> Watermark | None:
     """Where this run's fetch starts: the last successful fetch's watermark, or, for a retry or a
     re-run of the run that wrote it, the watermark that run itself started from."""
-    from airflow.sdk import Variable
+    from airflow_provider_gtm.compat import variable_get
 
-    raw = Variable.get(variable_key, default=None)
+    raw = variable_get(variable_key)
     if raw is None:
         return None
     try:
@@ -117,7 +117,7 @@ def load_start(variable_key: str, run_id: str) -> Watermark | None:
 
 def save(variable_key: str, run_id: str, started_from: Watermark | None, reached: dict[str, Any] | None) -> None:
     """Record the watermark a complete fetch reached (nothing when it saw no record and had no start)."""
-    from airflow.sdk import Variable
+    from airflow_provider_gtm.compat import Variable
 
     if reached is None:
         return

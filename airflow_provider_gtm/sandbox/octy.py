@@ -87,7 +87,7 @@ import random
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_gtm.apis.octy import MAX_MESSAGE_DATA, MESSAGE_GEN_LIMIT, OCTY
@@ -126,7 +126,7 @@ ILLEGAL_ID_CHARS = [",", '"', "'", "."]
 
 
 def _ts(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime(TS_FORMAT)
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime(TS_FORMAT)
 
 
 def _parsed_ts(value: Any) -> float:
@@ -928,7 +928,7 @@ class OctySandbox(SandboxApi):
         created_at = record.get("created_at")
         if created_at is not None:
             try:
-                when = datetime.strptime(str(created_at), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+                when = datetime.strptime(str(created_at), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
             except ValueError:
                 return None, "Invalid created_at provided. Required format : YYYY-MM-DD HH:MM:SS"
             created_at = _ts(when.timestamp())

@@ -73,8 +73,7 @@ class CustomerOSPersonEnrichmentsTrigger(BaseTrigger):
         )
 
     async def _hook(self) -> Any:
-        from airflow.sdk import BaseHook
-
+        from airflow_provider_gtm.compat import BaseHook
         from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 
         hook = CustomerOSHook(self.conn_id)

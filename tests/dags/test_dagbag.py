@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from airflow.dag_processing.dagbag import DagBag
+
+from airflow_provider_gtm.compat import DagBag
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 EXPECTED = {"gtm_community_engagement_to_retention", "gtm_advocates_to_customer_base", "gtm_publish_campaign",
@@ -59,7 +60,7 @@ def test_every_param_has_title_and_description_and_object_lists_edit_as_json(bag
 @pytest.mark.parametrize(("dag_id", "name"), [("gtm_community_engagement_to_retention", "extra_profiles"),
                                               ("gtm_advocates_to_customer_base", "extra_contacts")])
 def test_object_list_params_take_objects_not_strings(bag, dag_id, name):
-    from airflow.sdk.exceptions import ParamValidationError
+    from airflow_provider_gtm.compat import ParamValidationError
 
     param = bag.dags[dag_id].params.get_param(name)
     assert _ui_field_kind(param.schema) == "JSON editor"

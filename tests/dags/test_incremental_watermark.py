@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pendulum
 import pytest
-from airflow.dag_processing.dagbag import DagBag
 
+from airflow_provider_gtm.compat import DagBag
 from airflow_provider_gtm.operators.watermark import default_variable_key
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"

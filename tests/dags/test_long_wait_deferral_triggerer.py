@@ -20,7 +20,7 @@ NAMES = [f"Blocked launch {i}" for i in range(10)]
 DAG_FILE = f'''
 from datetime import datetime
 
-from airflow.sdk import DAG
+from airflow_provider_gtm.compat import DAG
 
 from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.dag_processing.dagbag import DagBag
+
+from airflow_provider_gtm.compat import DagBag, prepare_dag_test
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.airflow_db
 def run_dag(dag_id: str, conf: dict[str, Any]) -> Any:
     bag = DagBag(dag_folder=str(DAGS / f"{dag_id}.py"))
     assert not bag.import_errors
+    prepare_dag_test(bag)
     dag = bag.dags[dag_id]
     return dag.test(run_conf=conf)
 

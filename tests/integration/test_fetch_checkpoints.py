@@ -12,8 +12,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_gtm.compat import AirflowFailException
 from airflow_provider_gtm.operators.octy import OctyFetchOperator
 
 PROFILES = "/v1/retention/profiles"

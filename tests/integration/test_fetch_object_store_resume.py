@@ -11,9 +11,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from airflow.sdk import ObjectStoragePath
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_gtm.compat import AirflowFailException, ObjectStoragePath
 from airflow_provider_gtm.operators.octy import OctyFetchOperator
 from airflow_provider_gtm.operators.output import PartedJsonLinesWriter
 
@@ -22,8 +21,9 @@ PROFILES = "/v1/retention/profiles"
 
 @pytest.fixture
 def store(monkeypatch):
-    from airflow.sdk.io import fs as sdk_fs
     from fsspec.implementations.memory import MemoryFileSystem
+
+    from airflow_provider_gtm.compat import io_fs as sdk_fs
 
     memory = MemoryFileSystem()
     monkeypatch.setitem(sdk_fs._register_filesystems(), "memory", lambda conn_id: memory)

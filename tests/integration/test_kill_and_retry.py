@@ -21,8 +21,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_gtm.compat import AirflowFailException
 from airflow_provider_gtm.core import ledger as ledger_module
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator

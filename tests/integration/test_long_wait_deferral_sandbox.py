@@ -20,9 +20,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_provider_gtm.compat import DateTimeTrigger, TaskDeferred
 from airflow_provider_gtm.operators.customeros import CustomerOSLookupOperator
 from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
 from airflow_provider_gtm.triggers.customeros import CustomerOSPersonEnrichmentsTrigger

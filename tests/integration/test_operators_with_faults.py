@@ -7,8 +7,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException
 from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator, OctyFetchOperator
 from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException
 from airflow_provider_gtm.core.batching import MAX_CONSECUTIVE_OUTAGE_ERRORS
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
 from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator

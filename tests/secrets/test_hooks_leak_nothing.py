@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import Any
 from urllib.parse import quote
@@ -42,7 +42,7 @@ def batches(results: Iterable[Any]) -> list[Any]:
     return [batch(r) for r in results]
 
 
-SINCE = datetime.now(UTC) - timedelta(days=3650)
+SINCE = datetime.now(timezone.utc) - timedelta(days=3650)
 
 CALLS: dict[str, tuple[type, dict[str, Call]]] = {
     "octy": (OctyHook, {

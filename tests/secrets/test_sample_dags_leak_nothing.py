@@ -66,8 +66,7 @@ class Artifacts:
 
 @pytest.fixture(scope="module")
 def dag_runs(planted_sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Artifacts]:
-    from airflow.dag_processing.dagbag import DagBag
-
+    from airflow_provider_gtm.compat import DagBag
     from airflow_provider_gtm.core.ratelimit_shared import reset_shared_limiters
 
     home = Path(os.environ["AIRFLOW_HOME"])

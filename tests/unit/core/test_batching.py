@@ -188,9 +188,9 @@ def test_check_batch_size_accepts_the_range():
 
 
 def test_types_a_hook_converts_itself_pass_the_pre_send_check():
-    from datetime import UTC, datetime
+    from datetime import datetime, timezone
 
-    record = {"id": "a", "startDateTime": datetime(2026, 1, 1, tzinfo=UTC)}
+    record = {"id": "a", "startDateTime": datetime(2026, 1, 1, tzinfo=timezone.utc)}
     assert "is a datetime" in unsendable(record)
     assert unsendable(record, (datetime,)) is None
     refused, valid = split_invalid([record], lambda r: None, key, convertible=(datetime,))

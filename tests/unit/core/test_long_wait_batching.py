@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -13,8 +13,8 @@ from airflow_provider_gtm.operators.deferral import settled_before_wait
 
 
 def long_wait() -> GtmLongWaitError:
-    return GtmLongWaitError("Rate limit exceeded", wait_seconds=900, resume_at=datetime(2026, 1, 1, tzinfo=UTC),
-                            reason="key block", status=429)
+    return GtmLongWaitError("Rate limit exceeded", wait_seconds=900,
+                            resume_at=datetime(2026, 1, 1, tzinfo=timezone.utc), reason="key block", status=429)
 
 
 def test_send_each_stops_at_a_long_wait_and_carries_what_it_settled():

@@ -6,8 +6,8 @@ import io
 import json
 
 import pytest
-from airflow.sdk import ObjectStoragePath
 
+from airflow_provider_gtm.compat import ObjectStoragePath
 from airflow_provider_gtm.core.batching import NOT_ACKNOWLEDGED, BatchResult, Failure, Outcome
 from airflow_provider_gtm.core.errors import GtmOutcomeUnknownError, GtmServerError
 from airflow_provider_gtm.core.ledger import ChunkOutcome, WriteLedger

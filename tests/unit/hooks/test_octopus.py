@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import islice
 from urllib.parse import urlsplit
 
@@ -192,7 +192,7 @@ def test_all_posts_origin_time_direction_order(hook, requests_mock):
     assert query(requests_mock.last_request) == {
         "pageSize": "20", "order": "Asc", "direction": "After", "originTime": "1767225600000",
     }
-    list(hook.iter_feed_pages("all_posts", origin_time=datetime(2026, 1, 2, tzinfo=UTC)))
+    list(hook.iter_feed_pages("all_posts", origin_time=datetime(2026, 1, 2, tzinfo=timezone.utc)))
     assert query(requests_mock.last_request) == {"pageSize": "20", "originTime": "1767312000000"}
 
 
@@ -400,7 +400,7 @@ def test_test_connection_without_key(monkeypatch, timer, requests_mock):
         (" 1767225600000 ", 1767225600000),
         ("2026-01-01T01:00:00+01:00", 1767225600000),
         (datetime(2026, 1, 1), 1767225600000),  # naive: UTC
-        (datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC), 1767225601000),
+        (datetime(2026, 1, 1, 0, 0, 1, tzinfo=timezone.utc), 1767225601000),
     ],
 )
 def test_to_epoch_ms(value, expected):

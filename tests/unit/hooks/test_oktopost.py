@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
 import pytest
@@ -216,7 +216,7 @@ def test_after_before_converted_and_lists_joined(hook, requests_mock):
     requests_mock.get(f"{US}/post", json={"Result": True, "Items": [], "Total": 0})
     list(hook.iter_pages("posts", params={
         "after": "2026-01-01T00:00:00Z",
-        "before": datetime(2026, 1, 2, tzinfo=UTC),
+        "before": datetime(2026, 1, 2, tzinfo=timezone.utc),
         "ids": ["004aaa", "004bbb"],
         "withTags": True,
         "createdBy": None,
@@ -442,11 +442,11 @@ def test_iter_create_key_block_reported_not_raised(hook, requests_mock):
 
 
 def test_iter_create_datetimes_pass_the_pre_send_check_and_nan_does_not(hook, requests_mock):
-    from datetime import UTC, datetime
+    from datetime import datetime, timezone
 
     requests_mock.post(f"{US}/post", json={"Result": True, "Post": {"Id": "004p"}})
     records = [
-        {"messageId": "005m", "credentialIds": ["003-a"], "startDateTime": datetime(2026, 1, 1, tzinfo=UTC),
+        {"messageId": "005m", "credentialIds": ["003-a"], "startDateTime": datetime(2026, 1, 1, tzinfo=timezone.utc),
          "status": "pending"},
         {"messageId": "005n", "credentialIds": ["003-a"], "startDateTime": float("nan"), "status": "pending"},
     ]

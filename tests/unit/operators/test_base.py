@@ -6,8 +6,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException
 from airflow_provider_gtm.core.batching import BatchResult, Failure
 from airflow_provider_gtm.core.errors import GtmAuthError, GtmServerError
 from airflow_provider_gtm.core.hook import GtmBaseHook

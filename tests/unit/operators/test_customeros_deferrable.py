@@ -6,8 +6,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException, TaskDeferred
 from airflow_provider_gtm.operators.customeros import CustomerOSEnrichPersonOperator, CustomerOSLookupOperator
 from airflow_provider_gtm.triggers.customeros import (
     CustomerOSPersonEnrichmentsTrigger,

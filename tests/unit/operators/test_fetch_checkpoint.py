@@ -6,8 +6,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_gtm.compat import AirflowException
 from airflow_provider_gtm.core.errors import GtmServerError
 from airflow_provider_gtm.core.hook import GtmBaseHook
 from airflow_provider_gtm.core.pagination import iterate_pages

@@ -6,8 +6,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException
 from airflow_provider_gtm.core.batching import BatchResult, Failure
 from airflow_provider_gtm.core.errors import GtmOutcomeUnknownError, GtmServerError
 from airflow_provider_gtm.core.hook import GtmBaseHook
@@ -129,8 +129,9 @@ def test_existing_is_success_counts_only_already_exists_answers(tmp_path):
 
 
 def test_the_ledger_works_on_an_object_store_without_append_or_rename(monkeypatch):
-    from airflow.sdk.io import fs as sdk_fs
     from fsspec.implementations.memory import MemoryFileSystem
+
+    from airflow_provider_gtm.compat import io_fs as sdk_fs
 
     # An object store stand-in (fsspec's memory store): no local rename path, objects written whole.
     monkeypatch.setitem(sdk_fs._register_filesystems(), "memory", lambda conn_id: MemoryFileSystem())

@@ -9,8 +9,8 @@ from collections import defaultdict
 from types import SimpleNamespace
 
 import pytest
-from airflow.sdk import Asset
 
+from airflow_provider_gtm.compat import Asset
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
 from airflow_provider_gtm.operators.lineage import (
     file_dataset_name,

@@ -12,10 +12,14 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 import pytest
-from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-from airflow.sdk import ObjectStoragePath
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
+from airflow_provider_gtm.compat import (
+    AirflowException,
+    AirflowFailException,
+    DateTimeTrigger,
+    ObjectStoragePath,
+    TaskDeferred,
+)
 from airflow_provider_gtm.core.client import ApiProfile, RestClient, RetryPolicy
 from airflow_provider_gtm.core.deferral import GtmLongWaitError, deferring_waits_longer_than
 from airflow_provider_gtm.core.ratelimit import RateLimiter, Window
@@ -209,8 +213,9 @@ def test_a_fetch_defers_on_a_block_and_resumes_after_its_last_complete_page(requ
     requests_mock.get(f"{US}/campaign", pages)
     uri = f"file://{tmp_path}/campaigns.jsonl"
     if store == "object store":  # part objects and a checkpoint object (operators/output.py)
-        from airflow.sdk.io import fs as sdk_fs
         from fsspec.implementations.memory import MemoryFileSystem
+
+        from airflow_provider_gtm.compat import io_fs as sdk_fs
 
         memory = MemoryFileSystem()
         monkeypatch.setitem(sdk_fs._register_filesystems(), "memory", lambda conn_id: memory)

@@ -11,9 +11,8 @@ import importlib
 import inspect
 import pkgutil
 
-from airflow.sdk import BaseOperator
-
 import airflow_provider_gtm.operators as operators_package
+from airflow_provider_gtm.compat import BaseOperator
 
 # Parameters an operator may pass through on purpose (documented BaseOperator behaviour it extends).
 ALLOWED: set[str] = {"kwargs"}

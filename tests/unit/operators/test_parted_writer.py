@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow.sdk import ObjectStoragePath
 
+from airflow_provider_gtm.compat import ObjectStoragePath
 from airflow_provider_gtm.operators.output import PartedJsonLinesWriter
 
 BINDING = {"dag_id": "d", "run_id": "r", "task_id": "t", "map_index": -1, "arguments": "a"}
@@ -15,8 +15,9 @@ URI = "memory://parted/out.jsonl"
 
 @pytest.fixture(autouse=True)
 def store(monkeypatch):
-    from airflow.sdk.io import fs as sdk_fs
     from fsspec.implementations.memory import MemoryFileSystem
+
+    from airflow_provider_gtm.compat import io_fs as sdk_fs
 
     memory = MemoryFileSystem()
     monkeypatch.setitem(sdk_fs._register_filesystems(), "memory", lambda conn_id: memory)
