@@ -132,7 +132,7 @@ def _ts(epoch: float) -> str:
 def _parsed_ts(value: Any) -> float:
     """Epoch seconds of a :func:`_ts` text (0 when it is not one): what "latest" sorts by."""
     try:
-        return datetime.strptime(str(value), TS_FORMAT).replace(tzinfo=UTC).timestamp()
+        return datetime.strptime(str(value), TS_FORMAT).replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
         return 0.0
 
