@@ -23,8 +23,10 @@ _CAMPAIGNS = _SDK_DIR + "publishing/campaigns.ts; src/types/publishing.ts"
 _MESSAGES = _SDK_DIR + "publishing/messages.ts; src/types/publishing.ts"
 _POSTS = _SDK_DIR + "publishing/posts.ts; src/types/publishing.ts"
 
-#: What an incremental Oktopost fetch narrows by (PostListParams / ClickListParams ``after``, ``before``).
-_AFTER = "after/before (epoch seconds; operator after=/before=)"
+#: What an incremental Oktopost fetch narrows by: ``after`` (src/types/publishing.ts PostListParams,
+#: src/types/analytics.ts ClickListParams; epoch seconds per the docs), fed from the ``Created``
+#: watermark one second early (docs/choices.md).
+_AFTER = "after=<watermark Created − 1 s> (epoch seconds; operator after=/before= win)"
 
 #: The update forms' ``status`` values (src/types/publishing.ts UpdateCampaignParams / UpdatePostParams).
 CAMPAIGN_UPDATE_STATUSES = ("active", "paused", "archived")
@@ -32,7 +34,9 @@ CAMPAIGN_UPDATE_STATUSES = ("active", "paused", "archived")
 
 def _list(path: str, source: str, page_sizes: tuple[int, ...] = PAGE_SIZES, incremental: str = "") -> Resource:
     return Resource(path, "Items", page_sizes=page_sizes, paging="_page/_count, Total", incremental=incremental,
-                    hook_method="iter_pages", source=source)
+                    hook_method="iter_pages", source=source, id_key="Id",
+                    since_param="after" if incremental else "", since_field="Created" if incremental else "",
+                    since_unit="epoch_seconds" if incremental else None)
 
 
 def _get(path: str, key: str, hook_method: str, source: str) -> Resource:

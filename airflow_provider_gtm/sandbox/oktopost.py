@@ -8,7 +8,8 @@ Routes (after the prefix, all under ``/v2``): ``GET /me``; ``GET /campaign`` ``/
 ``POST /campaign`` (``name``*); ``GET /message`` (``campaignId`` or ``ids`` mandatory, else the
 observed lower-case ``{"Errors": {"api": {"message": ...}}}`` variant), ``GET /message/{id}``,
 ``POST /message`` (``network``*, ``campaignId``*, ``message``*); ``GET /post`` (filters
-``campaignId``, ``messageId``, ``status``, ``before``/``after`` epoch seconds), ``GET /post/{id}``
+``campaignId``, ``messageId``, ``status``, ``before``/``after`` epoch seconds on ``Created``, exclusive),
+``GET /post/{id}``
 (``stats=1`` adds ``Stats`` beside ``Post``), ``POST /post`` (``messageId``*, ``credentialIds``* comma list, each an
 existing credential; ``startDateTime`` epoch seconds; ``status``); ``GET /credential`` (``network``)
 and ``/credential/{id}``; ``GET /board`` ``/board/{id}``; ``POST /board-message`` (``boardId``*,
@@ -51,6 +52,7 @@ Documented choices (where the reference is silent or in conflict):
 from __future__ import annotations
 
 import base64
+import calendar
 import secrets
 import string
 import time
@@ -89,6 +91,13 @@ LAST = ("Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamil
 
 def _ts(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
+
+
+def _epoch(created: Any) -> int:
+    """Epoch seconds of an answer's ``Created`` (``YYYY-MM-DD HH:MM:SS``, UTC); 0 when absent."""
+    if not isinstance(created, str) or not created:
+        return 0
+    return calendar.timegm(time.strptime(created[:19], "%Y-%m-%d %H:%M:%S"))
 
 
 def _sid(prefix: str, index: int) -> str:
@@ -293,7 +302,10 @@ class OktopostSandbox(SandboxApi):
     @staticmethod
     def _field_matches(record: Mapping[str, Any], key: str, value: str) -> bool:
         if key in ("before", "after"):
-            moment = record.get("StartDateTime") or 0
+            # PostListParams / ClickListParams ``before``/``after`` (Oktopost/oktopost-typescript-sdk
+            # src/types/publishing.ts, src/types/analytics.ts): epoch seconds, on when the record was
+            # created; exclusive here (the provider sends them one second early either way).
+            moment = _epoch(record.get("Created"))
             return moment < int(value) if key == "before" else moment > int(value)
         field = {"network": "Network", "campaignId": "CampaignId", "messageId": "MessageId", "status": "Status",
                  "Status": "Status", "email": "Email"}.get(key, key[:1].upper() + key[1:])
