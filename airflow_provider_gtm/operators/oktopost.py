@@ -159,11 +159,14 @@ class _OktopostWriteOperator(GtmBatchOperator["OktopostHook"]):
         missing = [name for name in spec.required if record.get(name) in (None, "")]
         if missing:
             return f"field {missing[0]!r} is missing"
-        changes = [k for k, v in record.items() if k != "id" and v is not None]
-        if spec.write == "update" and not changes:
-            return f"nothing to update: give at least one of {', '.join(spec.optional)}"
-        if spec.write == "delete" and changes:
-            return f"a delete takes only 'id'; got also {', '.join(sorted(changes))}"
+        if spec.write in ("update", "delete"):
+            from airflow_provider_gtm.core.errors import GtmConfigError
+            from airflow_provider_gtm.hooks.oktopost import build_change_form  # the hook's own check
+
+            try:
+                build_change_form(self.operation_name(), record)
+            except GtmConfigError as exc:
+                return str(exc)
         return None
 
     def can_resolve_unknown(self, records: list[Any]) -> bool:
@@ -384,7 +387,8 @@ def _resolve_deletes(hook: OktopostHook, operation: str, records: list[Any]) -> 
 
 
 #: The hook getter that reads one object back, per resource with updates and deletes.
-_GETTERS = {"campaigns": "get_campaign", "messages": "get_message", "posts": "get_post"}
+_GETTERS = {"campaigns": "get_campaign", "messages": "get_message", "posts": "get_post",
+            "credentials": "get_credential", "leads": "get_lead"}
 
 
 def _reads_back(current: dict[str, Any], key: str, sent: Any) -> bool:
