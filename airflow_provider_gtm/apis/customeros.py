@@ -24,6 +24,7 @@ PATHS = {
     "email_verification": "/verify/v1/email",
     "ip_verification": "/verify/v1/ip",
     "email_bulk_verification": "/verify/v1/email/bulk",
+    "organization_invoices": "/billing/v1/organizations/{id}/invoices",
 }
 
 _API = "customeros/customeros packages/server/customer-os-api/"
@@ -72,6 +73,10 @@ CUSTOMEROS = ApiSpec(
                                    _VERIFY),
         "email_bulk_results": _call("GET", PATHS["email_bulk_verification"] + "/results/{id}",
                                     "get_bulk_email_verification", _VERIFY),
+        "organization_invoices": _call(
+            "GET", PATHS["organization_invoices"], "get_organization_invoices",
+            _API + "server/routes.go (registerInvoiceRoutes); rest/billing/invoice.go; rest/billing/model.go "
+            "(InvoicesResponse); api-evangelist/customeros openapi/_original/customeros-swagger.json", "invoices"),
         "email_bulk_download": _call("GET", PATHS["email_bulk_verification"] + "/results/{id}/download",
                                      "download_bulk_email_verification",
                                      _VERIFY + " (before completion: 202 processing, or 200 'still being processed')"),

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 
 from airflow_provider_gtm.apis import specs
-from airflow_provider_gtm.apis.model import ApiSpec, Operation, Resource
+from airflow_provider_gtm.apis.model import READ_WHOLE, ApiSpec, Operation, Resource
 
 HEADER = """# Endpoints
 
@@ -44,6 +44,13 @@ def _limits(row: Resource) -> str:
     return "; ".join(parts)
 
 
+def _incremental(row: Resource) -> str:
+    """The filter an incremental fetch narrows a list by; a paged list without one is read whole."""
+    if row.incremental:
+        return row.incremental
+    return READ_WHOLE if row.paging else ""
+
+
 def _write_semantics(op: Operation) -> str:
     """Batch maximum, how each record is confirmed, how a lost answer is settled, whether a resend is safe."""
     confirm = ("`Result: true`" if op.result_only
@@ -65,7 +72,7 @@ def rows(spec: ApiSpec) -> Iterator[tuple[str, ...]]:
     for name, res in spec.resources.items():
         operator = f"`{spec.fetch_operator}({spec.fetch_argument}=\"{name}\")`" if spec.fetch_operator else ""
         yield (res.method, f"`{prefix}{res.path}`", f"`{res.hook_method}`" if res.hook_method else "", operator,
-               _limits(res), res.incremental, "", res.source)
+               _limits(res), _incremental(res), "", res.source)
     for name, op in spec.operations.items():
         operator = f"`{spec.batch_operator}(operation=\"{name}\")`" if spec.batch_operator else ""
         yield (op.method, f"`{prefix}{op.path}`", f"`{op.hook_method}`" if op.hook_method else "", operator, "",

@@ -14,6 +14,14 @@ Resolution = Literal["resend", "lookup"]
 #: What a write does to the vendor's records (the suffix of an operation name ``<resource>.<write>``).
 Write = Literal["create", "update", "delete"]
 
+#: The unit of an incremental filter's value: Unix seconds (Oktopost ``after``) or milliseconds
+#: (Octopus ``originTime``).
+SinceUnit = Literal["epoch_seconds", "epoch_ms"]
+
+#: What the docs say of a list whose API takes no time, id or order filter: an incremental fetch
+#: reads it whole and keeps only the records past the watermark.
+READ_WHOLE = "read whole, filtered after"
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -28,6 +36,10 @@ class Resource:
     :param incremental: the filter an incremental fetch narrows the list with (docs; empty: none).
     :param hook_method: the hook method that reads it (docs; empty: ``iter_pages``).
     :param limits: the vendor's limits on the call's parameters, ``(("messages", 100), ...)``.
+    :param since_param: the query parameter an incremental fetch sends its watermark in (empty: the
+        API has none, so the list is read whole and filtered after), with :param since_field: the
+        record field that parameter filters on and :param since_unit: the unit it takes.
+    :param id_key: the record field that names a record (what a watermark remembers at its value).
     """
 
     path: str
@@ -41,6 +53,10 @@ class Resource:
     incremental: str = ""
     hook_method: str = ""
     limits: tuple[tuple[str, int], ...] = ()
+    since_param: str = ""
+    since_field: str = ""
+    since_unit: SinceUnit | None = None
+    id_key: str = ""
 
     def limit(self, name: str) -> int:
         """The vendor's limit called ``name`` (:raises KeyError: when the row has none)."""

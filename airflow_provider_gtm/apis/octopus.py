@@ -32,7 +32,10 @@ DEFAULT_PATHS: dict[str, str] = {
 
 def _feed(name: str, parent_param: str | None, source: str = _BY_NAMING, incremental: str = "") -> Resource:
     return Resource(DEFAULT_PATHS[name], page_size_max=PAGE_SIZE_MAX, parent_param=parent_param, source=source,
-                    paging="pageCursor/pageSize (1-20)", incremental=incremental, hook_method="iter_feed_pages")
+                    paging="pageCursor/pageSize (1-20)", incremental=incremental, hook_method="iter_feed_pages",
+                    id_key="id",
+                    since_param="originTime" if incremental else "", since_field="createdAt" if incremental else "",
+                    since_unit="epoch_ms" if incremental else None)
 
 
 OCTOPUS = ApiSpec(
@@ -54,7 +57,7 @@ OCTOPUS = ApiSpec(
         "post_comments": _feed("post_comments", "postId"),
         "comment_replies": _feed("comment_replies", "commentId"),
         "user_posts": _feed("user_posts", "octopusId"),
-        "all_posts": _feed("all_posts", None, incremental="originTime/direction (watermark createdAt)"),
+        "all_posts": _feed("all_posts", None, incremental="originTime=<watermark createdAt − 1 ms>, direction=After"),
     },
     paths=DEFAULT_PATHS,
     fetch_operator="OctopusFetchOperator",

@@ -46,9 +46,11 @@ def _op(name: str, path: str, body_key: str, accepted: str, rejected: str, ident
                             hook_method=f"{write}_{resource}", **kw)}
 
 
-def _list(path: str, records_key: str, router: str) -> Resource:
+def _list(path: str, records_key: str, router: str, id_key: str) -> Resource:
+    # The list routes at f514fe2 take only ``ids`` (and, for profiles, ``rfm``/``churn_prob``/``segments``)
+    # besides the offset cursor: no time, id or order filter, so an incremental fetch reads them whole.
     return Resource(f"{_R}{path}", records_key, paging="cursor header (offset), or ?ids=", hook_method="iter_pages",
-                    source=_SERVICES + router)
+                    source=_SERVICES + router, id_key=id_key)
 
 
 def _call(method: str, path: str, records_key: str | None, hook_method: str, router: str, **kw: Any) -> Resource:
@@ -75,11 +77,14 @@ OCTY = ApiSpec(
     rate_windows=RATE_WINDOWS,
     rate_limit_note="Octy allows 120 calls per minute per key.",
     resources={
-        "profiles": _list("/profiles", "profiles", "profiles/api/routers/profiles.py"),
-        "items": _list("/items", "items", "items/api/routers/items.py"),
-        "event_types": _list("/events/types", "event_types", "events/api/routers/event_types.py"),
-        "segments": _list("/segments", "segments", "segmentation/api/routers/segmentation.py"),
-        "templates": _list("/messaging/templates", "templates", "messaging/api/routers/messaging.py"),
+        "profiles": _list("/profiles", "profiles", "profiles/api/routers/profiles.py", "profile_id"),
+        "items": _list("/items", "items", "items/api/routers/items.py", "item_id"),
+        "event_types": _list("/events/types", "event_types", "events/api/routers/event_types.py",
+                             "event_type_id"),
+        "segments": _list("/segments", "segments", "segmentation/api/routers/segmentation.py",
+                          "segment_id"),
+        "templates": _list("/messaging/templates", "templates", "messaging/api/routers/messaging.py",
+                           "template_id"),
     },
     operations={
         **_op("profiles.create", "/profiles/create", "profiles", "profiles", "failed_to_create", "customer_id",

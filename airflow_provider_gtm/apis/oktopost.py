@@ -15,6 +15,7 @@ US_HOST = "https://api.oktopost.com"
 EU_HOST = "https://eu-api.oktopost.com"
 PAGE_SIZES = (25, 50, 100)
 CLICK_PAGE_SIZES = (25, 50, 100, 200)
+WEBHOOK_PAGE_SIZES = (20, 25, 50, 100)  # src/types/events.ts WebhookConfigListParams
 BATCH_MAX = 100  # records per operator chunk (one call each)
 
 
@@ -23,8 +24,10 @@ _CAMPAIGNS = _SDK_DIR + "publishing/campaigns.ts; src/types/publishing.ts"
 _MESSAGES = _SDK_DIR + "publishing/messages.ts; src/types/publishing.ts"
 _POSTS = _SDK_DIR + "publishing/posts.ts; src/types/publishing.ts"
 
-#: What an incremental Oktopost fetch narrows by (PostListParams / ClickListParams ``after``, ``before``).
-_AFTER = "after/before (epoch seconds; operator after=/before=)"
+#: What an incremental Oktopost fetch narrows by: ``after`` (src/types/publishing.ts PostListParams,
+#: src/types/analytics.ts ClickListParams; epoch seconds per the docs), fed from the ``Created``
+#: watermark one second early (docs/choices.md).
+_AFTER = "after=<watermark Created − 1 s> (epoch seconds; operator after=/before= win)"
 
 #: The update forms' ``status`` values (src/types/publishing.ts UpdateCampaignParams / UpdatePostParams).
 CAMPAIGN_UPDATE_STATUSES = ("active", "paused", "archived")
@@ -32,11 +35,18 @@ CAMPAIGN_UPDATE_STATUSES = ("active", "paused", "archived")
 
 def _list(path: str, source: str, page_sizes: tuple[int, ...] = PAGE_SIZES, incremental: str = "") -> Resource:
     return Resource(path, "Items", page_sizes=page_sizes, paging="_page/_count, Total", incremental=incremental,
-                    hook_method="iter_pages", source=source)
+                    hook_method="iter_pages", source=source, id_key="Id",
+                    since_param="after" if incremental else "", since_field="Created" if incremental else "",
+                    since_unit="epoch_seconds" if incremental else None)
 
 
-def _get(path: str, key: str, hook_method: str, source: str) -> Resource:
+def _get(path: str, key: str | None, hook_method: str, source: str) -> Resource:
     return Resource(f"{path}/{{id}}", key, hook_method=hook_method, source=source)
+
+
+def _read(path: str, key: str | None, hook_method: str, source: str, method: str = "GET") -> Resource:
+    """A read the SDK makes in one call (not ``_page``-paged): the answer field it returns."""
+    return Resource(path, key, method=method, hook_method=hook_method, source=_SDK_DIR + source)
 
 
 def _update_delete(resource: str, path: str, key: str, fields: tuple[str, ...], source: str) -> dict[str, Operation]:
@@ -91,6 +101,21 @@ OKTOPOST = ApiSpec(
         "clicks": _list("/click", _SDK_DIR + "analytics/clicks.ts; src/types/analytics.ts", CLICK_PAGE_SIZES,
                         incremental=_AFTER),
         "leads": _list("/lead", _SDK_DIR + "leads/leads.ts"),
+        # Every other ``_page``/``_count``-paged list of the SDK (``PaginatedApiResponse``: Items, Total).
+        "users": _list("/user", _SDK_DIR + "account/users.ts (UserListItem)"),
+        "teams": _list("/team", _SDK_DIR + "account/teams.ts"),
+        "cnames": _list("/cname", _SDK_DIR + "account/cnames.ts"),
+        "conversion_tags": _list("/conversion-tag", _SDK_DIR + "account/conversion-tags.ts"),
+        "tags": _list("/tag", _SDK_DIR + "publishing/tags.ts"),
+        "media": _list("/media", _SDK_DIR + "publishing/media.ts (q, type)"),
+        "uploads": _list("/upload", _SDK_DIR + "publishing/uploads.ts (status, source)"),
+        "links": _list("/link", _SDK_DIR + "publishing/links.ts (hash, credentialIds, ids)"),
+        "stories": _list("/story", _SDK_DIR + "advocacy/stories.ts (boardId)"),
+        "topics": _list("/board-topic", _SDK_DIR + "advocacy/topics.ts (q, boardId)"),
+        "webhooks": _list("/webhook", _SDK_DIR + "events/webhooks.ts; src/types/events.ts (_count 20/25/50/100)",
+                          WEBHOOK_PAGE_SIZES),
+        "lead_activities": _list("/lead-activity", _SDK_DIR + "leads/lead-activities.ts (leadId)"),
+        "stream_tabs": _list("/stream-tab", _SDK_DIR + "streams/stream-tabs.ts"),
     },
     # Single reads (OktopostHook methods): GET <path>/{id}, the object under its key (the SDK's get()).
     calls={
@@ -102,6 +127,45 @@ OKTOPOST = ApiSpec(
         "board": _get("/board", "Board", "get_board", _SDK_DIR + "advocacy/boards.ts"),
         "advocate": _get("/advocate", "Advocate", "get_advocate", _SDK_DIR + "advocacy/advocates.ts (boardId)"),
         "analytics": _get("/analytics", "Stats", "get_post_analytics", _SDK_DIR + "analytics/post-analytics.ts"),
+        "lead": _get("/lead", "Lead", "get_lead", _SDK_DIR + "leads/leads.ts"),
+        "user": _get("/user", "User", "get_user", _SDK_DIR + "account/users.ts"),
+        "team": _get("/team", "Team", "get_team", _SDK_DIR + "account/teams.ts"),
+        "tag": _get("/tag", "Tag", "get_tag", _SDK_DIR + "publishing/tags.ts"),
+        "media_item": _get("/media", "Media", "get_media", _SDK_DIR + "publishing/media.ts"),
+        "upload": _get("/upload", "Upload", "get_upload", _SDK_DIR + "publishing/uploads.ts"),
+        "story": _get("/story", "Item", "get_story", _SDK_DIR + "advocacy/stories.ts (a story is under Item)"),
+        "webhook": _get("/webhook", "Webhook", "get_webhook", _SDK_DIR + "events/webhooks.ts"),
+        "stream_tab": _get("/stream-tab", "StreamTab", "get_stream_tab", _SDK_DIR + "streams/stream-tabs.ts"),
+        "export": _get("/bi-export", "Export", "get_export", _SDK_DIR + "analytics/exports.ts"),
+        "postlog": _get("/postlog", "Postlog", "get_postlog",
+                        _SDK_DIR + "publishing/post-log.ts (stats=1: Stats beside Postlog)"),
+        "workflow": _get("/workflow", None, "get_workflow", _SDK_DIR + "approvals/workflows.ts (the bare object)"),
+        "workflow_step": _get("/workflow-step", None, "get_workflow_step",
+                              _SDK_DIR + "approvals/workflow-steps.ts (the bare object)"),
+        "link": _read("/link/{hash}", "Link", "get_link", "publishing/links.ts (getByHash)"),
+        "video_validation": _read("/video-validate/{id}", "Validations", "validate_video",
+                                  "publishing/uploads.ts (validateVideo)"),
+        # Lists the SDK reads in one call, not ``_page``-paged (or paged otherwise), under their own key.
+        "team_entities": _read("/team-entity/{id}", "Items", "get_team_entities", "account/team-entities.ts"),
+        "notifications": _read("/notification", "Items", "get_notifications", "account/notifications.ts"),
+        "webhook_log": _read("/webhook-log/{id}", "Items", "get_webhook_log", "events/webhook-log.ts"),
+        "exports": _read("/bi-export", "Exports", "list_exports", "analytics/exports.ts (Exports, Total; _page)"),
+        "followers": _read("/followers/{id}", "Data", "get_followers",
+                           "analytics/followers.ts (fromDate, toDate)"),
+        "postlogs": _read("/postlog", "Postlogs", "list_postlogs", "publishing/post-log.ts (postId)"),
+        "calendar": _read("/calendar", None, "get_calendar",
+                          "publishing/calendar.ts; src/types/publishing.ts CalendarParams (a read sent as POST)",
+                          method="POST"),
+        "workflows": _read("/workflow", "Items", "list_workflows", "approvals/workflows.ts (withSteps)"),
+        "workflow_steps": _read("/workflow-step", "Items", "list_workflow_steps",
+                                "approvals/workflow-steps.ts (workflowId)"),
+        "workflow_items": _read("/workflow-item", "Items", "list_workflow_items",
+                                "approvals/workflow-items.ts; src/types/approvals.ts (page/count, Total, "
+                                "Authors, Steps)"),
+        "workflow_item_notes": _read("/workflow-item-note", "Notes", "list_workflow_item_notes",
+                                     "approvals/workflow-item-notes.ts (id; Notes, Authors)"),
+        "comments": _read("/comments", "Data", "list_comments", "inbox/comments.ts (postlogId, network)"),
+        "streams": _read("/stream", "Items", "list_streams", "streams/streams.ts (position)"),
     },
     # Writes, named ``<resource>.<create|update|delete>``: one form-encoded call per record. Creates
     # are never resent (Oktopost does not deduplicate); OktopostCreateOperator's ``kind`` is the
@@ -135,6 +199,31 @@ OKTOPOST = ApiSpec(
                          ("message", "linkUrl", "linkTitle", "description", "imageUrl"), _MESSAGES),
         **_update_delete("posts", "/post", "Post", ("messageId", "credentialIds", "startDateTime", "status"),
                          _POSTS),
+        # Social profiles: the SDK's update is a PUT (the only one), its delete a bodiless DELETE.
+        "credentials.update": Operation(
+            "PUT", "/credential/{id}", identifier="id", required=("id",),
+            optional=("displayName", "nativePostsEnabled"), response_key="Credential", batch_max=BATCH_MAX,
+            resolution="lookup", dataset_path="/credential", write="update", hook_method="update_credential",
+            source=_SDK_DIR + "account/social-profiles.ts (update: PUT); src/types/account.ts "
+            "UpdateSocialProfileParams"),
+        "credentials.delete": Operation(
+            "DELETE", "/credential/{id}", identifier="id", required=("id",), result_only=True, batch_max=BATCH_MAX,
+            resolution="lookup", dataset_path="/credential", write="delete", hook_method="delete_credential",
+            source=_SDK_DIR + "account/social-profiles.ts"),
+        # Board messages: ``remove`` DELETEs /board-message with boardId and messageId as the form body.
+        "board_messages.delete": Operation(
+            "DELETE", "/board-message", identifier="messageId", required=("boardId", "messageId"),
+            result_only=True, batch_max=BATCH_MAX, write="delete", hook_method="remove_board_message",
+            source=_SDK_DIR + "advocacy/board-messages.ts (remove); src/types/advocacy.ts RemoveBoardMessageParams"),
+        # Advocates: ``delete(id, boardId)`` DELETEs /advocate/{id} with boardId as the form body.
+        "advocates.delete": Operation(
+            "DELETE", "/advocate/{id}", identifier="id", required=("id", "boardId"), result_only=True,
+            batch_max=BATCH_MAX, dataset_path="/advocate", write="delete", hook_method="delete_advocate",
+            source=_SDK_DIR + "advocacy/advocates.ts (delete(id, boardId))"),
+        "leads.delete": Operation(
+            "DELETE", "/lead/{id}", identifier="id", required=("id",), result_only=True, batch_max=BATCH_MAX,
+            resolution="lookup", dataset_path="/lead", write="delete", hook_method="delete_lead",
+            source=_SDK_DIR + "leads/leads.ts (delete; the SDK has no lead update)"),
     },
     fetch_operator="OktopostFetchOperator",
     batch_operator="OktopostBatchOperator",

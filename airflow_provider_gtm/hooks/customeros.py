@@ -224,6 +224,21 @@ class CustomerOSHook(GtmBaseHook):
             f"{customeros_error_message(resp.data, resp.text) if isinstance(resp.data, dict) else resp.text[:200]}",
             api="customeros", status=resp.status, method="GET", path=ORGANIZATIONS)
 
+    def get_organization_invoices(self, organization_id: str) -> list[dict[str, Any]]:
+        """``GET /billing/v1/organizations/{id}/invoices`` (id or COS id): the organization's invoices
+        (``id, number, dueDate, invoiceStatus, amount, currency, paymentLink, publicUrl``), all in one
+        answer (customeros/customeros rest/billing/invoice.go, model.go ``InvoicesResponse``).
+
+        :raises GtmNotFoundError: when CustomerOS knows no such organization.
+        """
+        if not organization_id:
+            raise GtmConfigError("CustomerOS: organization_id is required.")
+        row = CUSTOMEROS.calls["organization_invoices"]
+        path = row.path.replace("{id}", quote(str(organization_id), safe=""))
+        body = self.client.get_json(path)
+        invoices = body.get(row.records_key) if isinstance(body, dict) and row.records_key else None
+        return list(invoices) if isinstance(invoices, list) else []
+
     # -- contacts ---------------------------------------------------------------------------------
 
     def create_contact(self, record: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,8 @@ import requests
 from requests.auth import HTTPBasicAuth
 
 from airflow_provider_gtm.apis.model import Operation
-from airflow_provider_gtm.apis.oktopost import CAMPAIGN_UPDATE_STATUSES, CLICK_PAGE_SIZES, OKTOPOST, PAGE_SIZES, US_HOST
+from airflow_provider_gtm.apis.oktopost import CAMPAIGN_UPDATE_STATUSES, OKTOPOST, PAGE_SIZES, US_HOST
+from airflow_provider_gtm.apis.oktopost import CLICK_PAGE_SIZES as CLICK_PAGE_SIZES  # re-exported
 from airflow_provider_gtm.compat import fromisoformat
 from airflow_provider_gtm.core.batching import BatchResult, check_batch_size, run_batches, send_each, split_invalid
 from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
@@ -246,26 +247,35 @@ def build_create_form(kind: str, record: Any, arg_names: Mapping[str, str] | Non
 def build_change_form(operation: str, record: Any) -> tuple[str, dict[str, Any]]:
     """The object id and the form of one update or delete (``campaigns.update``, ``posts.delete``...).
 
-    ``id`` names the object (it goes in the path, never in the form). An update sends the other
-    fields as given (the SDK's ``Update*Params``: campaigns ``name, url, status, tagIds``; messages
-    ``message, linkUrl, linkTitle, description, imageUrl``; posts ``messageId, credentialIds,
-    startDateTime, status``) and needs at least one; ``startDateTime`` becomes epoch seconds and a
-    ``status`` must be one the SDK types. A delete sends no form: any other field is refused.
+    Where the path names the object (``<path>/{id}``) the record's ``id`` goes in the path, never in
+    the form. An update sends the other fields as given (the SDK's ``Update*Params``: campaigns
+    ``name, url, status, tagIds``; messages ``message, linkUrl, linkTitle, description, imageUrl``;
+    posts ``messageId, credentialIds, startDateTime, status``; social profiles ``displayName,
+    nativePostsEnabled``) and needs at least one; ``startDateTime`` becomes epoch seconds and a
+    ``status`` must be one the SDK types. A delete sends only the fields the SDK sends as its body
+    (advocates ``boardId``; board messages ``boardId, messageId``); any other field is refused.
 
+    :return: the object id (``""`` for a path without one) and the form.
     :raises GtmConfigError: naming what is missing or wrong.
     """
     spec = CHANGE_OPERATIONS[operation]
     resource = operation.rpartition(".")[0]
     if not isinstance(record, Mapping):
-        raise GtmConfigError(f"an Oktopost {operation} record must be a dict with 'id', got {type(record).__name__}")
-    object_id = record.get("id")
-    if not isinstance(object_id, str) or not object_id.strip():
-        raise GtmConfigError("required field 'id' is missing or empty")
-    fields = {str(k): v for k, v in record.items() if k != "id" and v is not None}
+        raise GtmConfigError(f"an Oktopost {operation} record must be a dict with "
+                             f"{', '.join(repr(f) for f in spec.required)}, got {type(record).__name__}")
+    for name in spec.required:
+        if _is_blank(record.get(name)):
+            raise GtmConfigError(f"required field {name!r} is missing or empty")
+    in_path = "{id}" in spec.path
+    object_id = str(record.get("id")).strip() if in_path else ""
+    fields = {str(k): v for k, v in record.items() if not (in_path and k == "id") and v is not None}
     if spec.write == "delete":
-        if fields:
-            raise GtmConfigError(f"a delete takes only 'id'; got also {', '.join(sorted(fields))}")
-        return object_id.strip(), {}
+        body = set(spec.required) - {"id"} if in_path else set(spec.required)
+        extra = sorted(set(fields) - body)
+        if extra:
+            takes = ", ".join(repr(f) for f in spec.required)
+            raise GtmConfigError(f"a delete takes only {takes}; got also {', '.join(extra)}")
+        return object_id, {key: _encode(value) for key, value in fields.items()}
     if not fields:
         raise GtmConfigError(f"nothing to update: give at least one of {', '.join(spec.optional)}")
     form: dict[str, Any] = {}
@@ -276,7 +286,7 @@ def build_change_form(operation: str, record: Any) -> tuple[str, dict[str, Any]]
             raise GtmConfigError(f"status={value!r} is not a {resource[:-1]} status for an update; use one of "
                                  f"{', '.join(_UPDATE_STATUSES[resource])}")
         form[key] = _encode(value)
-    return object_id.strip(), form
+    return object_id, form
 
 
 class OktopostHook(GtmBaseHook):
@@ -434,6 +444,152 @@ class OktopostHook(GtmBaseHook):
         """
         return self._one("analytics", post_id, "post_id")
 
+    def _call(self, call: str, ids: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None,
+              form: Mapping[str, Any] | None = None) -> Any:
+        """One catalogued read (``OKTOPOST.calls[call]``): path parameters filled, the answer's field returned."""
+        row = OKTOPOST.calls[call]
+        path = row.path
+        for name, value in (ids or {}).items():
+            path = path.replace("{" + name + "}", _require_id(value, name))
+        query = {k: _encode(v) for k, v in (params or {}).items() if v is not None}
+        if row.method == "GET":
+            body = self._get(path, query or None)
+        else:
+            data = self.client.request(row.method, self._path(path), data=dict(form or {}), safe_to_retry=True).data
+            body = data if isinstance(data, dict) else {}
+        return body.get(row.records_key) if row.records_key else self._unwrap(body, None)
+
+    def get_lead(self, id: str) -> dict[str, Any]:
+        """``GET /v2/lead/{id}``: the ``Lead``. :raises GtmNotFoundError: no such lead."""
+        return self._one("lead", id, "id")
+
+    def get_user(self, id: str) -> dict[str, Any]:
+        """``GET /v2/user/{id}``: the ``User``."""
+        return self._one("user", id, "id")
+
+    def get_team(self, id: str) -> dict[str, Any]:
+        """``GET /v2/team/{id}``: the ``Team``."""
+        return self._one("team", id, "id")
+
+    def get_tag(self, id: str) -> dict[str, Any]:
+        """``GET /v2/tag/{id}``: the ``Tag``."""
+        return self._one("tag", id, "id")
+
+    def get_media(self, id: str) -> dict[str, Any]:
+        """``GET /v2/media/{id}``: the ``Media`` item."""
+        return self._one("media_item", id, "id")
+
+    def get_upload(self, id: str) -> dict[str, Any]:
+        """``GET /v2/upload/{id}``: the ``Upload``."""
+        return self._one("upload", id, "id")
+
+    def get_story(self, id: str) -> dict[str, Any]:
+        """``GET /v2/story/{id}``: the story (Oktopost answers it under ``Item``)."""
+        return self._one("story", id, "id")
+
+    def get_webhook(self, id: str) -> dict[str, Any]:
+        """``GET /v2/webhook/{id}``: the ``Webhook`` configuration."""
+        return self._one("webhook", id, "id")
+
+    def get_stream_tab(self, id: str) -> dict[str, Any]:
+        """``GET /v2/stream-tab/{id}``: the ``StreamTab``."""
+        return self._one("stream_tab", id, "id")
+
+    def get_export(self, id: str) -> dict[str, Any]:
+        """``GET /v2/bi-export/{id}``: the BI export's details (``Export``)."""
+        return self._one("export", id, "id")
+
+    def get_postlog(self, id: str, stats: bool = False) -> dict[str, Any]:
+        """``GET /v2/postlog/{id}``: one published post (``Postlog``); ``stats=True`` merges the ``Stats``
+        answered beside it, as the SDK does (src/resources/publishing/post-log.ts ``get``)."""
+        body = self._one_body("postlog", id, "id", {"stats": 1} if stats else None)
+        postlog = self._unwrap(body, "Postlog")
+        if stats and isinstance(body.get("Stats"), dict) and "Stats" not in postlog:
+            postlog = {**postlog, "Stats": body["Stats"]}
+        return postlog
+
+    def get_workflow(self, id: str, with_steps: bool = False) -> dict[str, Any]:
+        """``GET /v2/workflow/{id}`` (``withSteps=1``): the approval workflow (the bare answer)."""
+        return self._one("workflow", id, "id", {"withSteps": 1} if with_steps else None)
+
+    def get_workflow_step(self, id: str) -> dict[str, Any]:
+        """``GET /v2/workflow-step/{id}``: the approval step (the bare answer)."""
+        return self._one("workflow_step", id, "id")
+
+    def get_link(self, hash: str) -> dict[str, Any]:
+        """``GET /v2/link/{hash}``: the short ``Link`` by its hash."""
+        found = self._call("link", {"hash": hash})
+        return found if isinstance(found, dict) else {}
+
+    def validate_video(self, media_id: str) -> dict[str, Any]:
+        """``GET /v2/video-validate/{mediaId}``: per network, whether the video can be posted (``Validations``)."""
+        found = self._call("video_validation", {"id": media_id})
+        return found if isinstance(found, dict) else {}
+
+    def get_team_entities(self, entity_id: str) -> list[dict[str, Any]]:
+        """``GET /v2/team-entity/{entityId}``: the teams an entity belongs to (``Items``, no ``Total``)."""
+        return list(self._call("team_entities", {"id": entity_id}) or [])
+
+    def get_notifications(self) -> dict[str, Any]:
+        """``GET /v2/notification``: the account's notification settings (answered under ``Items``)."""
+        found = self._call("notifications")
+        return found if isinstance(found, dict) else {}
+
+    def get_webhook_log(self, webhook_id: str) -> list[dict[str, Any]]:
+        """``GET /v2/webhook-log/{webhookId}``: the webhook's delivery log (``Items``; one call, as the SDK)."""
+        return list(self._call("webhook_log", {"id": webhook_id}) or [])
+
+    def list_exports(self, page: int = 0, order: str | None = None, status: str | None = None
+                     ) -> list[dict[str, Any]]:
+        """``GET /v2/bi-export`` (``_page``, ``_order``, ``status`` active|inactive): one page of ``Exports``."""
+        return list(self._call("exports", params={"_page": page, "_order": order, "status": status}) or [])
+
+    def get_followers(self, credential_id: str, from_date: str | None = None, to_date: str | None = None
+                      ) -> list[dict[str, Any]]:
+        """``GET /v2/followers/{credentialId}`` (``fromDate``, ``toDate``): follower counts per day (``Data``)."""
+        return list(self._call("followers", {"id": credential_id},
+                               {"fromDate": from_date, "toDate": to_date}) or [])
+
+    def list_postlogs(self, post_id: str) -> list[dict[str, Any]]:
+        """``GET /v2/postlog?postId=``: what a post published, per profile (``Postlogs``)."""
+        return list(self._call("postlogs", params={"postId": _require_id(post_id, "post_id")}) or [])
+
+    def get_calendar(self, from_date: str, to_date: str, filters: Mapping[str, Any] | None = None
+                     ) -> dict[str, Any]:
+        """``POST /v2/calendar`` (a read sent as a form POST, safe to resend): ``fromDate``, ``toDate``
+        and ``filters`` (sent as JSON): the answer's ``Campaigns``, ``Credentials``, ``Media``,
+        ``Messages`` and ``Posts``."""
+        form = {"fromDate": from_date, "toDate": to_date, "filters": _encode(dict(filters)) if filters else None}
+        found = self._call("calendar", form={k: v for k, v in form.items() if v is not None})
+        return found if isinstance(found, dict) else {}
+
+    def list_workflows(self, with_steps: bool = False) -> list[dict[str, Any]]:
+        """``GET /v2/workflow`` (``withSteps``): the approval workflows (``Items``, no ``Total``)."""
+        return list(self._call("workflows", params={"withSteps": 1 if with_steps else None}) or [])
+
+    def list_workflow_steps(self, workflow_id: str | None = None) -> list[dict[str, Any]]:
+        """``GET /v2/workflow-step`` (``workflowId``): the approval steps (``Items``)."""
+        return list(self._call("workflow_steps", params={"workflowId": workflow_id}) or [])
+
+    def list_workflow_items(self, page: int | None = None, count: int | None = None,
+                            **filters: Any) -> list[dict[str, Any]]:
+        """``GET /v2/workflow-item``: one page of items awaiting approval; this list pages with ``page``
+        and ``count`` (not ``_page``/``_count``); ``filters``: ``stepId``, ``workflowId``,
+        ``withHistory``, ``withAuthors``, ``withSteps``."""
+        return list(self._call("workflow_items", params={"page": page, "count": count, **filters}) or [])
+
+    def list_workflow_item_notes(self, item_id: str) -> list[dict[str, Any]]:
+        """``GET /v2/workflow-item-note?id=``: the notes on an approval item (``Notes``)."""
+        return list(self._call("workflow_item_notes", params={"id": _require_id(item_id, "item_id")}) or [])
+
+    def list_comments(self, postlog_id: str | None = None, network: str | None = None) -> list[dict[str, Any]]:
+        """``GET /v2/comments`` (``postlogId``, ``network``): inbox comments (``Data``)."""
+        return list(self._call("comments", params={"postlogId": postlog_id, "network": network}) or [])
+
+    def list_streams(self, position: int | None = None) -> list[dict[str, Any]]:
+        """``GET /v2/stream`` (``position``): the streams (``Items``, no ``Total``)."""
+        return list(self._call("streams", params={"position": position}) or [])
+
     def iter_pages(
         self,
         resource: str,
@@ -445,12 +601,14 @@ class OktopostHook(GtmBaseHook):
     ) -> Iterator[Page]:
         """Pages of an Oktopost list, one call (and one page in memory) at a time.
 
-        :param resource: ``campaigns``, ``messages``, ``posts``, ``credentials``, ``boards``,
-            ``advocates``, ``clicks`` or ``leads``.
+        :param resource: a list of the catalogue (``OKTOPOST.resources``): ``campaigns``, ``messages``,
+            ``posts``, ``credentials``, ``boards``, ``advocates``, ``clicks``, ``leads``, ``users``,
+            ``teams``, ``cnames``, ``conversion_tags``, ``tags``, ``media``, ``uploads``, ``links``,
+            ``stories``, ``topics``, ``webhooks``, ``lead_activities`` or ``stream_tabs``.
         :param params: the list's own filters, e.g. ``{"campaignId": "002..."}``, ``{"network": "LinkedIn"}``.
             Lists are sent comma-separated, booleans as 1/0; ``after``/``before`` take epoch seconds,
             an ISO 8601 string or a datetime. ``messages`` needs ``campaignId`` or ``ids``.
-        :param count: ``_count``, 25, 50 or 100 (200 too for ``clicks``).
+        :param count: ``_count``, 25, 50 or 100 (200 too for ``clicks``; 20 too for ``webhooks``).
         :param start_page: ``_page`` to start from (0-based; a page's ``next_state`` resumes).
         :param limit: stop after this many records.
         :param order: ``_order``, e.g. ``"created,1"`` (field, 0 = descending, 1 = ascending).
@@ -461,7 +619,7 @@ class OktopostHook(GtmBaseHook):
             raise GtmConfigError(
                 f"Oktopost: resource={resource!r} is not a list; use one of {', '.join(RESOURCE_PATHS)}."
             )
-        sizes = CLICK_PAGE_SIZES if resource == "clicks" else PAGE_SIZES
+        sizes = OKTOPOST.resources[resource].page_sizes or PAGE_SIZES
         if isinstance(count, bool) or count not in sizes:
             raise GtmConfigError(
                 f"Oktopost: count={count!r} is not a page size for {resource}; use one of "
@@ -655,23 +813,26 @@ class OktopostHook(GtmBaseHook):
         return self._create_direct("advocate_invites", record, names)
 
     def _change(self, operation: str, object_id: str, form: Mapping[str, Any]) -> dict[str, Any]:
-        """One update (form POST to ``<path>/{id}``) or delete (bodiless DELETE of ``<path>/{id}``).
+        """One update or delete, sent as the SDK sends it (method and path from the catalogue).
 
-        Never resent by the client after a timeout or 5xx: the write ledger looks the object up
-        instead (OktopostBatchOperator). What confirms it is what the SDK returns
-        (Oktopost/oktopost-typescript-sdk src/resources/publishing/{campaigns,messages,posts}.ts):
-        for an update the changed object under its key (``Campaign``/``Message``/``Post``), for a
-        delete ``Result: true`` (``BaseApiResponse``), returned as ``{"Result": true, "Id": id}``.
+        Updates are a form POST (a PUT for social profiles) to ``<path>/{id}``; deletes a DELETE of
+        ``<path>/{id}``, bodiless except where the SDK sends a form (advocates ``boardId``, board
+        messages ``boardId, messageId``). Never resent by the client after a timeout or 5xx: the write
+        ledger looks the object up instead (OktopostBatchOperator). What confirms it is what the SDK
+        returns (Oktopost/oktopost-typescript-sdk src/resources/**): for an update the changed object
+        under its key (``Campaign``/``Message``/``Post``/``Credential``), for a delete ``Result: true``
+        (``BaseApiResponse``), returned as ``{"Result": true, "Id": id}``.
         """
         spec = CHANGE_OPERATIONS[operation]
-        path = self._path(spec.path.replace("{id}", _require_id(object_id, "id")))
-        if spec.write == "delete":
-            data = self.client.request("DELETE", path).data
-        else:
-            data = self.client.request("POST", path, data=dict(form)).data
+        path = spec.path
+        if "{id}" in path:
+            path = path.replace("{id}", _require_id(object_id, "id"))
+        data = self.client.request(spec.method, self._path(path), data=dict(form) if form else None).data
         body = data if isinstance(data, dict) else {}
         if spec.write == "delete":
-            return {"Result": True, "Id": object_id} if _ci_get(body, "result") is True else {}
+            if _ci_get(body, "result") is not True:
+                return {}
+            return {"Result": True, "Id": object_id or form.get(str(spec.identifier))}
         changed = body.get(spec.response_key) if spec.response_key else None
         return changed if isinstance(changed, dict) and changed else {}  # else: outcome unknown
 
@@ -709,6 +870,29 @@ class OktopostHook(GtmBaseHook):
         """``DELETE /v2/post/{id}``: ``{"Result": true, "Id": id}``. :raises GtmNotFoundError:."""
         return self._change_direct("posts.delete", {"id": id})
 
+    def update_credential(self, id: str, **fields: Any) -> dict[str, Any]:
+        """``PUT /v2/credential/{id}`` (the SDK's only PUT): change a social profile's ``displayName`` or
+        ``nativePostsEnabled`` (0/1); returns the ``Credential``. :raises GtmNotFoundError:."""
+        return self._change_direct("credentials.update", {"id": id, **fields})
+
+    def delete_credential(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/credential/{id}``: remove a social profile; ``{"Result": true, "Id": id}``."""
+        return self._change_direct("credentials.delete", {"id": id})
+
+    def remove_board_message(self, board_id: str, message_id: str) -> dict[str, Any]:
+        """``DELETE /v2/board-message`` with the form ``boardId, messageId`` (the SDK's ``remove``):
+        take a message off an advocacy board; ``{"Result": true, "Id": message_id}``."""
+        return self._change_direct("board_messages.delete", {"boardId": board_id, "messageId": message_id})
+
+    def delete_advocate(self, id: str, board_id: str) -> dict[str, Any]:
+        """``DELETE /v2/advocate/{id}`` with the form ``boardId`` (the SDK's ``delete(id, boardId)``):
+        remove an advocate from a board; ``{"Result": true, "Id": id}``."""
+        return self._change_direct("advocates.delete", {"id": id, "boardId": board_id})
+
+    def delete_lead(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/lead/{id}``: ``{"Result": true, "Id": id}``. :raises GtmNotFoundError:."""
+        return self._change_direct("leads.delete", {"id": id})
+
     def iter_write(self, operation: str, records: Iterable[Any], batch_size: int = 50) -> Iterator[BatchResult]:
         """Send ``<resource>.<create|update|delete>`` one call per record; one result per ``batch_size``.
 
@@ -728,8 +912,10 @@ class OktopostHook(GtmBaseHook):
             raise GtmConfigError(f"Oktopost: operation={operation!r} is unknown; use one of {', '.join(known)}.")
         size = check_batch_size(batch_size, "Oktopost")
 
+        key = CHANGE_OPERATIONS[operation].identifier or "id"
+
         def identifier(record: Any) -> Any:
-            return record.get("id") if isinstance(record, Mapping) else None
+            return record.get(key) if isinstance(record, Mapping) else None
 
         def send_chunk(chunk: list[Any]) -> BatchResult:
             built: dict[int, tuple[str, dict[str, Any]]] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,16 +9,17 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_gtm.apis.octopus import OCTOPUS, PAGE_SIZE_MAX
 from airflow_provider_gtm.operators._validation import check_choice, check_range, is_template
 from airflow_provider_gtm.operators.base import GtmFetchOperator, LazyHookClass
-from airflow_provider_gtm.operators.watermark import Watermark
+from airflow_provider_gtm.operators.watermark import CatalogueWatermark, Watermark
 
 if TYPE_CHECKING:
+    from airflow_provider_gtm.apis.model import Resource
     from airflow_provider_gtm.core.pagination import Page
     from airflow_provider_gtm.hooks.octopus import OctopusConnectHook
 
 OCTOPUS_FEEDS = tuple(OCTOPUS.resources)
 
 
-class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
+class OctopusFetchOperator(CatalogueWatermark, GtmFetchOperator["OctopusConnectHook"]):
     """Fetch an Octopus Community feed to JSON Lines, following ``pageCursor`` to the end.
 
     :param feed: ``topic_posts`` (needs ``parent_id`` = topic id), ``post_comments`` (post id),
@@ -31,10 +31,12 @@ class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
         (templated, e.g. ``"{{ data_interval_start }}"`` for incremental runs).
     :param direction: for ``all_posts``: ``After`` (newer than ``origin_time``) or ``Before`` (API default).
 
-    Incremental (``all_posts``): with ``watermark_field="createdAt"`` and ``since_last_watermark=True``
-    each run continues after the newest post the last successful run wrote (whatever the schedule;
-    see :mod:`airflow_provider_gtm.operators.watermark`); an ``origin_time`` given explicitly wins
-    (a replay), and with neither the first run takes every post::
+    Incremental: ``all_posts`` takes the watermark as its own filter (``originTime``); the other
+    feeds have none, so they are read whole and only the records past the watermark kept. With
+    ``watermark_field="createdAt"`` and ``since_last_watermark=True`` each run continues after the
+    newest post the last successful run wrote (whatever the schedule; see
+    :mod:`airflow_provider_gtm.operators.watermark`); an ``origin_time`` given explicitly wins (a
+    replay), and with neither the first run takes every post::
 
         OctopusFetchOperator(task_id="new_posts", feed="all_posts", order="Asc",
                              watermark_field="createdAt", since_last_watermark=True)
@@ -61,6 +63,7 @@ class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
         direction: str | None = None,
         **kwargs: Any,
     ) -> None:
+        self.id_field_from_catalogue = "id_field" not in kwargs
         super().__init__(**kwargs)
         name = type(self).__name__
         check_choice(name, "feed", feed, OCTOPUS_FEEDS)
@@ -100,17 +103,17 @@ class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
         path = OCTOPUS.paths.get(self.feed, self.feed)
         return f"{path}/{self.parent_id}" if self.parent_id else path
 
-    def pages(self, hook: OctopusConnectHook, start: Any, limit: int | None) -> Iterator[Page]:
-        from airflow_provider_gtm.hooks.octopus import to_epoch_ms
+    def catalogue_row(self) -> Resource | None:
+        return OCTOPUS.resources.get(self.feed)
 
+    def pages(self, hook: OctopusConnectHook, start: Any, limit: int | None) -> Iterator[Page]:
         origin, direction = self.origin_time or None, self.direction or None
-        since = self.incremental.start if self.incremental is not None else None
-        if since is not None and origin is None and self.feed == "all_posts":
-            # One millisecond early: whether the API counts the origin itself or not, the posts at
-            # exactly the watermark come back, and the ones already written are dropped by id below.
-            origin, direction = to_epoch_ms(since.value) - 1, "After"
-        else:
-            since = None
+        replay = origin is not None  # an explicit origin_time wins over the watermark
+        since = None if replay else self.since_filter()
+        if since is not None:
+            # originTime one millisecond early: whether the API counts the origin itself or not, the
+            # posts at exactly the watermark come back, and the ones already written are dropped below.
+            origin, direction = since[1], "After"
         if origin is None and direction == "After":
             direction = None  # "after nothing" is every post: send no direction without an origin
         pages = hook.iter_feed_pages(
@@ -123,16 +126,4 @@ class OctopusFetchOperator(GtmFetchOperator["OctopusConnectHook"]):
             start_cursor=start,
             limit=limit,
         )
-        if since is None:
-            return pages
-        return self._after_watermark(pages, since)
-
-    def _after_watermark(self, pages: Iterator[Page], since: Watermark) -> Iterator[Page]:
-        field, id_field = self.watermark_field or "createdAt", self.id_field
-        dropped = 0
-        for page in pages:
-            kept = [r for r in page.records
-                    if not isinstance(r, dict) or since.admits(r.get(field), r.get(id_field))]
-            dropped += len(page.records) - len(kept)
-            total = None if page.total is None else page.total - dropped
-            yield dataclasses.replace(page, records=kept, total=total)
+        return pages if replay else iter(self.since_pages(pages))

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_gtm.apis.octy import OCTY
 from airflow_provider_gtm.operators._validation import check_choice
 from airflow_provider_gtm.operators.base import GtmBatchOperator, GtmFetchOperator, LazyHookClass
+from airflow_provider_gtm.operators.watermark import CatalogueWatermark
 
 if TYPE_CHECKING:
+    from airflow_provider_gtm.apis.model import Resource
     from airflow_provider_gtm.core.batching import BatchResult
     from airflow_provider_gtm.core.pagination import Page
     from airflow_provider_gtm.hooks.octy import OctyHook
@@ -19,12 +21,17 @@ OCTY_OPERATIONS = tuple(OCTY.operations)
 _ID_KEYS = ("profile_id", "event_id", "event_type_id", "item_id", "template_id", "segment_id")
 
 
-class OctyFetchOperator(GtmFetchOperator["OctyHook"]):
+class OctyFetchOperator(CatalogueWatermark, GtmFetchOperator["OctyHook"]):
     """Fetch every record of an Octy list (profiles, items, event types, segments, templates) to JSON Lines.
 
     :param resource: which list: ``profiles``, ``items``, ``event_types``, ``segments`` or ``templates``.
     :param filters: profile filters (``rfm`` ``"1-5"``, ``churn_prob`` ``low|mid|high|very-high``,
         ``segments`` list of segment tags); only for ``resource="profiles"``.
+
+    Incremental: Octy's list routes take no time, id or order filter (octy-services-wasm@f514fe2
+    ``*/api/routers/*.py``), so with ``watermark_field="created_at"`` (or ``updated_at``) and
+    ``since_last_watermark=True`` a run reads the list whole and writes only the records past the
+    last successful run's watermark (ids: the list's own, e.g. ``profile_id``).
 
     Example::
 
@@ -37,6 +44,7 @@ class OctyFetchOperator(GtmFetchOperator["OctyHook"]):
     default_api_host = OCTY.default_host
 
     def __init__(self, *, resource: str, filters: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        self.id_field_from_catalogue = "id_field" not in kwargs
         super().__init__(**kwargs)
         check_choice(type(self).__name__, "resource", resource, OCTY_RESOURCES)
         if filters and resource != "profiles":
@@ -54,8 +62,12 @@ class OctyFetchOperator(GtmFetchOperator["OctyHook"]):
         spec = OCTY.resources.get(self.resource)
         return spec.path if spec else self.resource
 
+    def catalogue_row(self) -> Resource | None:
+        return OCTY.resources.get(self.resource)
+
     def pages(self, hook: OctyHook, start: Any, limit: int | None) -> Iterator[Page]:
-        return hook.iter_pages(self.resource, filters=self.filters or None, start=int(start or 0), limit=limit)
+        pages = hook.iter_pages(self.resource, filters=self.filters or None, start=int(start or 0), limit=limit)
+        return iter(self.since_pages(pages))
 
 
 class OctyBatchOperator(GtmBatchOperator["OctyHook"]):

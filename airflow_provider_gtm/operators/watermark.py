@@ -22,10 +22,16 @@ retried fetch never moves the watermark.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_gtm.apis.model import Resource
+    from airflow_provider_gtm.core.pagination import Page
 
 
 def _comparable(value: Any) -> Any:
@@ -36,7 +42,23 @@ def _comparable(value: Any) -> Any:
         return value
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
+    if isinstance(value, str) and (moment := _http_date(value)) is not None:
+        return moment.timestamp()  # Octy's "Thu, 01 Jan 2026 00:00:00 GMT" does not sort as text
     return str(value)
+
+
+#: The HTTP date Octy writes its ``created_at``/``updated_at`` in (octy-services-wasm@f514fe2
+#: events/api/routers/dto/events.py formats ``created_at`` so).
+_HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
+
+
+def _http_date(text: str) -> datetime | None:
+    if not text.endswith(" GMT") or "," not in text:
+        return None
+    try:
+        return datetime.strptime(text.strip(), _HTTP_DATE).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -155,3 +177,93 @@ class IncrementalFetch:
         result["watermark"] = reached
         if self.variable_key:
             save(self.variable_key, self.run_id, self.start, reached)
+
+
+def epoch_of(value: Any, unit: str) -> int | None:
+    """A watermark value as Unix seconds or milliseconds (``unit``), or ``None`` when it is no time.
+
+    Numbers and numeric strings are taken in ``unit`` already; ISO 8601 strings, and Oktopost's
+    ``YYYY-MM-DD HH:MM:SS`` (UTC when no zone is given), are converted.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        moment = _http_date(text) or datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    seconds = moment.timestamp()
+    return int(seconds * 1000) if unit == "epoch_ms" else int(seconds)
+
+
+def keep_unwritten(pages: Iterable[Page], since: Watermark, field_name: str, id_field: str) -> Iterator[Page]:
+    """The pages with only the records ``since`` admits (newer, or at its value and not yet written).
+
+    What makes an incremental fetch exact whichever way the API reads its filter: sent one unit
+    early, the records at exactly the watermark come back and the ones already written are dropped
+    here; a list the API cannot filter (read whole) keeps only what is new. ``total`` is lowered by
+    what was dropped so far, so the fetch's count check still compares like with like.
+    """
+    dropped = 0
+    for page in pages:
+        kept = [r for r in page.records
+                if not isinstance(r, dict) or since.admits(r.get(field_name), r.get(id_field))]
+        dropped += len(page.records) - len(kept)
+        total = None if page.total is None else page.total - dropped
+        yield dataclasses.replace(page, records=kept, total=total)
+
+
+class CatalogueWatermark:
+    """Mixed into a fetch operator whose lists are catalogued rows (:class:`~airflow_provider_gtm.apis.model.Resource`).
+
+    With ``since_last_watermark=True`` the watermark becomes the API's own filter where the row names
+    one (``since_param``, on the field ``since_field``): :meth:`since_filter` gives the parameter and
+    its value one unit early. Where it names none, the list is read whole and :meth:`since_pages`
+    keeps only the records past the watermark. A record's id is the row's ``id_key`` unless the task
+    gave ``id_field``.
+    """
+
+    id_field: str
+    watermark_field: str | None
+    incremental: IncrementalFetch | None
+    #: Whether ``id_field`` was left to the catalogue (set by the operator's ``__init__``).
+    id_field_from_catalogue: bool = False
+
+    def catalogue_row(self) -> Resource | None:
+        """The catalogue row of the list this task fetches (``None``: not a catalogued list)."""
+        raise NotImplementedError
+
+    def start_incremental(self, context: Any, checkpoint: Mapping[str, Any] | None) -> IncrementalFetch | None:
+        row = self.catalogue_row()
+        if self.id_field_from_catalogue and row is not None and row.id_key:
+            self.id_field = row.id_key
+        return super().start_incremental(context, checkpoint)  # type: ignore[misc]
+
+    def since(self) -> Watermark | None:
+        """Where this incremental run starts (``None``: not incremental, or the first run)."""
+        return self.incremental.start if self.incremental is not None else None
+
+    def since_filter(self) -> tuple[str, int] | None:
+        """``(parameter, value)``: the watermark as the API's own filter, one unit early, or ``None``."""
+        since, row = self.since(), self.catalogue_row()
+        if since is None or row is None or not row.since_param or not row.since_unit:
+            return None
+        if (self.watermark_field or row.since_field) != row.since_field:
+            return None  # the API filters on another field than the one the watermark follows
+        value = epoch_of(since.value, row.since_unit)
+        return None if value is None else (row.since_param, value - 1)
+
+    def since_pages(self, pages: Iterable[Page]) -> Iterable[Page]:
+        """``pages`` with what the last run wrote dropped (unchanged when not incremental)."""
+        since = self.since()
+        if since is None:
+            return pages
+        return keep_unwritten(pages, since, self.watermark_field or "", self.id_field)

@@ -172,6 +172,7 @@ class CustomerOSSandbox(SandboxApi):
             Route("GET", "/verify/v1/email/bulk/results/{id}/download", self.bulk_download),
             Route("POST", "/customerbase/v1/organizations", self.create_organization),
             Route("GET", "/customerbase/v1/organizations/{id}", self.get_organization),
+            Route("GET", "/billing/v1/organizations/{id}/invoices", self.organization_invoices),
             Route("POST", "/customerbase/v1/contacts", self.create_contact),
             Route("POST", "/customerbase/v1/contacts/bulk", self.bulk_contacts),
             Route("POST", "/customerbase/v1/contacts/import", self.import_contacts),
@@ -582,16 +583,37 @@ class CustomerOSSandbox(SandboxApi):
             return Response(status=206, body=body.encode())
         return json_response(created, 201)
 
+    def _organization(self, org_id: str) -> dict[str, Any]:
+        """The organization by id or COS id (stored, or synthetic); 404 ``Organization not found``."""
+        record = self.organizations.get(org_id) or self.organizations.get(self.org_keys.get(f"cos:{org_id}", ""))
+        if record is None:
+            match = SYNTH_ORG_ID.match(org_id) or SYNTH_COS_ID.match(org_id)
+            if match and int(match.group(1)) < self.ctx.records:
+                record = self._synthetic_org(int(match.group(1)))
+        if record is None:
+            raise HttpError(404, "Organization not found")
+        return record
+
+    def organization_invoices(self, request: Request) -> Response:
+        """``GET /billing/v1/organizations/{id}/invoices`` (customeros/customeros server/routes.go
+        registerInvoiceRoutes; rest/billing/invoice.go: 404 ``Organization not found``; model.go
+        ``InvoicesResponse``: ``status``, ``message``, ``invoices`` of ``InvoiceResponse``)."""
+        with self.ctx.lock:
+            record = self._organization(request.path_params["id"])
+        rng = self.ctx.rng("customeros", "invoices", str(record.get("id")))
+        invoices = [{"id": f"{record.get('id')}-inv-{i}", "number": f"INV-{i + 1:05d}",
+                     "dueDate": f"2026-0{i + 1}-01T00:00:00Z", "invoiceStatus": ("PAID", "DUE")[i % 2],
+                     "amount": float(rng.randrange(100, 5000)), "currency": "USD",
+                     "paymentLink": f"https://pay.example.com/{record.get('id')}/{i}",
+                     "publicUrl": f"https://invoices.example.com/{record.get('id')}/{i}.pdf"}
+                    for i in range(rng.randrange(1, 4))]
+        return json_response({"status": "success", "message": "Invoices retrieved successfully",
+                              "invoices": invoices})
+
     def get_organization(self, request: Request) -> Response:
         org_id = request.path_params["id"]
         with self.ctx.lock:
-            record = self.organizations.get(org_id) or self.organizations.get(self.org_keys.get(f"cos:{org_id}", ""))
-            if record is None:
-                match = SYNTH_ORG_ID.match(org_id) or SYNTH_COS_ID.match(org_id)
-                if match and int(match.group(1)) < self.ctx.records:
-                    record = self._synthetic_org(int(match.group(1)))
-            if record is None:
-                raise HttpError(404, "Organization not found")
+            record = self._organization(org_id)
             request_id = self._request_id()
         if self.options["organization_version"] == 1:
             return json_response({"status": "success", **record})  # October 2024: flat OrganizationResponse

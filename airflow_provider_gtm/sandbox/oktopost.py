@@ -8,7 +8,8 @@ Routes (after the prefix, all under ``/v2``): ``GET /me``; ``GET /campaign`` ``/
 ``POST /campaign`` (``name``*); ``GET /message`` (``campaignId`` or ``ids`` mandatory, else the
 observed lower-case ``{"Errors": {"api": {"message": ...}}}`` variant), ``GET /message/{id}``,
 ``POST /message`` (``network``*, ``campaignId``*, ``message``*); ``GET /post`` (filters
-``campaignId``, ``messageId``, ``status``, ``before``/``after`` epoch seconds), ``GET /post/{id}``
+``campaignId``, ``messageId``, ``status``, ``before``/``after`` epoch seconds on ``Created``, exclusive),
+``GET /post/{id}``
 (``stats=1`` adds ``Stats`` beside ``Post``), ``POST /post`` (``messageId``*, ``credentialIds``* comma list, each an
 existing credential; ``startDateTime`` epoch seconds; ``status``); ``GET /credential`` (``network``)
 and ``/credential/{id}``; ``GET /board`` ``/board/{id}``; ``POST /board-message`` (``boardId``*,
@@ -51,6 +52,7 @@ Documented choices (where the reference is silent or in conflict):
 from __future__ import annotations
 
 import base64
+import calendar
 import secrets
 import string
 import time
@@ -89,6 +91,13 @@ LAST = ("Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamil
 
 def _ts(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
+
+
+def _epoch(created: Any) -> int:
+    """Epoch seconds of an answer's ``Created`` (``YYYY-MM-DD HH:MM:SS``, UTC); 0 when absent."""
+    if not isinstance(created, str) or not created:
+        return 0
+    return calendar.timegm(time.strptime(created[:19], "%Y-%m-%d %H:%M:%S"))
 
 
 def _sid(prefix: str, index: int) -> str:
@@ -134,6 +143,52 @@ class OktopostSandbox(SandboxApi):
             Route("GET", "/v2/analytics/{id}", self.analytics),
             Route("GET", "/v2/click", self.list_of("click")),
             Route("GET", "/v2/lead", self.list_of("lead")),
+            Route("GET", "/v2/lead/{id}", self.get_one("lead", "Lead")),
+            Route("DELETE", "/v2/lead/{id}", self.delete_of("lead")),
+            Route("PUT", "/v2/credential/{id}", self.update_of("credential")),
+            Route("DELETE", "/v2/credential/{id}", self.delete_of("credential")),
+            Route("DELETE", "/v2/board-message", self.remove_board_message),
+            Route("DELETE", "/v2/advocate/{id}", self.delete_advocate),
+            *self._other_routes(),
+        ]
+
+    #: The other ``_page``/``_count`` lists of the SDK (src/resources/**): kind → (path, id prefix,
+    #: single-object key or ``None`` when the SDK has no ``get``).
+    OTHER_LISTS: dict[str, tuple[str, str, str | None]] = {
+        "user": ("/user", "00A", "User"), "team": ("/team", "tea", "Team"), "cname": ("/cname", "cna", None),
+        "conversion_tag": ("/conversion-tag", "cvt", None), "tag": ("/tag", "tag", "Tag"),
+        "media": ("/media", "026", "Media"), "upload": ("/upload", "upl", "Upload"), "link": ("/link", "lnk", None),
+        "story": ("/story", "sty", "Item"), "topic": ("/board-topic", "tpc", None),
+        "webhook": ("/webhook", "whk", "Webhook"), "lead_activity": ("/lead-activity", "lac", None),
+        "stream_tab": ("/stream-tab", "stb", "StreamTab"),
+    }
+
+    def _other_routes(self) -> list[Route]:
+        routes: list[Route] = []
+        for kind, (path, _prefix, key) in self.OTHER_LISTS.items():
+            routes.append(Route("GET", f"/v2{path}", self.list_of(kind)))
+            if key:
+                routes.append(Route("GET", f"/v2{path}/{{id}}", self.get_one(kind, key)))
+        return routes + [
+            Route("GET", "/v2/link/{hash}", self.get_link),
+            Route("GET", "/v2/video-validate/{id}", self.validate_video),
+            Route("GET", "/v2/team-entity/{id}", self.team_entities),
+            Route("GET", "/v2/notification", self.notifications),
+            Route("GET", "/v2/webhook-log/{id}", self.webhook_log),
+            Route("GET", "/v2/bi-export", self.exports),
+            Route("GET", "/v2/bi-export/{id}", self.export),
+            Route("GET", "/v2/followers/{id}", self.followers),
+            Route("GET", "/v2/postlog", self.postlogs),
+            Route("GET", "/v2/postlog/{id}", self.postlog),
+            Route("POST", "/v2/calendar", self.calendar),
+            Route("GET", "/v2/workflow", self.workflows),
+            Route("GET", "/v2/workflow/{id}", self.workflow),
+            Route("GET", "/v2/workflow-step", self.workflow_steps),
+            Route("GET", "/v2/workflow-step/{id}", self.workflow_step),
+            Route("GET", "/v2/workflow-item", self.workflow_items),
+            Route("GET", "/v2/workflow-item-note", self.workflow_item_notes),
+            Route("GET", "/v2/comments", self.comments),
+            Route("GET", "/v2/stream", self.streams),
         ]
 
     # --- framework hooks --------------------------------------------------------------------------
@@ -165,7 +220,8 @@ class OktopostSandbox(SandboxApi):
         self.board_messages: list[dict[str, Any]] = []
         # Updates and deletes: the object as it now is (None: deleted), per kind and id, and a log
         # of every applied change ({"operation", "id", "form"}) so tests can count them.
-        self.overrides: dict[str, dict[str, dict[str, Any] | None]] = {"campaign": {}, "message": {}, "post": {}}
+        self.overrides: dict[str, dict[str, dict[str, Any] | None]] = {
+            "campaign": {}, "message": {}, "post": {}, "credential": {}, "lead": {}, "advocate": {}}
         self.changes: list[dict[str, Any]] = []
 
     def configure(self, options: Mapping[str, Any]) -> None:
@@ -175,6 +231,8 @@ class OktopostSandbox(SandboxApi):
     # --- synthetic data ---------------------------------------------------------------------------
     def _total(self, kind: str) -> int:
         records = self.ctx.records
+        if kind in self.OTHER_LISTS:
+            return min(records, 60)  # account-sized lists: a few pages at most
         return {"credential": min(12, max(3, records // 20)), "board": 3}.get(kind, records)
 
     def _synthetic(self, kind: str, index: int) -> dict[str, Any]:
@@ -196,6 +254,8 @@ class OktopostSandbox(SandboxApi):
             return {"Id": self._credential_id(index), "Name": f"{network} profile {index}", "Network": network,
                     "DisplayName": f"Sandbox {network} {index}", "Status": "invalid" if index % 7 == 6 else "valid",
                     "Created": created}
+        if kind in self.OTHER_LISTS:
+            return self._other(kind, index, created)
         if kind == "board":
             return {"Id": _sid("brd", index), "Name": f"Board {index}", "Status": "active", "UsersCount": 10}
         first, last = FIRST[index % len(FIRST)], LAST[(index // len(FIRST)) % len(LAST)]
@@ -209,6 +269,24 @@ class OktopostSandbox(SandboxApi):
                     "Company": email.split("@")[1].split(".")[0].title(), "Created": created}
         return {"Id": _sid("clk", index), "MessageId": _sid("005", index), "LeadId": _sid("lea", index),
                 "Created": created, "Converted": bool(rng.randrange(2))}
+
+    def _other(self, kind: str, index: int, created: str) -> dict[str, Any]:
+        """A record of one of the other lists: ``Id``, ``Name``, ``Created``, ``Modified`` and what ties it."""
+        record: dict[str, Any] = {"Id": _sid(self.OTHER_LISTS[kind][1], index), "Name": f"{kind} {index}",
+                                  "Created": created, "Modified": created}
+        if kind in ("story", "topic"):
+            record["BoardId"] = _sid("brd", index % 3)
+        elif kind == "lead_activity":
+            record.update(LeadId=_sid("lea", index), Type="click", ActivityDate=created, Data={})
+        elif kind == "link":
+            record.update(Hash=f"h{index:07d}", LongUrl=f"https://example.com/{index}")
+        elif kind == "webhook":
+            record.update(Event="post.published", Url=f"https://hooks.example.com/{index}", IsEnabled=True)
+        elif kind == "media":
+            record.update(Type="Image")
+        elif kind == "upload":
+            record.update(Status="complete")
+        return record
 
     def _credential_id(self, index: int) -> str:
         return f"003-{ACCOUNT_ID}-{index}"
@@ -242,7 +320,8 @@ class OktopostSandbox(SandboxApi):
                               "Account": {"Id": ACCOUNT_ID, "Name": "Sandbox Account"}})
 
     def _paging(self, request: Request, kind: str) -> tuple[int, int]:
-        allowed = (25, 50, 100, 200) if kind == "click" else (25, 50, 100)
+        # src/types/analytics.ts ClickListParams (200 too); src/types/events.ts WebhookConfigListParams (20 too).
+        allowed = {"click": (25, 50, 100, 200), "webhook": (20, 25, 50, 100)}.get(kind, (25, 50, 100))
         try:
             count = int(request.arg("_count") or 25)
             page = int(request.arg("_page") or 0)
@@ -293,7 +372,10 @@ class OktopostSandbox(SandboxApi):
     @staticmethod
     def _field_matches(record: Mapping[str, Any], key: str, value: str) -> bool:
         if key in ("before", "after"):
-            moment = record.get("StartDateTime") or 0
+            # PostListParams / ClickListParams ``before``/``after`` (Oktopost/oktopost-typescript-sdk
+            # src/types/publishing.ts, src/types/analytics.ts): epoch seconds, on when the record was
+            # created; exclusive here (the provider sends them one second early either way).
+            moment = _epoch(record.get("Created"))
             return moment < int(value) if key == "before" else moment > int(value)
         field = {"network": "Network", "campaignId": "CampaignId", "messageId": "MessageId", "status": "Status",
                  "Status": "Status", "email": "Email"}.get(key, key[:1].upper() + key[1:])
@@ -459,8 +541,10 @@ class OktopostSandbox(SandboxApi):
                     "description": "Description", "imageUrl": "ImageUrl"},
         "post": {"messageId": "MessageId", "credentialIds": "CredentialIds", "startDateTime": "StartDateTime",
                  "status": "Status"},
+        # src/types/account.ts UpdateSocialProfileParams (sent with PUT).
+        "credential": {"displayName": "DisplayName", "nativePostsEnabled": "NativePostsEnabled"},
     }
-    KEYS = {"campaign": "Campaign", "message": "Message", "post": "Post"}
+    KEYS = {"campaign": "Campaign", "message": "Message", "post": "Post", "credential": "Credential"}
 
     def update_of(self, kind: str) -> Any:
         """``POST /<kind>/{id}``: the SDK's ``update(id, params)`` (src/resources/publishing/*.ts): the
@@ -498,6 +582,10 @@ class OktopostSandbox(SandboxApi):
                     for credential in value:
                         if self._find("credential", credential) is None:
                             raise HttpError(400, f"Invalid credential: {credential}")
+            elif key == "nativePostsEnabled":
+                if value not in ("0", "1"):
+                    raise HttpError(400, "nativePostsEnabled must be 0 or 1")
+                value = value == "1"
             elif key == "messageId" and self._find("message", value) is None:
                 raise HttpError(400, f"Message {value} was not found")
             record[field] = value
@@ -524,3 +612,142 @@ class OktopostSandbox(SandboxApi):
             return json_response({"Result": True})
         return handler
 
+
+    def remove_board_message(self, request: Request) -> Response:
+        """``DELETE /board-message`` with the form ``boardId``, ``messageId`` (src/resources/advocacy/
+        board-messages.ts ``remove``): ``{"Result": true}``; a message not on that board is a 404."""
+        form = self._form(request, ("boardId", "messageId"))
+        with self.ctx.lock:
+            found = next((b for b in self.board_messages
+                          if b.get("boardId") == form["boardId"] and b.get("messageId") == form["messageId"]), None)
+            if found is None:
+                raise HttpError(404, "The page you are looking for was not found")
+            self.board_messages.remove(found)
+            self.changes.append({"operation": "board_messages.delete", "id": form["messageId"], "form": dict(form)})
+        return json_response({"Result": True})
+
+    def delete_advocate(self, request: Request) -> Response:
+        """``DELETE /advocate/{id}`` with the form ``boardId`` (src/resources/advocacy/advocates.ts
+        ``delete(id, boardId)``): the advocate leaves that board; ``{"Result": true}``; an advocate who
+        is not (any more) on the board is a 404."""
+        form = self._form(request, ("boardId",))
+        object_id = request.path_params["id"]
+        with self.ctx.lock:
+            record = self._find("advocate", object_id)
+            if record is None or form["boardId"] not in (record.get("BoardIds") or []):
+                raise HttpError(404, "The page you are looking for was not found")
+            changed = {**record, "BoardIds": [b for b in record["BoardIds"] if b != form["boardId"]]}
+            self._put("advocate", changed)
+            self.changes.append({"operation": "advocates.delete", "id": object_id, "form": dict(form)})
+        return json_response({"Result": True})
+
+    # --- the SDK's other reads (src/resources/**), each answered under the key the SDK reads --------
+    def _others(self, kind: str, count: int = 5) -> list[dict[str, Any]]:
+        return [self._synthetic(kind, i) for i in range(min(count, self._total(kind)))]
+
+    def get_link(self, request: Request) -> Response:
+        """``GET /link/{hash}`` (publishing/links.ts ``getByHash``): ``Link``."""
+        wanted = request.path_params["hash"]
+        for index in range(self._total("link")):
+            record = self._synthetic("link", index)
+            if record["Hash"] == wanted:
+                return json_response({"Result": True, "Link": record})
+        raise HttpError(404, "The page you are looking for was not found")
+
+    def validate_video(self, request: Request) -> Response:
+        """``GET /video-validate/{mediaId}`` (publishing/uploads.ts ``validateVideo``): ``Validations``."""
+        return json_response({"Result": True, "Validations": {n: {"IsValid": True, "Errors": []} for n in NETWORKS}})
+
+    def team_entities(self, request: Request) -> Response:
+        """``GET /team-entity/{entityId}`` (account/team-entities.ts): ``Items``, no ``Total``."""
+        return json_response({"Result": True, "Items": self._others("team", 2)})
+
+    def notifications(self, request: Request) -> Response:
+        """``GET /notification`` (account/notifications.ts): the settings object under ``Items``."""
+        return json_response({"Result": True, "Items": {"Email": {"PostFailed": True, "PostPublished": False}}})
+
+    def webhook_log(self, request: Request) -> Response:
+        """``GET /webhook-log/{webhookId}`` (events/webhook-log.ts): ``Items``, ``Total``."""
+        entries = [{"Id": f"whl{i:012d}", "WebhookId": request.path_params["id"], "StatusCode": 200,
+                    "Created": _ts(BASE_EPOCH + i * 60)} for i in range(3)]
+        return json_response({"Result": True, "Items": entries, "Total": len(entries)})
+
+    def exports(self, request: Request) -> Response:
+        """``GET /bi-export`` (analytics/exports.ts ``list``): ``Exports``, ``Total``."""
+        items = [{"Id": f"bix{i:012d}", "Name": f"Export {i}", "Status": "active"} for i in range(2)]
+        return json_response({"Result": True, "Exports": items, "Total": len(items)})
+
+    def export(self, request: Request) -> Response:
+        """``GET /bi-export/{id}`` (analytics/exports.ts ``get``): ``Export``."""
+        return json_response({"Result": True, "Export": {"Id": request.path_params["id"], "Status": "active",
+                                                         "Destination": {"Email": "bi@example.com"}}})
+
+    def followers(self, request: Request) -> Response:
+        """``GET /followers/{credentialId}`` (analytics/followers.ts): ``Data`` points."""
+        if self._find("credential", request.path_params["id"]) is None:
+            raise HttpError(404, "The page you are looking for was not found")
+        data = [{"Followers": 100 + i, "FollowersAdded": 1, "HistoryDate": _ts(BASE_EPOCH + i * 86400)[:10]}
+                for i in range(3)]
+        return json_response({"Result": True, "Data": data})
+
+    def _postlog(self, post_id: str, index: int) -> dict[str, Any]:
+        return {"Id": f"pl{index}{post_id}", "PostId": post_id, "Status": "success", "RemoteId": f"r{index}",
+                "RemoteUrl": f"https://social.example.com/{post_id}/{index}", "Error": ""}
+
+    def postlogs(self, request: Request) -> Response:
+        """``GET /postlog?postId=`` (publishing/post-log.ts ``listByPost``): ``Postlogs``."""
+        post_id = request.arg("postId") or ""
+        if self._find("post", post_id) is None:
+            return json_response({"Result": True, "Postlogs": []})
+        return json_response({"Result": True, "Postlogs": [self._postlog(post_id, 0)]})
+
+    def postlog(self, request: Request) -> Response:
+        """``GET /postlog/{id}`` (publishing/post-log.ts ``get``): ``Postlog`` (``Stats`` beside it with stats=1)."""
+        body: dict[str, Any] = {"Result": True, "Postlog": {"Id": request.path_params["id"], "Status": "success"}}
+        if request.arg("stats") == "1":
+            body["Stats"] = self._stats(request.path_params["id"])
+        return json_response(body)
+
+    def calendar(self, request: Request) -> Response:
+        """``POST /calendar`` (publishing/calendar.ts; CalendarParams ``fromDate``*, ``toDate``*, ``filters``):
+        a read sent as a form POST; maps keyed by id."""
+        self._form(request, ("fromDate", "toDate"))
+        posts = {p["Id"]: p for p in (self._synthetic("post", i) for i in range(min(3, self._total("post"))))}
+        return json_response({"Result": True, "Campaigns": {}, "Credentials": {}, "Media": [], "Messages": {},
+                              "Posts": posts})
+
+    def workflows(self, request: Request) -> Response:
+        """``GET /workflow`` (approvals/workflows.ts ``list``): ``Items``, no ``Total``."""
+        return json_response({"Result": True, "Items": [{"Id": "wfl000000000001", "Name": "Legal review"}]})
+
+    def workflow(self, request: Request) -> Response:
+        """``GET /workflow/{id}`` (approvals/workflows.ts ``get``): the workflow itself, not under a key."""
+        return json_response({"Result": True, "Id": request.path_params["id"], "Name": "Legal review"})
+
+    def workflow_steps(self, request: Request) -> Response:
+        """``GET /workflow-step`` (approvals/workflow-steps.ts ``list``): ``Items``."""
+        return json_response({"Result": True, "Items": [{"Id": "wfs000000000001", "WorkflowId": "wfl000000000001"}]})
+
+    def workflow_step(self, request: Request) -> Response:
+        """``GET /workflow-step/{id}`` (approvals/workflow-steps.ts ``get``): the step itself."""
+        return json_response({"Result": True, "Id": request.path_params["id"], "WorkflowId": "wfl000000000001"})
+
+    def workflow_items(self, request: Request) -> Response:
+        """``GET /workflow-item`` (approvals/workflow-items.ts; ``page``/``count``): ``Items``, ``Total``."""
+        items = [{"Id": "wfi000000000001", "Status": "pending", "StepId": "wfs000000000001",
+                  "WorkflowId": "wfl000000000001", "MessageId": _sid("005", 0), "CreatedBy": "00Asandbox0usr"}]
+        return json_response({"Result": True, "Items": items, "Total": len(items)})
+
+    def workflow_item_notes(self, request: Request) -> Response:
+        """``GET /workflow-item-note?id=`` (approvals/workflow-item-notes.ts): ``Notes``, ``Authors``."""
+        if not request.arg("id"):
+            raise HttpError(400, "Missing mandatory parameter(s): id")
+        return json_response({"Result": True, "Authors": {}, "Notes": [{"Id": "wfn000000000001", "Note": "ok"}]})
+
+    def comments(self, request: Request) -> Response:
+        """``GET /comments`` (inbox/comments.ts; ``postlogId``, ``network``): ``Data``."""
+        return json_response({"Result": True, "Data": [{"Id": "cmt000000000001", "Text": "Nice post"}]})
+
+    def streams(self, request: Request) -> Response:
+        """``GET /stream`` (streams/streams.ts ``list``): ``Items``, no ``Total``."""
+        return json_response({"Result": True, "Items": [{"Id": "str000000000001", "Network": "LinkedIn"}]})

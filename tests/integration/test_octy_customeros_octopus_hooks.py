@@ -230,3 +230,12 @@ def test_octopus_configurable_paths(gtm_sandbox_connections, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_OCTOPUS_CONNECT_DEFAULT", json.dumps(conn))
     with pytest.raises(GtmConfigError, match="everything"):
         OctopusConnectHook().path("all_posts")
+
+
+def test_customeros_organization_invoices(gtm_sandbox_connections):
+    """customeros/customeros rest/billing/invoice.go, rest/billing/model.go (issue 22)."""
+    hook = CustomerOSHook()
+    invoices = hook.get_organization_invoices("00000000-0000-4000-8000-000000000007")
+    assert invoices and all(inv["currency"] == "USD" for inv in invoices)
+    with pytest.raises(GtmNotFoundError):
+        hook.get_organization_invoices("00000000-0000-4000-8000-999999999999")

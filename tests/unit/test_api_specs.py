@@ -210,11 +210,19 @@ def test_hook_tables_are_built_from_the_specs():
         assert (create.path, create.required, create.optional, create.response_key, create.identifier) == (
             spec.path, spec.required, spec.optional, spec.response_key, spec.identifier)
     assert oktopost._RESULT_ONLY_CREATES == {"board_messages", "advocate_invites"}
-    assert set(oktopost.CHANGE_OPERATIONS) == {f"{r}.{w}" for r in ("campaigns", "messages", "posts")
-                                               for w in ("update", "delete")}
-    for name, op in oktopost.CHANGE_OPERATIONS.items():  # the SDK's update(id, params) / delete(id)
-        assert op is OKTOPOST.operations[name] and op.path.endswith("/{id}") and op.identifier == "id"
-        assert op.method == ("DELETE" if op.write == "delete" else "POST")
+    publishing = {f"{r}.{w}" for r in ("campaigns", "messages", "posts") for w in ("update", "delete")}
+    # Issue 22: social profiles (update is the SDK's only PUT), board messages, advocates, leads.
+    others = {"credentials.update", "credentials.delete", "board_messages.delete", "advocates.delete", "leads.delete"}
+    assert set(oktopost.CHANGE_OPERATIONS) == publishing | others
+    for name, op in oktopost.CHANGE_OPERATIONS.items():
+        assert op is OKTOPOST.operations[name]
+        if name in publishing:  # the SDK's update(id, params) / delete(id)
+            assert op.path.endswith("/{id}") and op.identifier == "id"
+            assert op.method == ("DELETE" if op.write == "delete" else "POST")
+    assert OKTOPOST.operations["credentials.update"].method == "PUT"
+    remove = OKTOPOST.operations["board_messages.delete"]  # remove({boardId, messageId}): a form, no id in the path
+    assert (remove.method, remove.path, remove.required) == ("DELETE", "/board-message", ("boardId", "messageId"))
+    assert OKTOPOST.operations["advocates.delete"].required == ("id", "boardId")  # delete(id, boardId)
     assert oktopost.OKTOPOST_PROFILE.block_on_429_seconds == OKTOPOST.rate_block_seconds == 900
 
 
@@ -432,7 +440,7 @@ def test_docs_endpoints_has_one_row_per_catalogued_endpoint():
     assert len(table_rows) == sum(len(s.resources) + len(s.operations) + len(s.calls) for s in specs())
     for spec in specs():
         for row in rows(spec):
-            assert row[0] in ("GET", "POST", "DELETE") and row[1].startswith("`/"), row
+            assert row[0] in ("GET", "POST", "PUT", "DELETE") and row[1].startswith("`/"), row
 
 
 @pytest.mark.parametrize("name", list(SPECS))
