@@ -26,7 +26,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def _http_date(text: str) -> datetime | None:
     if not text.endswith(" GMT") or "," not in text:
         return None
     try:
-        return datetime.strptime(text.strip(), _HTTP_DATE).replace(tzinfo=UTC)
+        return datetime.strptime(text.strip(), _HTTP_DATE).replace(tzinfo=timezone.utc)
     except ValueError:
         return None
 
@@ -199,7 +199,7 @@ def epoch_of(value: Any, unit: str) -> int | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        moment = moment.replace(tzinfo=timezone.utc)
     seconds = moment.timestamp()
     return int(seconds * 1000) if unit == "epoch_ms" else int(seconds)
 
