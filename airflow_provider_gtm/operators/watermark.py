@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_gtm.compat import fromisoformat
+
 if TYPE_CHECKING:
     from airflow_provider_gtm.apis.model import Resource
     from airflow_provider_gtm.core.pagination import Page
@@ -195,7 +197,7 @@ def epoch_of(value: Any, unit: str) -> int | None:
     if text.lstrip("-").isdigit():
         return int(text)
     try:
-        moment = _http_date(text) or datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = _http_date(text) or fromisoformat(text)
     except ValueError:
         return None
     if moment.tzinfo is None:
