@@ -402,7 +402,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         from airflow_provider_gtm.core.batching import chunked
         from airflow_provider_gtm.core.lease import LEDGER_LEASE, guarded, published
         from airflow_provider_gtm.core.ledger import LEDGER_DIR, WriteLedger, ledger_key
-        from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, settle_chunk
+        from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, outage_message, settle_chunk
 
         input_digest = self._preflight()
         chunk_size = int(self.batch_size or self.ledger_chunk_size)
@@ -453,17 +453,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
                     tally.add(outcome)
                     progress.chunk(tally.submitted, tally.succeeded, tally.failed)
                     if outcome.resend or outcome.inflight:
-                        # Server errors, a key block or lost answers (after the client's own retries).
-                        # Fail retryably now instead of spending the retry budget chunk after chunk;
-                        # the next try looks up what may have been applied, resends what was not, and
-                        # resumes the rest from the ledger.
-                        raise AirflowException(
-                            f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met an outage "
-                            "(server errors, no connection or a rate-limit block; or not sent after several "
-                            "in a row) "
-                            f"and {len(outcome.inflight)} have an unknown outcome; failing so that Airflow "
-                            f"retries the task, which resumes from the write ledger {ledger.directory}"
-                        )
+                        # Fail retryably now instead of spending the retry budget chunk after chunk.
+                        raise AirflowException(outage_message(self.describe(), index, outcome, ledger.directory))
                 for failure in unknown:
                     tally.add_unknown(failure)
             finally:
