@@ -10,7 +10,9 @@ Each case counts what the sandbox holds at the end: **lost** (records never crea
   finishes, the first is resumed and must stop without sending or publishing anything;
 - ``on_kill`` through a real SIGTERM, with the task runner's own handler (it calls ``on_kill`` and
   lets the task run on): the try stops before its next call, the retry completes exactly once;
-- two runs sharing one ``output_uri``: the second fails clearly, the output is never corrupted.
+- two runs sharing one ``output_uri``: the second fails clearly, the output is never corrupted;
+- a fetch output deleted, emptied or cut short between tries: the retry starts over (no NUL byte);
+- a ledger entry that parses but has the wrong shape: torn, looked up (or left to a person), no crash.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -48,15 +51,17 @@ class Ti(SimpleNamespace):
     def xcom_push(self, key, value):
         self.pushed[key] = value
 
-if spec.get("stop_after_done"):
+if spec.get("stop_after_done") or spec.get("kill_after_done"):
     original = ledger_module.WriteLedger.mark_done
     calls = {"n": 0}
     def stopping(self, *args, **kwargs):
         result = original(self, *args, **kwargs)
         calls["n"] += 1
-        if calls["n"] == spec["stop_after_done"]:
+        if calls["n"] == spec.get("stop_after_done"):
             print("STOPPING", flush=True)
             os.kill(os.getpid(), signal.SIGSTOP)
+        if calls["n"] == spec.get("kill_after_done"):
+            os.kill(os.getpid(), signal.SIGKILL)
         return result
     ledger_module.WriteLedger.mark_done = stopping
 
@@ -322,3 +327,55 @@ def test_two_runs_on_one_output_uri_never_write_it_at_once(sandbox, tmp_path):
     assert code1 == 0 and code2 == 0, out1 + out2
     ids = profile_ids(out)
     assert b"\0" not in out.read_bytes() and len(ids) == len(set(ids)) == 500 == result(out2)["records"]
+
+
+@pytest.mark.parametrize("change", ["deleted", "emptied", "cut short"])
+def test_a_fetch_output_changed_between_tries_is_started_over_never_padded(sandbox, tmp_path, change):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_gtm.operators.octy import OctyFetchOperator
+
+    sandbox.configure(records=1000, octy={"page_size": 50})
+    out = tmp_path / "profiles.jsonl"
+
+    def fetch() -> dict[str, Any]:
+        ti = SimpleNamespace(dag_id="d", run_id="r", task_id="profiles", map_index=-1, try_number=1)
+        return OctyFetchOperator(task_id="profiles", resource="profiles", output_uri=f"file://{out}").execute(
+            {"ti": ti})
+
+    sandbox.set_faults([{"api": "octy", "path": PROFILES, "method": "GET", "kind": "status", "status": 401,
+                         "calls": [11]}])
+    with pytest.raises(AirflowFailException):
+        fetch()  # ten pages, 500 records, complete; the 11th call refused
+    assert json.loads(out.with_name("profiles.jsonl.checkpoint.json").read_text())["records"] == 500
+    if change == "deleted":
+        out.unlink()
+    elif change == "emptied":
+        out.write_bytes(b"")
+    else:
+        out.write_bytes(out.read_bytes()[:20_000])
+    sandbox.set_faults([])
+    result = fetch()
+    ids = profile_ids(out)
+    assert b"\0" not in out.read_bytes()
+    assert result["records"] == len(ids) == len(set(ids)) == 1000  # lost 0, duplicated 0
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_wrong_shaped_ledger_entry_is_torn_not_a_crash(sandbox, tmp_path, case):
+    spec = {"case": case, "records": CAMPAIGNS if case == "oktopost campaigns" else EVENTS,
+            "base": f"file://{tmp_path}/out"}
+    code, out = finish(start({**spec, "kill_after_done": 3}))  # chunks 0-2 recorded, then SIGKILL
+    assert code == -signal.SIGKILL, out
+    [done] = list(tmp_path.rglob("chunk_0000000.done.json"))
+    done.write_text('[{"accepted": []}]')  # parses, wrong shape
+    code, out = finish(start({**spec, "try": 2}))
+    assert "AttributeError" not in out and "TypeError" not in out
+    assert lost_and_duplicated(sandbox, case) == (0, 0)
+    if case == "oktopost campaigns":
+        # Oktopost can tell: the torn chunk's campaigns are looked up by name, found, not resent.
+        assert code == 0, out
+        assert result(out)["succeeded"] == CAMPAIGNS
+    else:
+        # Octy events cannot be looked up: the torn chunk is left to a person, never resent.
+        assert code == 1 and "25 records were sent" in out and "A person must decide" in out, out
