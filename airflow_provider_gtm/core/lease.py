@@ -98,7 +98,11 @@ def _machine() -> str:
     parts = []
     for source in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
         try:
-            parts.append(open(source).read().strip() if source.endswith("boot_id") else os.readlink(source))
+            if source.endswith("boot_id"):
+                with open(source) as fh:
+                    parts.append(fh.read().strip())
+            else:
+                parts.append(os.readlink(source))
         except OSError:
             parts.append("?")
     return f"{socket.gethostname()}|{'|'.join(parts)}"
@@ -300,9 +304,10 @@ class Lease:
                 found = self._read()
                 if found is None or (found.get("holder") or {}).get("token") != self.holder["token"]:
                     holder = (found or {}).get("holder") or {}
-                    self._lost = (f"{self.what}: this try's lease was taken over by host {holder.get('host')}, "
-                                  f"pid {holder.get('pid')}, try {holder.get('try_number')} (this try was frozen "
-                                  "or cut off past its lease); it stops without sending or writing more")
+                    by = (f"by host {holder.get('host')}, pid {holder.get('pid')}, try {holder.get('try_number')}"
+                          if found is not None else "and already released by the try that took it over")
+                    self._lost = (f"{self.what}: this try's lease was taken over {by} (this try was frozen or cut "
+                                  "off past its lease); it stops without sending or writing more")
                     raise LeaseLostError(self._lost)
                 if self.local:
                     self._write_local()
