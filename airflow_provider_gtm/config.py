@@ -55,6 +55,25 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "example": "120",
         "default": "60",
     },
+    "writer_lease_seconds": {
+        "description": "Seconds a writing task's lease (on its write ledger, fetch output or submission ledger) "
+        "lasts without renewal. A running try renews it every quarter of this from a background thread and "
+        "checks it before every call; a try frozen or killed longer than this is taken over by the next try, "
+        "which replays its ledger. Hosts sharing storage must keep their clocks well within this.",
+        "version_added": "0.1.0",
+        "type": "string",
+        "example": "120",
+        "default": "60",
+    },
+    "writer_lease_wait_seconds": {
+        "description": "Seconds a second live try of a task instance (or another run writing the same output_uri) "
+        "waits for the lease held by the first before it fails, retryably, naming the holder. It never sends "
+        "while it waits.",
+        "version_added": "0.1.0",
+        "type": "string",
+        "example": "300",
+        "default": "90",
+    },
     "oktopost_app_link": {
         "description": "URL template of the Oktopost extra link on OktopostCreateOperator, with {kind} and "
         "{id}. Oktopost documents its app host but not its page paths: check the default against your app.",

@@ -17,13 +17,21 @@ The directory is keyed by DAG, run, task, map index and a fingerprint of the inp
 On replay a chunk is in one of three states: ``done`` (its results are carried into the new files,
 nothing is sent), ``unknown`` (``sent`` without ``done``: the try died while the call was in flight;
 the operator resolves it with a lookup where the API can tell, else reports it to a person), or new.
+
+**A ``done`` entry that does not have the shape written here is torn**, whatever made it so (a
+write cut short, a disk error, a person's edit): it parses or not, but it does not say what the
+chunk settled, so the chunk's outcome is unknown, exactly as if the try had died while sending it.
+Nothing in such a file is trusted, and reading it never raises.
+
+Only the try holding the ledger's lease (``core/lease.py``) writes it: every write first asks the
+``guard`` given to :class:`WriteLedger`, which raises when this try was killed or lost its lease.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,12 +83,50 @@ class ChunkOutcome:
         )
 
 
-class WriteLedger:
-    """The ledger directory of one task instance; every event is one small object."""
+def _positions(value: Any, count: int | None) -> list[int] | None:
+    """A list of chunk positions as written by :meth:`WriteLedger.mark_done`; ``None`` if it is not one."""
+    if not isinstance(value, list):
+        return None
+    if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 and (count is None or i < count)
+               for i in value):
+        return None
+    return list(value)
 
-    def __init__(self, directory: ObjectStoragePath) -> None:
+
+def parse_outcome(data: Any, count: int | None = None) -> ChunkOutcome | None:
+    """The outcome a ``done`` entry records, or ``None`` when it is torn (not the shape written here).
+
+    ``count``: the chunk's size from its ``sent`` entry, when known (positions must lie inside it).
+    """
+    if not isinstance(data, dict):
+        return None
+    accepted, failures = data.get("accepted", []), data.get("failures", [])
+    if not isinstance(accepted, list) or not isinstance(failures, list):
+        return None
+    if not all(isinstance(f, dict) for f in failures):
+        return None
+    confirmed = data.get("confirmed", 0)
+    if not isinstance(confirmed, int) or isinstance(confirmed, bool) or confirmed < 0:
+        return None
+    lists = {name: _positions(data.get(name, []), count) for name in ("resend", "inflight", "touched")}
+    if any(v is None for v in lists.values()):
+        return None
+    return ChunkOutcome(accepted=list(accepted), failures=list(failures), resend=lists["resend"] or [],
+                        inflight=lists["inflight"] or [], confirmed=confirmed, touched=lists["touched"] or [])
+
+
+class WriteLedger:
+    """The ledger directory of one task instance; every event is one small object.
+
+    :param guard: called before every write (raises when this try may no longer write: killed, or
+        its lease lost); ``None``: no check.
+    """
+
+    def __init__(self, directory: ObjectStoragePath, guard: Callable[[], None] | None = None) -> None:
         self.directory = directory
+        self._guard = guard
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._counts: dict[int, int] = {}
         self._sent: set[int] = set()
         self._done: dict[int, ChunkOutcome] = {}
         self._load()
@@ -89,6 +135,7 @@ class WriteLedger:
         return self.directory / f"chunk_{index:07d}.{event}.json"
 
     def _load(self) -> None:
+        done: dict[int, ObjectStoragePath] = {}
         for entry in listed(self.directory):
             name = entry.name
             if not name.startswith("chunk_") or not name.endswith(".json"):
@@ -99,20 +146,20 @@ class WriteLedger:
                 continue
             if name.endswith(".sent.json"):
                 self._sent.add(index)
+                count = _read_json(entry)
+                if isinstance(count, dict) and isinstance(count.get("count"), int) and count["count"] >= 0:
+                    self._counts[index] = count["count"]
             elif name.endswith(".done.json"):
-                try:
-                    data = json.loads(entry.read_text())
-                except (ValueError, OSError):
-                    # A torn write (the try died while writing it): the chunk's outcome is unknown.
-                    continue
-                self._done[index] = ChunkOutcome(
-                    accepted=list(data.get("accepted", [])),
-                    failures=list(data.get("failures", [])),
-                    resend=[int(i) for i in data.get("resend", [])],
-                    inflight=[int(i) for i in data.get("inflight", [])],
-                    confirmed=int(data.get("confirmed", 0)),
-                    touched=[int(i) for i in data.get("touched", [])],
-                )
+                done[index] = entry
+        for index, entry in done.items():
+            outcome = parse_outcome(_read_json(entry), self._counts.get(index))
+            if outcome is None:
+                # Torn (cut short, or not the shape written here): a "done" entry is only ever
+                # written after the chunk was sent, so its outcome is unknown: looked up where the
+                # API can tell, else reported for a person. Never resent blindly, never a crash.
+                self._sent.add(index)
+                continue
+            self._done[index] = outcome
 
     @property
     def empty(self) -> bool:
@@ -126,10 +173,12 @@ class WriteLedger:
         return index in self._sent and index not in self._done
 
     def mark_sent(self, index: int, count: int, started_at: str) -> None:
+        self._check()
         self._write(self._path(index, "sent"), {"index": index, "count": count, "started_at": started_at})
         self._sent.add(index)
 
     def mark_done(self, index: int, outcome: ChunkOutcome) -> None:
+        self._check()
         self._write(
             self._path(index, "done"),
             {
@@ -142,15 +191,25 @@ class WriteLedger:
 
     def started_at(self, index: int) -> str | None:
         """When an earlier try began sending this chunk (for "created since" lookups)."""
-        path = self._path(index, "sent")
-        try:
-            return str(json.loads(path.read_text()).get("started_at") or "") or None
-        except (ValueError, OSError):
-            return None
+        data = _read_json(self._path(index, "sent"))
+        started = data.get("started_at") if isinstance(data, dict) else None
+        return started if isinstance(started, str) and started else None
+
+    def _check(self) -> None:
+        if self._guard is not None:
+            self._guard()
 
     @staticmethod
     def _write(path: ObjectStoragePath, data: dict[str, Any]) -> None:
         write_whole(path, encode_record(data))
+
+
+def _read_json(path: ObjectStoragePath) -> Any:
+    """A ledger object's JSON, or ``None`` when it cannot be read or parsed (a torn write)."""
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, OSError):
+        return None
 
 
 def listed(directory: ObjectStoragePath) -> list[ObjectStoragePath]:

@@ -178,6 +178,20 @@ def settle_chunk(ledger: WriteLedger, index: int, chunk: list[Any], policy: Chun
     return ChunkSettlement(outcome, unknown)
 
 
+def outage_message(label: str, index: int, outcome: ChunkOutcome, ledger: object) -> str:
+    """Why a batch task stops at chunk ``index``: records left to resend or in flight after the client's retries.
+
+    Server errors, a key block or lost answers: the task fails retryably at once, and the next try
+    looks up what may have been applied, resends what was not, and resumes the rest from the ledger.
+    """
+    return (
+        f"{label}: chunk {index}: {len(outcome.resend)} records met an outage (server errors, no connection "
+        "or a rate-limit block; or not sent after several in a row) "
+        f"and {len(outcome.inflight)} have an unknown outcome; failing so that Airflow "
+        f"retries the task, which resumes from the write ledger {ledger}"
+    )
+
+
 def outcome_of(
     result: BatchResult, chunk: Sequence[Any], *, own: set[int] | None = None, existing_is_success: bool = False,
 ) -> ChunkOutcome:

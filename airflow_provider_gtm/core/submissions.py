@@ -10,13 +10,17 @@ the inputs and arguments), so only a retry of the same task instance with the sa
 
 A try killed between sending a submission and recording its answer leaves that one input
 unrecorded: the retry submits it again (the API offers no way to find it); every recorded one is
-re-used.
+re-used. A file that does not have the shape written here (``index`` an integer, ``result`` an
+object) is torn: that input counts as unrecorded, and reading it never raises.
+
+Only the try holding the submission ledger's lease (``core/lease.py``) submits and records: every
+record first asks the ``guard``, which raises when this try was killed or lost its lease.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow_provider_gtm.compat import ObjectStoragePath
@@ -27,8 +31,9 @@ from airflow_provider_gtm.core.records import encode_record
 class SubmissionLedger:
     """The recorded submissions of one task instance + inputs; every answer is one object."""
 
-    def __init__(self, directory: ObjectStoragePath) -> None:
+    def __init__(self, directory: ObjectStoragePath, guard: Callable[[], None] | None = None) -> None:
         self.directory = directory
+        self._guard = guard
         self.directory.mkdir(parents=True, exist_ok=True)
         self._answers: dict[int, Mapping[str, Any]] = {}
         self._load()
@@ -43,11 +48,18 @@ class SubmissionLedger:
                 continue
             try:
                 data = json.loads(entry.read_text())
-                index = int(data["index"])
-            except (ValueError, OSError, KeyError, TypeError):
+            except (ValueError, OSError):
                 continue  # a torn write: that input is submitted again
-            if isinstance(data.get("result"), Mapping):
-                self._answers[index] = data["result"]
+            if not isinstance(data, dict):
+                continue  # not the shape written here: torn
+            index, result = data.get("index"), data.get("result")
+            if isinstance(index, int) and not isinstance(index, bool) and index >= 0 and isinstance(result, Mapping):
+                self._answers[index] = result
+
+    def check(self) -> None:
+        """Raise when this try may no longer submit or record (killed, or its lease lost)."""
+        if self._guard is not None:
+            self._guard()
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -58,6 +70,7 @@ class SubmissionLedger:
 
     def record(self, index: int, item: Any, answer: Mapping[str, Any]) -> None:
         """Keep the answer to input ``index`` (call before submitting the next input)."""
+        self.check()
         path = self._path(index)
         write_whole(path, encode_record({"index": index, "input": item, "result": dict(answer)}))
         self._answers[index] = dict(answer)

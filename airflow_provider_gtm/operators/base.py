@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_gtm.compat import AirflowException, AirflowFailException, BaseOperator, ObjectStoragePath
 from airflow_provider_gtm.core.gcfreeze import long_lived_objects_frozen
+from airflow_provider_gtm.core.lease import StopsOnKill
 from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators._validation import check_failure_policy
 from airflow_provider_gtm.operators.deferral import LongWaitDeferral, defers_long_waits, settled_before_wait
@@ -30,7 +31,7 @@ from airflow_provider_gtm.operators.errors import airflow_errors
 from airflow_provider_gtm.operators.hook_owner import HookOwner, HookT, LazyHookClass
 from airflow_provider_gtm.operators.inputs import load_records, read_json_lines
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
-from airflow_provider_gtm.operators.output import default_uri, fetch_binding, open_fetch_writer
+from airflow_provider_gtm.operators.output import default_uri, fetch_binding, lease_path, open_fetch_writer
 from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
 from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from airflow_provider_gtm.core.batching import BatchResult
     from airflow_provider_gtm.core.pagination import Page
 
-class GtmFetchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, BaseOperator):
+class GtmFetchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, StopsOnKill, BaseOperator):
     """Base of the fetch operators: stream every page of a list into JSON Lines at ``output_uri``.
 
     :param conn_id: the Airflow connection id (templated).
@@ -166,7 +167,8 @@ class GtmFetchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Base
         uri = self.output_uri or default_uri(context, self.output_base_uri, "records.jsonl")
         path = ObjectStoragePath(uri)
         binding = fetch_binding(context, self, self.query_arguments())
-        writer = open_fetch_writer(path, resume=self.resume, binding=binding)
+        writer = open_fetch_writer(path, resume=self.resume, binding=binding,
+                                   session=self.writer_session(lease_path(path), context, f"the output {uri}"))
         if writer.ignored:
             self.log.warning("Not resuming from the checkpoint next to %s: %s; starting over", uri, writer.ignored)
         state = writer.state or {}
@@ -235,7 +237,7 @@ class GtmFetchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Base
 
 
 
-class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, BaseOperator):
+class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, StopsOnKill, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
     :param conn_id: the Airflow connection id (templated).
@@ -396,8 +398,9 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Base
     def execute(self, context: Any) -> dict[str, Any]:
         # Loaded here, not at DAG parse time (see LazyHookClass).
         from airflow_provider_gtm.core.batching import chunked
+        from airflow_provider_gtm.core.lease import LEDGER_LEASE, guarded, published
         from airflow_provider_gtm.core.ledger import LEDGER_DIR, WriteLedger, ledger_key
-        from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, settle_chunk
+        from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, outage_message, settle_chunk
 
         input_digest = self._preflight()
         chunk_size = int(self.batch_size or self.ledger_chunk_size)
@@ -406,30 +409,36 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Base
         failures_path, results_path = ObjectStoragePath(failures_uri), ObjectStoragePath(results_uri)
         failures_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)
-        key = ledger_key(context, input_digest, self.ledger_arguments())
-        ledger = WriteLedger(failures_path.parent / LEDGER_DIR / key)
-        if not ledger.empty:
-            self.log.info("Resuming %s from its write ledger %s", self.describe(), ledger.directory)
-        hook = self.hook
-        policy = ChunkPolicy(
-            send=lambda part: settled_before_wait(self.send(hook, part)),
-            resolve=lambda part, started_at: self._resolve_lost(hook, part, started_at),
-            can_resolve=self.can_resolve_unknown,
-            identifier=self.record_identifier,
-            existing_is_success=self.existing_is_success,
-            label=self.describe(),
-        )
-        progress = BatchProgress(
-            self.log, f"Sending {self.describe()}", total=count_input(self.records, self.input_uri),
-            windows=hook_windows(hook), calls_per_chunk=None if self.one_call_per_record else 1,
-        )
+        directory = failures_path.parent / LEDGER_DIR / ledger_key(context, input_digest, self.ledger_arguments())
+        # One live writer (core/lease.py): the ledger is read only once this try holds its lease, so
+        # a try taking over from a frozen or killed one replays everything that one recorded.
         # The files are rewritten whole on every try from the ledger (carried results first), so a
-        # retry never loses what an earlier try recorded and never duplicates it.
+        # retry never loses what an earlier try recorded and never duplicates it; each try writes
+        # its own copy, published only while it holds the lease.
         with (
             airflow_errors(f"Sending {self.describe()}"),
-            failures_path.open("wb") as failures_fh,
-            results_path.open("wb") as results_fh,
+            self.writer_session(directory / LEDGER_LEASE, context, f"the write ledger {directory}") as guard,
+            published(failures_path, guard) as failures_fh,
+            published(results_path, guard) as results_fh,
         ):
+            ledger = WriteLedger(directory, guard=guard.check_lease)
+            if not ledger.empty:
+                self.log.info("Resuming %s from its write ledger %s", self.describe(), ledger.directory)
+            hook = self.hook
+            policy = ChunkPolicy(
+                # The guard is asked before every call: a killed try (on_kill) or one that lost its
+                # lease stops there, and the chunk records the rest as not sent.
+                send=lambda part: guarded(settled_before_wait(self.send(hook, part)), guard),
+                resolve=lambda part, started_at: self._resolve_lost(hook, part, started_at),
+                can_resolve=self.can_resolve_unknown,
+                identifier=self.record_identifier,
+                existing_is_success=self.existing_is_success,
+                label=self.describe(),
+            )
+            progress = BatchProgress(
+                self.log, f"Sending {self.describe()}", total=count_input(self.records, self.input_uri),
+                windows=hook_windows(hook), calls_per_chunk=None if self.one_call_per_record else 1,
+            )
             tally = BatchTally(failures_fh, results_fh, assigned_id=self.assigned_id, max_ids=self.max_xcom_ids)
             unknown = []
             try:
@@ -442,17 +451,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Base
                     tally.add(outcome)
                     progress.chunk(tally.submitted, tally.succeeded, tally.failed)
                     if outcome.resend or outcome.inflight:
-                        # Server errors, a key block or lost answers (after the client's own retries).
-                        # Fail retryably now instead of spending the retry budget chunk after chunk;
-                        # the next try looks up what may have been applied, resends what was not, and
-                        # resumes the rest from the ledger.
-                        raise AirflowException(
-                            f"{self.describe()}: chunk {index}: {len(outcome.resend)} records met an outage "
-                            "(server errors, no connection or a rate-limit block; or not sent after several "
-                            "in a row) "
-                            f"and {len(outcome.inflight)} have an unknown outcome; failing so that Airflow "
-                            f"retries the task, which resumes from the write ledger {ledger.directory}"
-                        )
+                        # Fail retryably now instead of spending the retry budget chunk after chunk.
+                        raise AirflowException(outage_message(self.describe(), index, outcome, ledger.directory))
                 for failure in unknown:
                     tally.add_unknown(failure)
             finally:

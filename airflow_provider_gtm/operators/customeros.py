@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_gtm.apis.customeros import CUSTOMEROS
@@ -15,6 +15,7 @@ from airflow_provider_gtm.operators.base import GtmBatchOperator, LazyHookClass
 from airflow_provider_gtm.operators.deferral import default_deferrable, defers_long_waits
 from airflow_provider_gtm.operators.errors import airflow_errors
 from airflow_provider_gtm.operators.lookup import GtmLookupOperator
+from airflow_provider_gtm.operators.output import lease_path
 
 if TYPE_CHECKING:
     from airflow_provider_gtm.core.batching import BatchResult
@@ -113,22 +114,30 @@ class CustomerOSLookupOperator(GtmLookupOperator["CustomerOSHook"]):
     def execute(self, context: Any) -> dict[str, Any]:
         if not (self.deferrable and self.lookup == "person_enrichment"):
             return super().execute(context)
+        from airflow_provider_gtm.core.lease import LEDGER_LEASE
+
         uri = str(self.output_path(context))
         inputs = self.limited_inputs()
-        ledger = self._submissions(context, uri, inputs)
-        if len(ledger):
-            self.log.info("%d of %d person enrichments were submitted by an earlier try (%s): polling them, "
-                          "not submitting them again", len(ledger), len(inputs), ledger.directory)
-        hook = self.hook
+        directory = self._submissions_dir(context, uri, inputs)
         submitted = 0
+        # One live submitter (core/lease.py): the ledger is read once this try holds its lease, and
+        # the guard (kill flag, lease) is asked before every submission.
         try:
-            with airflow_errors(f"Submitting {len(inputs)} CustomerOS person enrichments"):
+            what = f"the submission ledger {directory}"
+            with airflow_errors(f"Submitting {len(inputs)} CustomerOS person enrichments"), \
+                    self.writer_session(directory / LEDGER_LEASE, context, what) as guard:
+                ledger = self._submissions(context, uri, inputs, guard.check_lease)
+                if len(ledger):
+                    self.log.info("%d of %d person enrichments were submitted by an earlier try (%s): polling them, "
+                                  "not submitting them again", len(ledger), len(inputs), ledger.directory)
+                hook = self.hook
                 for index, item in enumerate(inputs):
                     if ledger.answer(index) is not None:
                         continue
                     if not isinstance(item, dict):
                         raise GtmConfigError(f"person_enrichment inputs must be objects such as {{'email': ...}}, "
                                              f"got {item!r}")
+                    guard.check()
                     answer = hook.start_person_enrichment(
                         email=item.get("email"), linkedin_url=item.get("linkedinUrl"),
                         first_name=item.get("firstName"), last_name=item.get("lastName"),
@@ -143,7 +152,7 @@ class CustomerOSLookupOperator(GtmLookupOperator["CustomerOSHook"]):
         self.log.info("Submitted %d person enrichments (%d recorded earlier); %d pending",
                       submitted, len(inputs) - submitted, len(pending))
         if not pending:
-            return self._write_output(uri, ledger, inputs, {})
+            return self._write_output(uri, ledger, inputs, {}, context)
         self.log.info("Deferring: the triggerer waits for the %d pending answers together", len(pending))
         from airflow_provider_gtm.triggers.customeros import CustomerOSPersonEnrichmentsTrigger
 
@@ -159,23 +168,35 @@ class CustomerOSLookupOperator(GtmLookupOperator["CustomerOSHook"]):
         # The same URI and ledger as before deferring: they depend only on the task instance and its inputs.
         uri = str(self.output_path(context))
         inputs = self.limited_inputs()
-        return self._write_output(uri, self._submissions(context, uri, inputs), inputs, event.get("results") or {})
+        return self._write_output(uri, self._submissions(context, uri, inputs), inputs, event.get("results") or {},
+                                  context)
 
-    def _submissions(self, context: Any, uri: str, inputs: list[Any]) -> SubmissionLedger:
-        """The submission ledger of this task instance and inputs, beside the output (like the write ledger)."""
+    def _submissions_dir(self, context: Any, uri: str, inputs: list[Any]) -> ObjectStoragePath:
         from airflow_provider_gtm.core.ledger import LEDGER_DIR, ledger_key
-        from airflow_provider_gtm.core.submissions import SubmissionLedger
 
         digest = hashlib.sha256("".join(encode_record(item) + "\n" for item in inputs).encode()).hexdigest()
         key = ledger_key(context, digest, {"class": type(self).__name__, "lookup": self.lookup,
                                            "conn_id": self.conn_id})
-        return SubmissionLedger(ObjectStoragePath(uri).parent / LEDGER_DIR / key)
+        return ObjectStoragePath(uri).parent / LEDGER_DIR / key
+
+    def _submissions(self, context: Any, uri: str, inputs: list[Any],
+                     guard: Callable[[], None] | None = None) -> SubmissionLedger:
+        """The submission ledger of this task instance and inputs, beside the output (like the write ledger)."""
+        from airflow_provider_gtm.core.submissions import SubmissionLedger
+
+        return SubmissionLedger(self._submissions_dir(context, uri, inputs), guard)
 
     def _write_output(self, uri: str, ledger: SubmissionLedger, inputs: list[Any],
-                      results: dict[str, Any]) -> dict[str, Any]:
+                      results: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        from airflow_provider_gtm.core.lease import published
+
         path = ObjectStoragePath(uri)
         count = 0
-        with path.open("wb") as out:
+        # Written whole under the output's lease and published in one step (a rename, one object
+        # put): a second try writing at the same time can neither interleave nor half-overwrite it.
+        with airflow_errors(f"Writing {path}"), \
+                self.writer_session(lease_path(path), context or {}, f"the output {path}") as guard, \
+                published(path, guard) as out:
             for index, item in enumerate(inputs):
                 answer = ledger.answer(index)
                 if answer is None:  # pragma: no cover - every input is recorded before deferring

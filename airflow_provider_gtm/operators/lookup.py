@@ -6,7 +6,8 @@ A lookup is not a list: there are no pages and no end signal, only the inputs th
 (``operators/output.py``), checkpointing after every answer: a retried try (or one resumed after a
 long rate-limit wait) continues with the first input it has no answer for, and never asks twice
 about one whose answer is written. The XCom is ``{"uri", "records", "inputs"}``: lines written and
-inputs asked about (equal when the task succeeds).
+inputs asked about (equal when the task succeeds). One live writer: the output's lease is held while
+the loop runs, and ``on_kill`` stops it before the next call (``core/lease.py``).
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_gtm.compat import BaseOperator, ObjectStoragePath
+from airflow_provider_gtm.core.lease import StopsOnKill
 from airflow_provider_gtm.operators._validation import is_template
 from airflow_provider_gtm.operators.deferral import LongWaitDeferral, defers_long_waits
 from airflow_provider_gtm.operators.errors import airflow_errors
 from airflow_provider_gtm.operators.hook_owner import HookOwner, HookT
 from airflow_provider_gtm.operators.inputs import load_records
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
-from airflow_provider_gtm.operators.output import default_uri, fetch_binding, open_fetch_writer
+from airflow_provider_gtm.operators.output import default_uri, fetch_binding, lease_path, open_fetch_writer
 
 
-class GtmLookupOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, BaseOperator):
+class GtmLookupOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, StopsOnKill, BaseOperator):
     """Base of the lookup operators: answer each input with one call, one JSON line per input.
 
     :param conn_id: the Airflow connection id (templated).
@@ -100,8 +102,11 @@ class GtmLookupOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Bas
     def execute(self, context: Any) -> dict[str, Any]:
         inputs = self.limited_inputs()
         path = self.output_path(context)
+        # The lease on the output (core/lease.py) is taken before the checkpoint is read; the writer
+        # asks it (and the kill flag) at every answer it commits.
         writer = open_fetch_writer(path, resume=self.resume,
-                                   binding=fetch_binding(context, self, self.query_arguments()))
+                                   binding=fetch_binding(context, self, self.query_arguments()),
+                                   session=self.writer_session(lease_path(path), context, f"the output {path}"))
         if writer.ignored:
             self.log.warning("Not resuming from the checkpoint next to %s: %s; starting over", path, writer.ignored)
         answered = int((writer.state or {}).get("records", 0))

@@ -14,6 +14,18 @@ parts and the last pages are joined into the output object, and the parts and ch
 A part is uploaded every :attr:`PartedJsonLinesWriter.part_bytes` of output or
 :attr:`~PartedJsonLinesWriter.part_seconds` of fetching, and whenever a try stops with an error
 (a deferral, a failed call): a SIGKILLed try loses at most that much, which its retry fetches again.
+
+**Outputs are verified, never padded.** A checkpoint also records the digest (sha256) and length of
+the last complete page (local) or part (object store). A retry resumes only an output that still
+holds at least the checkpoint's bytes and whose last page (part) has that digest; an output that
+was deleted, emptied, cut short or rewritten since is started over, and the log says why. An output
+is only ever cut *down* to its checkpoint, never extended. A checkpoint without the expected shape
+counts as absent (starting over), never as an error.
+
+**One writer per output.** Before it reads a checkpoint or touches the output, a writer takes the
+lease ``<output>.lease`` (``core/lease.py``) and checks it before every page it writes: two runs
+sharing one ``output_uri``, or two live tries of one task instance, never write the same file at
+once; the second waits for the lease, then fails naming the holder, having written nothing.
 """
 
 from __future__ import annotations
@@ -28,10 +40,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import IO, Any, ClassVar
+from contextlib import AbstractContextManager
+from typing import IO, Any, ClassVar, TypeGuard
 
 from airflow_provider_gtm.compat import ObjectStoragePath
 from airflow_provider_gtm.core import jsonio
+from airflow_provider_gtm.core.lease import WriteGuard
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +103,57 @@ def fetch_binding(context: Mapping[str, Any], operator: object, arguments: Mappi
 
 
 def open_fetch_writer(
-    path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None
+    path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None,
+    session: AbstractContextManager[WriteGuard] | None = None,
 ) -> LocalJsonLinesWriter | PartedJsonLinesWriter:
-    """The writer of a fetch's output: a local file, or part objects on an object store (both resume)."""
-    from airflow_provider_gtm.core.ledger import is_local
+    """The writer of a fetch's output: a local file, or part objects on an object store (both resume).
 
-    if is_local(path):
-        return LocalJsonLinesWriter(path, resume=resume, binding=binding)
-    return PartedJsonLinesWriter(path, resume=resume, binding=binding)
+    ``session`` (an operator's ``writer_session`` on ``<output>.lease``) is entered before the
+    checkpoint is read and left when the writer closes.
+    """
+    import sys
+
+    from airflow_provider_gtm.core.ledger import is_local
+    from airflow_provider_gtm.operators.errors import airflow_errors
+
+    with airflow_errors(f"Writing {path}"):
+        guard = session.__enter__() if session is not None else WriteGuard()
+    try:
+        writer: LocalJsonLinesWriter | PartedJsonLinesWriter
+        if is_local(path):
+            writer = LocalJsonLinesWriter(path, resume=resume, binding=binding, guard=guard)
+        else:
+            writer = PartedJsonLinesWriter(path, resume=resume, binding=binding, guard=guard)
+    except BaseException:
+        if session is not None:
+            session.__exit__(*sys.exc_info())
+        raise
+    writer.session = session
+    return writer
+
+
+def lease_path(path: ObjectStoragePath) -> ObjectStoragePath:
+    """Where the lease of a fetch output lives: ``<output>.lease``."""
+    return ObjectStoragePath(f"{path}.lease")
+
+
+def _count(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def checkpoint_problem(found: Any) -> str | None:
+    """Why a checkpoint document does not have the shape written here (``None``: it has)."""
+    if not isinstance(found, dict):
+        return "its checkpoint is not a JSON object"
+    for name in ("records", "pages", "bytes"):
+        if not _count(found.get(name)):
+            return f"its checkpoint's {name!r} is not a count"
+    if not isinstance(found.get("binding"), dict):
+        return None  # an older version's checkpoint: binding_mismatch() says so
+    digest, length = found.get("last_sha256"), found.get("last_bytes")
+    if not isinstance(digest, str) or not _count(length) or length > found["bytes"]:
+        return "its checkpoint has no digest of its last complete page"
+    return None
 
 
 
@@ -131,27 +188,38 @@ class PartedJsonLinesWriter:
         resume: bool,
         binding: Mapping[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        guard: WriteGuard | None = None,
     ) -> None:
         self.path = path
         self.binding = dict(binding or {})
         self.checkpoint_path = ObjectStoragePath(f"{path}.checkpoint.json")
         self.state: dict[str, Any] | None = None
         self.ignored: str | None = None
+        self.session: AbstractContextManager[WriteGuard] | None = None
+        self._guard = guard or WriteGuard()
         self._clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         found = self._read_checkpoint()
         #: Part objects an earlier, unrelated try left: removed once this fetch succeeds.
         self._stale_parts = 0
         if found is not None:
-            if resume and found.get("binding") == self.binding:
-                self.state = found
-            else:
-                if resume:
-                    self.ignored = binding_mismatch(found.get("binding"), self.binding)
-                self._stale_parts = int(found.get("parts", 0)) + 1
-        self._stale_parts = max(self._stale_parts, int((self.state or {}).get("stale_parts", 0)))
-        self._parts = int(self.state.get("parts", 0)) if self.state else 0
-        self._part_total = int(self.state.get("bytes", 0)) if self.state else 0
+            problem = checkpoint_problem(found) or (None if _count(found.get("parts")) else
+                                                    "its checkpoint's 'parts' is not a count")
+            if problem is None and resume and found.get("binding") == self.binding:
+                problem = self._verify(found)
+                if problem is None:
+                    self.state = found
+                else:
+                    self.ignored = problem
+            elif resume:
+                self.ignored = problem or binding_mismatch(found.get("binding"), self.binding)
+            if self.state is None:
+                parts = found.get("parts")
+                self._stale_parts = (parts if _count(parts) else 0) + 1
+        stale = (self.state or {}).get("stale_parts", 0)
+        self._stale_parts = max(self._stale_parts, stale if _count(stale) else 0)
+        self._parts = int(self.state["parts"]) if self.state else 0
+        self._part_total = int(self.state["bytes"]) if self.state else 0
         self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self._committed = 0  # spooled bytes the last commit covers
         self._pending: dict[str, Any] | None = None
@@ -166,27 +234,54 @@ class PartedJsonLinesWriter:
     def _part(self, index: int) -> ObjectStoragePath:
         return ObjectStoragePath(f"{self.path}.parts/{index:06d}.jsonl")
 
+    def _verify(self, found: Mapping[str, Any]) -> str | None:
+        """Why the parts named by a checkpoint are not what it recorded (``None``: they are)."""
+        sizes = 0
+        last = b""
+        for index in range(int(found["parts"])):
+            try:
+                if index == int(found["parts"]) - 1:
+                    last = self._part(index).read_bytes()
+                    sizes += len(last)
+                else:
+                    sizes += int(self._part(index).stat().st_size)
+            except (FileNotFoundError, OSError):
+                return f"the output changed since its checkpoint: part {index} is missing; starting over"
+        if sizes != int(found["bytes"]):
+            return (f"the output changed since its checkpoint: its parts hold {sizes} bytes, the checkpoint "
+                    f"{found['bytes']}")
+        if hashlib.sha256(last).hexdigest() != found["last_sha256"] or len(last) != found["last_bytes"]:
+            return "the output changed since its checkpoint: its last part's digest differs"
+        return None
+
     def write_records(self, records: Iterable[Any]) -> None:
         self._spool.write(jsonio.encode_lines(records))
 
     def commit(self, state: dict[str, Any]) -> None:
-        """Mark everything written so far as complete; upload a part when enough has gathered."""
+        """Mark everything written so far as complete; upload a part when enough has gathered.
+
+        Then ask the guard: a killed try, or one that lost its lease, stops before the next page.
+        """
         self._committed = self._spool.tell()
         self._pending = state
         if self._committed >= self.part_bytes or self._clock() - self._since >= self.part_seconds:
             self._upload_part()
+        self._guard.check()
 
     def _upload_part(self) -> None:
         if self._pending is None or self._committed == 0:
             return
+        self._guard.check_lease()  # only the lease holder stores parts and checkpoints
         self._spool.seek(0)
+        digest = hashlib.sha256()
         with self._part(self._parts).open("wb") as part:
-            _copy(self._spool, part, self._committed)
+            _copy(self._spool, part, self._committed, digest)
         # The checkpoint names the part only once it is stored whole: a kill in between leaves a
         # part no checkpoint names, which the retry overwrites.
         self._parts += 1
         self._part_total += self._committed
         document = {**self._pending, "parts": self._parts, "bytes": self._part_total,
+                    "last_sha256": digest.hexdigest(), "last_bytes": self._committed,
                     "stale_parts": self._stale_parts, "binding": self.binding}
         self.checkpoint_path.write_bytes(jsonio.dumps(document).encode())
         tail = self._spool.read()  # anything written after the last commit (normally nothing)
@@ -201,6 +296,7 @@ class PartedJsonLinesWriter:
         """On success join the parts and the last pages into the output; else keep what is complete."""
         try:
             if success:
+                self._guard.check_lease()
                 self._join()
             else:
                 try:
@@ -210,6 +306,7 @@ class PartedJsonLinesWriter:
                                 "them again", self.path, type(exc).__name__)
         finally:
             self._spool.close()
+            _leave(self.session)
 
     def _join(self) -> None:
         with self.path.open("wb") as out:
@@ -232,35 +329,48 @@ class LocalJsonLinesWriter:
     The checkpoint (``<output>.checkpoint.json``) is one small JSON document
     rewritten in place on an open descriptor after each page: the byte length, record and page
     counts of the output up to the last complete page, the paginator's ``next_state``, and the
-    :func:`fetch_binding` it belongs to. The page's lines are written to the output before the
-    checkpoint names them, so after a kill at any point the checkpoint never claims more than the
-    output holds; the retry truncates the output to the checkpoint's length (dropping a partly
-    written page) and continues with the next page: no line lost, none written twice. (On an object
-    store, :class:`PartedJsonLinesWriter` does the same with part objects.)
+    :func:`fetch_binding` it belongs to, and the sha256 of the last complete page. The page's lines
+    are written to the output before the checkpoint names them, so after a kill at any point the
+    checkpoint never claims more than the output holds; the retry checks that the output still
+    holds the checkpoint's bytes with that last page, cuts off what follows (a partly written page)
+    and continues with the next page: no line lost, none written twice. An output that no longer
+    matches is started over, never padded. (On an object store, :class:`PartedJsonLinesWriter` does
+    the same with part objects.)
     """
 
-    def __init__(self, path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, path: ObjectStoragePath, *, resume: bool, binding: Mapping[str, Any] | None = None,
+                 guard: WriteGuard | None = None) -> None:
         self.path = path
         self.binding = dict(binding or {})
         self.checkpoint_path = ObjectStoragePath(f"{path}.checkpoint.json")
         self.state: dict[str, Any] | None = None
         self.ignored: str | None = None
+        self.session: AbstractContextManager[WriteGuard] | None = None
+        self._guard = guard or WriteGuard()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if resume and self.checkpoint_path.exists():
-            with contextlib.suppress(ValueError, OSError):
-                self.state = jsonio.loads(self.checkpoint_path.read_bytes())
-            if not isinstance(self.state, dict):
-                self.state = None
-            elif self.state.get("binding") != self.binding:
-                self.ignored = binding_mismatch(self.state.get("binding"), self.binding)
-                self.state = None
         local = self._local_path()
-        fh = open(local, "r+b" if os.path.exists(local) else "w+b")  # noqa: SIM115
+        if resume and self.checkpoint_path.exists():
+            found: Any = None
+            with contextlib.suppress(ValueError, OSError):
+                found = jsonio.loads(self.checkpoint_path.read_bytes())
+            problem = checkpoint_problem(found) if found is not None else None
+            if problem is not None:
+                self.ignored = problem
+            elif isinstance(found, dict) and found.get("binding") != self.binding:
+                self.ignored = binding_mismatch(found.get("binding"), self.binding)
+            elif isinstance(found, dict):
+                self.ignored = _verify_local(local, found)
+                self.state = None if self.ignored else found
+        # Unbuffered: a page reaches the file only in write_records, after the lease check; nothing
+        # buffered is left for close() to flush into an output another try took over.
+        fh = open(local, "r+b" if os.path.exists(local) else "w+b", buffering=0)  # noqa: SIM115
         # Drop whatever the failed try wrote after its last complete page (all of it when
-        # starting over).
-        fh.truncate(int(self.state.get("bytes", 0)) if self.state is not None else 0)
+        # starting over). Verified above: the file holds at least that much, so this only cuts.
+        fh.truncate(int(self.state["bytes"]) if self.state is not None else 0)
         fh.seek(0, os.SEEK_END)
         self._fh: IO[bytes] = fh
+        self._page = hashlib.sha256()
+        self._page_start = fh.tell()
         self._checkpoint_fd: int | None = os.open(f"{local}.checkpoint.json", os.O_RDWR | os.O_CREAT, 0o644)
         self._checkpoint_len = os.fstat(self._checkpoint_fd).st_size
 
@@ -269,35 +379,74 @@ class LocalJsonLinesWriter:
         return raw[len("file://"):] if raw.startswith("file://") else getattr(self.path, "path", raw)
 
     def write_records(self, records: Iterable[Any]) -> None:
-        self._fh.write(jsonio.encode_lines(records))
+        data = jsonio.encode_lines(records)
+        self._guard.check_lease()  # a try that lost its lease never writes into the output again
+        view = memoryview(data)
+        while view:
+            view = view[self._fh.write(view) or 0:]
+        self._page.update(data)
 
     def commit(self, state: dict[str, Any]) -> None:
-        """Mark everything written so far as complete (the resume point)."""
+        """Mark everything written so far as complete (the resume point), then ask the guard.
+
+        A killed try, or one that lost its lease, stops here, before the next page is fetched.
+        """
+        self._guard.check_lease()
         self._fh.flush()
         if self._checkpoint_fd is None:
             return
-        document = jsonio.dumps({**state, "bytes": self._fh.tell(), "binding": self.binding}).encode()
+        end = self._fh.tell()
+        document = jsonio.dumps({**state, "bytes": end, "last_sha256": self._page.hexdigest(),
+                                 "last_bytes": end - self._page_start, "binding": self.binding}).encode()
         # Padded to the longest document written so far, so the tail of an older, longer one never
         # survives; JSON ignores the trailing spaces. One pwrite: a kill leaves the old or the new.
         padded = document.ljust(self._checkpoint_len)
         os.pwrite(self._checkpoint_fd, padded, 0)
         self._checkpoint_len = len(padded)
+        self._page, self._page_start = hashlib.sha256(), end
+        self._guard.check()
 
     def close(self, *, success: bool) -> None:
-        self._fh.close()
-        if self._checkpoint_fd is not None:
-            os.close(self._checkpoint_fd)
-            self._checkpoint_fd = None
-            if success:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(f"{self._local_path()}.checkpoint.json")
+        try:
+            self._fh.close()
+            if self._checkpoint_fd is not None:
+                os.close(self._checkpoint_fd)
+                self._checkpoint_fd = None
+                if success:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(f"{self._local_path()}.checkpoint.json")
+        finally:
+            _leave(self.session)
 
 
-def _copy(source: Any, target: Any, size: int) -> None:
+def _verify_local(local: str, found: Mapping[str, Any]) -> str | None:
+    """Why a local output no longer matches its checkpoint (``None``: it does; resume after it)."""
+    size = os.path.getsize(local) if os.path.exists(local) else None
+    if size is None:
+        return "the output changed since its checkpoint: it was deleted; starting over"
+    if size < found["bytes"]:
+        return (f"the output changed since its checkpoint: it holds {size} bytes, the checkpoint "
+                f"{found['bytes']} (emptied or cut short)")
+    with open(local, "rb") as fh:
+        fh.seek(found["bytes"] - found["last_bytes"])
+        page = fh.read(found["last_bytes"])
+    if hashlib.sha256(page).hexdigest() != found["last_sha256"]:
+        return "the output changed since its checkpoint: its last complete page's digest differs"
+    return None
+
+
+def _leave(session: AbstractContextManager[WriteGuard] | None) -> None:
+    if session is not None:
+        session.__exit__(None, None, None)
+
+
+def _copy(source: Any, target: Any, size: int, digest: Any = None) -> None:
     left = size
     while left > 0:
         chunk = source.read(min(_COPY_CHUNK, left))
         if not chunk:
             break
         target.write(chunk)
+        if digest is not None:
+            digest.update(chunk)
         left -= len(chunk)
