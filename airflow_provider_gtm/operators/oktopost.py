@@ -187,6 +187,8 @@ class _OktopostWriteOperator(GtmBatchOperator["OktopostHook"]):
         spec = self._spec()
         if spec is None:
             return None
+        if spec.write in ("update", "delete") and spec.resolution != "lookup":
+            return None  # the SDK has no get(id) for it (topics, streams, board messages...): a person decides
         if spec.write == "update":
             return _resolve_updates(hook, self.operation_name(), records)
         if spec.write == "delete":

@@ -868,8 +868,10 @@ class OktopostSandbox(SandboxApi):
         return json_response({"Result": True, "Items": teams})
 
     def notifications(self, request: Request) -> Response:
-        """``GET /notification`` (account/notifications.ts): the settings object under ``Items``."""
-        return json_response({"Result": True, "Items": {"Email": {"PostFailed": True, "PostPublished": False}}})
+        """``GET /notification`` (account/notifications.ts): the settings under ``Items``, shaped as
+        src/types/account.ts NotificationSettings (eight booleans, ``EmailDaily``...)."""
+        with self.ctx.lock:
+            return json_response({"Result": True, "Items": dict(self.notification_settings)})
 
     def webhook_log(self, request: Request) -> Response:
         """``GET /webhook-log/{webhookId}`` (events/webhook-log.ts): ``Items``, ``Total``."""
