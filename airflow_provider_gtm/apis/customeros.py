@@ -25,6 +25,8 @@ PATHS = {
     "ip_verification": "/verify/v1/ip",
     "email_bulk_verification": "/verify/v1/email/bulk",
     "organization_invoices": "/billing/v1/organizations/{id}/invoices",
+    "contacts_import": "/customerbase/v1/contacts/import",
+    "organization_primary_link": "/customerbase/v1/organizations/{id}/links/{externalSystem}/primary",
 }
 
 _API = "customeros/customeros packages/server/customer-os-api/"
@@ -77,6 +79,17 @@ CUSTOMEROS = ApiSpec(
             "GET", PATHS["organization_invoices"], "get_organization_invoices",
             _API + "server/routes.go (registerInvoiceRoutes); rest/billing/invoice.go; rest/billing/model.go "
             "(InvoicesResponse); api-evangelist/customeros openapi/_original/customeros-swagger.json", "invoices"),
+        "contacts_import": _call(
+            "POST", PATHS["contacts_import"], "import_contacts_csv",
+            _API + "server/customer_routes.go (registerCustomerBaseRoutes: POST contacts/import); "
+            "rest/customerbase/contact_bulk.go (multipart 'file', a CSV with the headers email, linkedin_url; "
+            "the bulk answer: requestId, summary, details)"),
+        "organization_primary_link": _call(
+            "PUT", PATHS["organization_primary_link"], "set_primary_external_id",
+            _API + "server/routes.go, server/customer_routes.go (PUT organizations/:id/links/:externalSystem/"
+            "primary); rest/customerbase/organization.go SetPrimaryExternalSystemId (body externalId; 404 "
+            "Organization not found / External system not found); api-evangelist/customeros "
+            "openapi/_original/customeros-swagger.json"),
         "email_bulk_download": _call("GET", PATHS["email_bulk_verification"] + "/results/{id}/download",
                                      "download_bulk_email_verification",
                                      _VERIFY + " (before completion: 202 processing, or 200 'still being processed')"),

@@ -85,6 +85,8 @@ class Operation:
     :param write: ``create``, ``update`` or ``delete`` (Oktopost: an ``{id}`` in ``path`` is the
         record's ``identifier`` field, and the rest of the record is the form).
     :param hook_method: the hook method that sends one record or chunk (docs).
+    :param query: the record fields sent in the query string rather than the form (Oktopost's
+        lead-activity delete and workflow-item note, whose SDK calls put them in the URL).
     """
 
     method: str
@@ -105,6 +107,7 @@ class Operation:
     source: str = ""
     write: Write = "create"
     hook_method: str = ""
+    query: tuple[str, ...] = ()
 
     @property
     def endpoint(self) -> tuple[str, str]:

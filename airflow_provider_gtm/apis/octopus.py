@@ -14,6 +14,10 @@ PAGE_SIZE_MAX = 20  # pageSize 1-20
 _DOCUMENTED = "Octopus Connect reference"
 _BY_NAMING = "not documented: named like the documented paths"
 
+def _call(name: str, hook_method: str, source: str) -> Resource:
+    return Resource(DEFAULT_PATHS[name], hook_method=hook_method, source=source)
+
+
 #: The paths a connection may override (extra ``paths``), by name.
 DEFAULT_PATHS: dict[str, str] = {
     "topic_posts": "/v1/feeds/posts",
@@ -58,6 +62,18 @@ OCTOPUS = ApiSpec(
         "comment_replies": _feed("comment_replies", "commentId"),
         "user_posts": _feed("user_posts", "octopusId"),
         "all_posts": _feed("all_posts", None, incremental="originTime=<watermark createdAt − 1 ms>, direction=After"),
+    },
+    # The seed page's other operations, one GET each (issue 22): message details (by postId or
+    # clientObjectId; comments, replies), a profile (octopusId or loginId), all topics, a message's
+    # translations. The hook reads their paths from ``paths`` (a connection may override them).
+    calls={
+        "post": _call("post", "get_post", _DOCUMENTED + " (postId or clientObjectId; retrieveLatestComments)"),
+        "comment": _call("comment", "get_comment", _BY_NAMING + " (commentId; retrieveLatestReplies)"),
+        "reply": _call("reply", "get_reply", _BY_NAMING + " (replyId)"),
+        "profile": _call("profile", "get_profile", _DOCUMENTED + " (octopusId or loginId; retrieveLatestPosts)"),
+        "topics": _call("topics", "get_topics", _BY_NAMING + " ('Get all topics')"),
+        "translations": _call("translations", "get_translations",
+                              _BY_NAMING + " ('Get all translations of a message')"),
     },
     paths=DEFAULT_PATHS,
     fetch_operator="OctopusFetchOperator",

@@ -9,7 +9,7 @@ the object, ``delete(id)`` is a bodiless DELETE of ``<path>/{id}`` answering ``B
 
 from __future__ import annotations
 
-from airflow_provider_gtm.apis.model import ApiSpec, Operation, Resource
+from airflow_provider_gtm.apis.model import ApiSpec, Operation, Resolution, Resource
 
 US_HOST = "https://api.oktopost.com"
 EU_HOST = "https://eu-api.oktopost.com"
@@ -28,6 +28,17 @@ _POSTS = _SDK_DIR + "publishing/posts.ts; src/types/publishing.ts"
 #: src/types/analytics.ts ClickListParams; epoch seconds per the docs), fed from the ``Created``
 #: watermark one second early (docs/choices.md).
 _AFTER = "after=<watermark Created − 1 s> (epoch seconds; operator after=/before= win)"
+
+#: src/types/advocacy.ts CreateStoryParams / UpdateStoryParams (title, description, campaignId required to create).
+STORY_FIELDS = ("title", "description", "campaignId", "boardId", "mediaIds", "link", "messageIds", "topicIds",
+                "tagIds", "publishDatetime", "expirationDatetime", "isDraft", "isFeatured", "workflowId")
+#: src/types/events.ts UpdateWebhookConfigParams.
+WEBHOOK_FIELDS = ("event", "name", "url", "description", "isEnabled", "isHidden")
+#: src/types/common.ts UserRole.
+USER_ROLES = ("admin", "publisher", "contributor", "read")
+#: src/types/account.ts UpdateNotificationParams: each 0 or 1.
+NOTIFICATION_FIELDS = ("EmailDaily", "EmailWeekly", "EmailCampaignComplete", "EmailOnNewAssignment",
+                       "EmailOnNoteAdded", "EmailOnNoteMention", "EmailOnStatusChange", "SendDailyEmailReport")
 
 #: The update forms' ``status`` values (src/types/publishing.ts UpdateCampaignParams / UpdatePostParams).
 CAMPAIGN_UPDATE_STATUSES = ("active", "paused", "archived")
@@ -49,19 +60,41 @@ def _read(path: str, key: str | None, hook_method: str, source: str, method: str
     return Resource(path, key, method=method, hook_method=hook_method, source=_SDK_DIR + source)
 
 
-def _update_delete(resource: str, path: str, key: str, fields: tuple[str, ...], source: str) -> dict[str, Operation]:
-    """``<resource>.update`` and ``<resource>.delete``: the SDK's ``update(id, params)`` / ``delete(id)``."""
-    singular = resource[:-1]
+def _update_delete(resource: str, path: str, key: str | None, fields: tuple[str, ...], source: str,
+                   lookup: bool = True, singular: str = "") -> dict[str, Operation]:
+    """``<resource>.update`` and ``<resource>.delete``: the SDK's ``update(id, params)`` / ``delete(id)``.
+
+    :param key: the answer field holding the changed object (``None``: the SDK types the update as
+        ``BaseApiResponse``, so ``Result: true`` confirms it).
+    :param lookup: whether the SDK has a ``get(id)`` to look a lost answer up with (else a person decides).
+    """
+    singular = singular or resource[:-1]
+    resolution: Resolution | None = "lookup" if lookup else None
     return {
         f"{resource}.update": Operation(
             "POST", f"{path}/{{id}}", identifier="id", required=("id",), optional=fields, response_key=key,
-            batch_max=BATCH_MAX, resolution="lookup", dataset_path=path, write="update", source=source,
-            hook_method=f"update_{singular}"),
-        f"{resource}.delete": Operation(
-            "DELETE", f"{path}/{{id}}", identifier="id", required=("id",), result_only=True,
-            batch_max=BATCH_MAX, resolution="lookup", dataset_path=path, write="delete", source=source,
-            hook_method=f"delete_{singular}"),
+            result_only=key is None, batch_max=BATCH_MAX, resolution=resolution, dataset_path=path, write="update",
+            source=source, hook_method=f"update_{singular}"),
+        **_delete(resource, path, source, lookup, singular),
     }
+
+
+def _delete(resource: str, path: str, source: str, lookup: bool = True, singular: str = "") -> dict[str, Operation]:
+    """``<resource>.delete``: the SDK's ``delete(id)``, a bodiless DELETE answering ``BaseApiResponse``."""
+    return {f"{resource}.delete": Operation(
+        "DELETE", f"{path}/{{id}}", identifier="id", required=("id",), result_only=True, batch_max=BATCH_MAX,
+        resolution="lookup" if lookup else None, dataset_path=path, write="delete", source=source,
+        hook_method=f"delete_{singular or resource[:-1]}")}
+
+
+def _create(path: str, key: str | None, required: tuple[str, ...], hook_method: str, source: str,
+            optional: tuple[str, ...] = (), identifier: str = "") -> Operation:
+    """A create of the SDK (``create(params)``: a form POST answering the object under ``key``, or
+    ``BaseApiResponse`` when ``key`` is ``None``). Never resent, and a lost answer goes to a person: these
+    resources have no field Oktopost refuses twice, and nothing tells a record from another one."""
+    return Operation("POST", path, identifier=identifier or required[0], required=required, optional=optional,
+                     response_key=key, result_only=key is None, batch_max=BATCH_MAX, source=_SDK_DIR + source,
+                     hook_method=hook_method)
 
 
 def create_kinds() -> tuple[str, ...]:
@@ -166,6 +199,10 @@ OKTOPOST = ApiSpec(
                                      "approvals/workflow-item-notes.ts (id; Notes, Authors)"),
         "comments": _read("/comments", "Data", "list_comments", "inbox/comments.ts (postlogId, network)"),
         "streams": _read("/stream", "Items", "list_streams", "streams/streams.ts (position)"),
+        # An account-wide setting, not a record: a hook method (setting the same flags twice is the same state).
+        "notifications_update": _read("/notification", "Items", "update_notifications",
+                                      "account/notifications.ts (update: Items); src/types/account.ts "
+                                      "UpdateNotificationParams", method="POST"),
     },
     # Writes, named ``<resource>.<create|update|delete>``: one form-encoded call per record. Creates
     # are never resent (Oktopost does not deduplicate); OktopostCreateOperator's ``kind`` is the
@@ -224,6 +261,95 @@ OKTOPOST = ApiSpec(
             "DELETE", "/lead/{id}", identifier="id", required=("id",), result_only=True, batch_max=BATCH_MAX,
             resolution="lookup", dataset_path="/lead", write="delete", hook_method="delete_lead",
             source=_SDK_DIR + "leads/leads.ts (delete; the SDK has no lead update)"),
+        # Issue 22: the SDK's other writes (src/resources/**, params from src/types/*.ts), one call per
+        # record. Creates answer the object under its key (stories: BaseApiResponse); updates POST the
+        # form to <path>/{id}; deletes are bodiless DELETEs. A lost update/delete is looked up where the
+        # SDK has a get(id), else a person decides (docs/choices.md).
+        "users.create": _create("/user", "User", ("firstName", "lastName", "email", "password", "role", "timezone"),
+                                "create_user", "account/users.ts; src/types/account.ts CreateUserParams "
+                                "(role admin|publisher|contributor|read)", identifier="email"),
+        **_update_delete("users", "/user", "User", ("firstName", "lastName", "email", "password", "timezone"),
+                         _SDK_DIR + "account/users.ts; src/types/account.ts UpdateUserParams"),
+        "teams.create": _create("/team", "Team", ("name",), "create_team", "account/teams.ts"),
+        **_update_delete("teams", "/team", "Team", ("name",), _SDK_DIR + "account/teams.ts (UpdateTeamParams)"),
+        "cnames.create": _create("/cname", "Cname", ("cname",), "create_cname", "account/cnames.ts"),
+        **_update_delete("cnames", "/cname", "Cname", ("cname",), _SDK_DIR + "account/cnames.ts (no get: a person "
+                         "decides a lost answer)", lookup=False),
+        "tags.create": _create("/tag", "Tag", ("tag",), "create_tag", "publishing/tags.ts"),
+        **_update_delete("tags", "/tag", "Tag", ("tag",), _SDK_DIR + "publishing/tags.ts (UpdateTagParams)"),
+        "media.create": _create("/media", "Media", ("resource",), "create_media",
+                                "publishing/media.ts; src/types/publishing.ts CreateMediaParams"),
+        **_delete("media", "/media", _SDK_DIR + "publishing/media.ts (no update)", singular="media"),
+        "uploads.create": _create("/upload", "Upload", ("source",), "create_upload",
+                                  "publishing/uploads.ts; src/types/publishing.ts CreateUploadParams",
+                                  optional=("name", "mimeType")),
+        "stories.create": _create("/story", None, ("title", "description", "campaignId"), "create_story",
+                                  "advocacy/stories.ts (BaseApiResponse); src/types/advocacy.ts CreateStoryParams",
+                                  optional=STORY_FIELDS[3:], identifier="title"),
+        **_update_delete("stories", "/story", None, STORY_FIELDS,
+                         _SDK_DIR + "advocacy/stories.ts (update answers BaseApiResponse)", singular="story"),
+        "topics.create": _create("/board-topic", "Topic", ("boardId", "name"), "create_topic",
+                                 "advocacy/topics.ts", identifier="name"),
+        **_update_delete("topics", "/board-topic", "Topic", ("name",),
+                         _SDK_DIR + "advocacy/topics.ts (no get: a person decides a lost answer)", lookup=False),
+        "webhooks.create": _create("/webhook", "Webhook", ("event", "name", "url"), "create_webhook",
+                                   "events/webhooks.ts; src/types/events.ts CreateWebhookConfigParams",
+                                   optional=("description", "isEnabled", "isHidden"), identifier="name"),
+        **_update_delete("webhooks", "/webhook", "Webhook", WEBHOOK_FIELDS,
+                         _SDK_DIR + "events/webhooks.ts (update: POST at fbda98d, PUT at ec43e8a; both served)"),
+        "stream_tabs.create": _create("/stream-tab", "StreamTab", ("name",), "create_stream_tab",
+                                      "streams/stream-tabs.ts"),
+        **_update_delete("stream_tabs", "/stream-tab", "StreamTab", ("name",), _SDK_DIR + "streams/stream-tabs.ts"),
+        "streams.create": _create("/stream", "Stream", ("streamTabId", "network", "credentialId", "type"),
+                                  "create_stream", "streams/streams.ts; src/types/streams.ts CreateStreamParams",
+                                  optional=("keyword", "position"), identifier="streamTabId"),
+        # updatePosition(id, {position}) is the SDK's only stream update.
+        "streams.update": Operation(
+            "POST", "/stream/{id}", identifier="id", required=("id", "position"), response_key="Stream",
+            batch_max=BATCH_MAX, dataset_path="/stream", write="update", hook_method="update_stream_position",
+            source=_SDK_DIR + "streams/streams.ts (updatePosition)"),
+        **_delete("streams", "/stream", _SDK_DIR + "streams/streams.ts", lookup=False),
+        # links.update answers a page (Items) and the SDK returns its first item.
+        "links.update": Operation(
+            "POST", "/link/{id}", identifier="id", required=("id", "longUrl"), response_key="Items",
+            batch_max=BATCH_MAX, dataset_path="/link", write="update", hook_method="update_link",
+            source=_SDK_DIR + "publishing/links.ts (update: Items[0]); src/types/publishing.ts UpdateLinkParams"),
+        "lead_links.update": Operation(
+            "POST", "/lead-link-replace", identifier="linkedRecordId",
+            required=("integrationId", "linkedRecordId", "newLinkedRecordId"), result_only=True,
+            batch_max=BATCH_MAX, write="update", hook_method="replace_lead_link",
+            source=_SDK_DIR + "leads/lead-links.ts (replace); src/types/leads.ts ReplaceLeadLinkParams"),
+        # delete(id, leadId): leadId goes in the query string, not a form.
+        "lead_activities.delete": Operation(
+            "DELETE", "/lead-activity/{id}", identifier="id", required=("id", "leadId"), query=("leadId",),
+            result_only=True, batch_max=BATCH_MAX, dataset_path="/lead-activity", write="delete",
+            hook_method="delete_lead_activity", source=_SDK_DIR + "leads/lead-activities.ts (delete(id, leadId))"),
+        # add(entityId, {teamIds}) / remove(entityId, {teamIds}): the entity id is the record's ``id``.
+        "team_entities.create": Operation(
+            "POST", "/team-entity/{id}", identifier="id", required=("id", "teamIds"), result_only=True,
+            batch_max=BATCH_MAX, dataset_path="/team-entity", hook_method="add_team_entities",
+            source=_SDK_DIR + "account/team-entities.ts (add); src/types/account.ts AddTeamEntitiesParams"),
+        "team_entities.delete": Operation(
+            "DELETE", "/team-entity/{id}", identifier="id", required=("id", "teamIds"), result_only=True,
+            batch_max=BATCH_MAX, dataset_path="/team-entity", write="delete", hook_method="remove_team_entities",
+            source=_SDK_DIR + "account/team-entities.ts (remove: the form on a DELETE)"),
+        "workflow_items.create": Operation(
+            "POST", "/workflow-item", identifier="entityId", required=("entityId", "workflowId"), response_key="Data",
+            batch_max=BATCH_MAX, hook_method="create_workflow_item",
+            source=_SDK_DIR + "approvals/workflow-items.ts (create: Data); src/types/approvals.ts"),
+        # approve(id, {note, stepId}) and reject(...) are one POST with isApprove 1 or 0.
+        "workflow_items.update": Operation(
+            "POST", "/workflow-item/{id}", identifier="id", required=("id", "isApprove"),
+            optional=("note", "stepId"), response_key="Data", batch_max=BATCH_MAX, dataset_path="/workflow-item",
+            write="update", hook_method="approve_workflow_item",
+            source=_SDK_DIR + "approvals/workflow-items.ts (approve: isApprove=1, reject: isApprove=0 "
+            "(reject_workflow_item); Data); src/types/approvals.ts ApproveRejectParams"),
+        **_delete("workflow_items", "/workflow-item", _SDK_DIR + "approvals/workflow-items.ts", lookup=False),
+        # create(itemId, note): a bodiless PUT with id and note in the query string.
+        "workflow_item_notes.create": Operation(
+            "PUT", "/workflow-item-note", identifier="id", required=("id", "note"), query=("id", "note"),
+            result_only=True, batch_max=BATCH_MAX, hook_method="add_workflow_item_note",
+            source=_SDK_DIR + "approvals/workflow-item-notes.ts (create: PUT ?id=&note=)"),
     },
     fetch_operator="OktopostFetchOperator",
     batch_operator="OktopostBatchOperator",

@@ -239,7 +239,54 @@ class CustomerOSHook(GtmBaseHook):
         invoices = body.get(row.records_key) if isinstance(body, dict) and row.records_key else None
         return list(invoices) if isinstance(invoices, list) else []
 
+    def set_primary_external_id(self, organization_id: str, external_system: str, external_id: str
+                                ) -> dict[str, Any]:
+        """``PUT /customerbase/v1/organizations/{id}/links/{externalSystem}/primary`` with ``{"externalId"}``:
+        set or replace the organization's primary id in ``stripe``, ``hubspot`` or ``close``; returns the
+        answer (``status, message, organizationId, externalSystem, primaryExternalId``). Sent again after
+        a timeout or 5xx: setting the same primary id twice is the same state.
+
+        :raises GtmNotFoundError: no such organization, or an external system CustomerOS does not know
+            (customeros/customeros rest/customerbase/organization.go SetPrimaryExternalSystemId).
+        """
+        if not organization_id or not external_system or not external_id:
+            raise GtmConfigError("CustomerOS: organization_id, external_system and external_id are required.")
+        path = CUSTOMEROS.calls["organization_primary_link"].path.replace(
+            "{id}", quote(str(organization_id), safe="")).replace(
+            "{externalSystem}", quote(str(external_system).lower(), safe=""))
+        resp = self.client.request("PUT", path, json={"externalId": str(external_id)}, safe_to_retry=True)
+        return resp.data if isinstance(resp.data, dict) else {}
+
     # -- contacts ---------------------------------------------------------------------------------
+
+    def import_contacts_csv(self, records: Iterable[Mapping[str, Any]], *, file_name: str = "contacts.csv"
+                            ) -> dict[str, Any]:
+        """``POST /customerbase/v1/contacts/import``: the contacts as one CSV upload (multipart ``file``,
+        headers ``email, linkedin_url``), for lists too large to send as JSON. Returns CustomerOS's bulk
+        answer (``requestId``, ``summary`` with ``success``/``failed``, ``details`` naming each refused row
+        by ``recordNumber``, 1 for the first data row). Not resent after a timeout (CustomerOS does not
+        deduplicate contacts); :class:`CustomerOSBatchOperator` with ``contacts.bulk_create`` is the
+        ledgered way to write contacts.
+
+        :param records: dicts with ``email`` and/or ``linkedinUrl``.
+        :raises GtmConfigError: when no record has an e-mail or LinkedIn URL.
+        """
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["email", "linkedin_url"])
+        count = 0
+        for record in records:
+            if not _contact_identity(record):
+                raise GtmConfigError(f"CustomerOS: contact #{count + 1} needs 'email' or 'linkedinUrl'.")
+            writer.writerow([record.get("email") or "", record.get("linkedinUrl") or ""])
+            count += 1
+        if not count:
+            raise GtmConfigError("CustomerOS: a contact import needs at least one contact.")
+        resp = self.client.request(
+            "POST", CUSTOMEROS.calls["contacts_import"].path,
+            files={"file": (file_name, buffer.getvalue().encode(), "text/csv")})
+        return resp.data if isinstance(resp.data, dict) else {}
+
 
     def create_contact(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /customerbase/v1/contacts`` with ``{"email", "linkedinUrl"}``; returns the ``contact``.

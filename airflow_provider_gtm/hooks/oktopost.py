@@ -21,7 +21,14 @@ import requests
 from requests.auth import HTTPBasicAuth
 
 from airflow_provider_gtm.apis.model import Operation
-from airflow_provider_gtm.apis.oktopost import CAMPAIGN_UPDATE_STATUSES, OKTOPOST, PAGE_SIZES, US_HOST
+from airflow_provider_gtm.apis.oktopost import (
+    CAMPAIGN_UPDATE_STATUSES,
+    NOTIFICATION_FIELDS,
+    OKTOPOST,
+    PAGE_SIZES,
+    US_HOST,
+    USER_ROLES,
+)
 from airflow_provider_gtm.apis.oktopost import CLICK_PAGE_SIZES as CLICK_PAGE_SIZES  # re-exported
 from airflow_provider_gtm.compat import fromisoformat
 from airflow_provider_gtm.core.batching import BatchResult, check_batch_size, run_batches, send_each, split_invalid
@@ -197,6 +204,9 @@ CHANGE_OPERATIONS: dict[str, Operation] = {
 #: The ``status`` an update form may carry, per resource (src/types/publishing.ts Update*Params).
 _UPDATE_STATUSES = {"campaigns": CAMPAIGN_UPDATE_STATUSES, "posts": POST_STATUSES}
 
+#: Fields the SDK types as ``0 | 1`` (approve/reject, webhook switches): anything else is refused before sending.
+_ZERO_ONE_FIELDS = frozenset({"isApprove", "isEnabled", "isHidden"})
+
 #: ``create_message`` optional keyword arguments (snake_case) and their Oktopost field names.
 MESSAGE_OPTIONAL_ARGS = {
     "link_url": "linkUrl",
@@ -240,8 +250,23 @@ def build_create_form(kind: str, record: Any, arg_names: Mapping[str, str] | Non
             value = _board_datetime(value, label)
         elif key == "status" and kind == "posts" and value not in POST_STATUSES:
             raise GtmConfigError(f"{label}={value!r} is not a post status; use one of {', '.join(POST_STATUSES)}")
+        elif key == "role" and kind == "users" and value not in USER_ROLES:
+            raise GtmConfigError(f"{label}={value!r} is not a user role; use one of {', '.join(USER_ROLES)}")
         form[str(key)] = _encode(value)
     return form
+
+
+def _placed(spec: Operation, form: Mapping[str, Any], object_id: str = "") -> tuple[str, dict[str, Any],
+                                                                                    dict[str, Any]]:
+    """Where one write's values go, as the SDK sends them: the path (``{id}`` filled from ``object_id``,
+    or from the form's ``id`` when the path names an entity, as team-entity ``add`` does), the form,
+    and the query string (``spec.query``: lead-activity ``leadId``, workflow-item note ``id, note``)."""
+    body = dict(form)
+    query = {name: body.pop(name) for name in spec.query if name in body}
+    path = spec.path
+    if "{id}" in path:
+        path = path.replace("{id}", _require_id(object_id or body.pop("id", None), "id"))
+    return path, body, query
 
 
 def build_change_form(operation: str, record: Any) -> tuple[str, dict[str, Any]]:
@@ -285,6 +310,8 @@ def build_change_form(operation: str, record: Any) -> tuple[str, dict[str, Any]]
         elif key == "status" and resource in _UPDATE_STATUSES and value not in _UPDATE_STATUSES[resource]:
             raise GtmConfigError(f"status={value!r} is not a {resource[:-1]} status for an update; use one of "
                                  f"{', '.join(_UPDATE_STATUSES[resource])}")
+        elif key in _ZERO_ONE_FIELDS and _encode(value) not in ("0", "1", 0, 1):
+            raise GtmConfigError(f"{key}={value!r} must be 1 or 0 (or true/false)")
         form[key] = _encode(value)
     return object_id, form
 
@@ -696,16 +723,21 @@ class OktopostHook(GtmBaseHook):
     def _create(self, kind: str, form: Mapping[str, Any]) -> dict[str, Any]:
         """One form-encoded POST; never resent after a timeout/5xx (Oktopost does not deduplicate)."""
         spec = CREATE_SPECS[kind]
-        data = self.client.request("POST", self._path(spec.path), data=dict(form)).data
+        row = OKTOPOST.operations[f"{kind}.create"]
+        path, body_form, query = _placed(row, form)
+        data = self.client.request(row.method, self._path(path), params=query or None,
+                                   data=body_form if body_form or not query else None).data
         body = data if isinstance(data, dict) else {}
         # What confirms a create is what the SDK returns (Oktopost/oktopost-typescript-sdk,
-        # src/resources/**): the created object (``Campaign``/``Message``/``Post``), or for
-        # ``/board-message`` and ``/advocate`` the bare ``{"Result": true}`` (BaseApiResponse).
+        # src/resources/**): the created object (``Campaign``/``Message``/``Post``/``User``...), or for
+        # ``/board-message``, ``/advocate``, ``/story``, team-entity ``add`` and workflow-item notes the
+        # bare ``{"Result": true}`` (BaseApiResponse).
         created = body.get(spec.response_key) if spec.response_key else None
         if isinstance(created, dict) and created:
             return created
         if kind in _RESULT_ONLY_CREATES and _ci_get(body, "result") is True:
-            return {"Result": True}
+            named = form.get(spec.identifier)
+            return {"Result": True, "Id": named} if "{id}" in row.path or row.query else {"Result": True}
         return {}  # confirms nothing: the record is reported "outcome unknown"
 
     def _create_direct(self, kind: str, record: Mapping[str, Any], arg_names: Mapping[str, str]) -> dict[str, Any]:
@@ -824,16 +856,17 @@ class OktopostHook(GtmBaseHook):
         (``BaseApiResponse``), returned as ``{"Result": true, "Id": id}``.
         """
         spec = CHANGE_OPERATIONS[operation]
-        path = spec.path
-        if "{id}" in path:
-            path = path.replace("{id}", _require_id(object_id, "id"))
-        data = self.client.request(spec.method, self._path(path), data=dict(form) if form else None).data
+        path, body_form, query = _placed(spec, form, object_id)
+        data = self.client.request(spec.method, self._path(path), params=query or None,
+                                   data=body_form or None).data
         body = data if isinstance(data, dict) else {}
-        if spec.write == "delete":
+        if spec.write == "delete" or spec.result_only:  # BaseApiResponse (stories, lead-link replace)
             if _ci_get(body, "result") is not True:
                 return {}
             return {"Result": True, "Id": object_id or form.get(str(spec.identifier))}
         changed = body.get(spec.response_key) if spec.response_key else None
+        if isinstance(changed, list):  # links.update answers a page; the SDK returns its first item
+            changed = changed[0] if changed else None
         return changed if isinstance(changed, dict) and changed else {}  # else: outcome unknown
 
     def _change_direct(self, operation: str, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -892,6 +925,223 @@ class OktopostHook(GtmBaseHook):
     def delete_lead(self, id: str) -> dict[str, Any]:
         """``DELETE /v2/lead/{id}``: ``{"Result": true, "Id": id}``. :raises GtmNotFoundError:."""
         return self._change_direct("leads.delete", {"id": id})
+
+    # -- the SDK's other writes (issue 22): one method per SDK method, Oktopost field names --------------
+
+    def _create_named(self, kind: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        return self._create_direct(kind, {k: v for k, v in record.items() if v is not None}, {})
+
+    def create_user(self, first_name: str, last_name: str, email: str, password: str, role: str,
+                    timezone: str) -> dict[str, Any]:
+        """``POST /v2/user`` (account/users.ts ``create``): a user with ``role`` admin, publisher,
+        contributor or read; returns the ``User``."""
+        return self._create_direct("users", {"firstName": first_name, "lastName": last_name, "email": email,
+                                             "password": password, "role": role, "timezone": timezone},
+                                   {"firstName": "first_name", "lastName": "last_name"})
+
+    def update_user(self, id: str, **fields: Any) -> dict[str, Any]:
+        """``POST /v2/user/{id}``: change ``firstName``, ``lastName``, ``email``, ``password`` or ``timezone``;
+        returns the ``User``."""
+        return self._change_direct("users.update", {"id": id, **fields})
+
+    def delete_user(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/user/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("users.delete", {"id": id})
+
+    def create_team(self, name: str) -> dict[str, Any]:
+        """``POST /v2/team``: returns the ``Team``."""
+        return self._create_named("teams", {"name": name})
+
+    def update_team(self, id: str, name: str) -> dict[str, Any]:
+        """``POST /v2/team/{id}``: rename the team; returns the ``Team``."""
+        return self._change_direct("teams.update", {"id": id, "name": name})
+
+    def delete_team(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/team/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("teams.delete", {"id": id})
+
+    def create_cname(self, cname: str) -> dict[str, Any]:
+        """``POST /v2/cname``: a custom short-link domain; returns the ``Cname``."""
+        return self._create_named("cnames", {"cname": cname})
+
+    def update_cname(self, id: str, cname: str) -> dict[str, Any]:
+        """``POST /v2/cname/{id}``: returns the ``Cname``."""
+        return self._change_direct("cnames.update", {"id": id, "cname": cname})
+
+    def delete_cname(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/cname/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("cnames.delete", {"id": id})
+
+    def create_tag(self, tag: str) -> dict[str, Any]:
+        """``POST /v2/tag``: returns the ``Tag``."""
+        return self._create_named("tags", {"tag": tag})
+
+    def update_tag(self, id: str, tag: str) -> dict[str, Any]:
+        """``POST /v2/tag/{id}``: rename the tag; returns the ``Tag``."""
+        return self._change_direct("tags.update", {"id": id, "tag": tag})
+
+    def delete_tag(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/tag/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("tags.delete", {"id": id})
+
+    def create_media(self, resource: str) -> dict[str, Any]:
+        """``POST /v2/media`` (``resource``: an upload id or a URL, as the SDK's CreateMediaParams);
+        returns the ``Media`` item."""
+        return self._create_named("media", {"resource": resource})
+
+    def delete_media(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/media/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("media.delete", {"id": id})
+
+    def create_upload(self, source: str, name: str | None = None, mime_type: str | None = None) -> dict[str, Any]:
+        """``POST /v2/upload`` (``source`` URL, optional ``name``, ``mimeType``): returns the ``Upload``."""
+        return self._create_named("uploads", {"source": source, "name": name, "mimeType": mime_type})
+
+    def create_story(self, title: str, description: str, campaign_id: str, **optional: Any) -> dict[str, Any]:
+        """``POST /v2/story``: an advocacy story (optional fields by their Oktopost names: ``boardId``,
+        ``mediaIds``, ``link``, ``messageIds``, ``topicIds``, ``tagIds``, ``publishDatetime``...). The SDK
+        types the answer as ``BaseApiResponse``: ``{"Result": true}``."""
+        return self._create_named("stories", {"title": title, "description": description,
+                                              "campaignId": campaign_id, **optional})
+
+    def update_story(self, id: str, **fields: Any) -> dict[str, Any]:
+        """``POST /v2/story/{id}`` (UpdateStoryParams): ``{"Result": true, "Id": id}`` (BaseApiResponse)."""
+        return self._change_direct("stories.update", {"id": id, **fields})
+
+    def delete_story(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/story/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("stories.delete", {"id": id})
+
+    def create_topic(self, board_id: str, name: str) -> dict[str, Any]:
+        """``POST /v2/board-topic``: a topic on an advocacy board; returns the ``Topic``."""
+        return self._create_direct("topics", {"boardId": board_id, "name": name}, {"boardId": "board_id"})
+
+    def update_topic(self, id: str, name: str) -> dict[str, Any]:
+        """``POST /v2/board-topic/{id}``: rename the topic; returns the ``Topic``."""
+        return self._change_direct("topics.update", {"id": id, "name": name})
+
+    def delete_topic(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/board-topic/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("topics.delete", {"id": id})
+
+    def create_webhook(self, event: str, name: str, url: str, **optional: Any) -> dict[str, Any]:
+        """``POST /v2/webhook`` (optional ``description``, ``isEnabled``, ``isHidden`` 0/1): returns the ``Webhook``."""
+        return self._create_named("webhooks", {"event": event, "name": name, "url": url, **optional})
+
+    def update_webhook(self, id: str, **fields: Any) -> dict[str, Any]:
+        """``POST /v2/webhook/{id}`` (``event``, ``name``, ``url``, ``description``, ``isEnabled``,
+        ``isHidden``): returns the ``Webhook``. The SDK sent this as a PUT for one commit (ec43e8a,
+        reverted): the POST of its newest code is sent (docs/choices.md)."""
+        return self._change_direct("webhooks.update", {"id": id, **fields})
+
+    def delete_webhook(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/webhook/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("webhooks.delete", {"id": id})
+
+    def create_stream_tab(self, name: str) -> dict[str, Any]:
+        """``POST /v2/stream-tab``: returns the ``StreamTab``."""
+        return self._create_named("stream_tabs", {"name": name})
+
+    def update_stream_tab(self, id: str, name: str) -> dict[str, Any]:
+        """``POST /v2/stream-tab/{id}``: rename the tab; returns the ``StreamTab``."""
+        return self._change_direct("stream_tabs.update", {"id": id, "name": name})
+
+    def delete_stream_tab(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/stream-tab/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("stream_tabs.delete", {"id": id})
+
+    def create_stream(self, stream_tab_id: str, network: str, credential_id: str, type: str,
+                      keyword: str | None = None, position: int | None = None) -> dict[str, Any]:
+        """``POST /v2/stream``: a social stream on a tab; returns the ``Stream``."""
+        return self._create_direct("streams", {k: v for k, v in {
+            "streamTabId": stream_tab_id, "network": network, "credentialId": credential_id, "type": type,
+            "keyword": keyword, "position": position}.items() if v is not None},
+            {"streamTabId": "stream_tab_id", "credentialId": "credential_id"})
+
+    def update_stream_position(self, id: str, position: int) -> dict[str, Any]:
+        """``POST /v2/stream/{id}`` with ``position`` (the SDK's ``updatePosition``): returns the ``Stream``."""
+        return self._change_direct("streams.update", {"id": id, "position": position})
+
+    def delete_stream(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/stream/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("streams.delete", {"id": id})
+
+    def update_link(self, id: str, long_url: str) -> dict[str, Any]:
+        """``POST /v2/link/{id}`` with ``longUrl``: Oktopost answers a page (``Items``); its first item,
+        as the SDK returns it."""
+        return self._change_direct("links.update", {"id": id, "longUrl": long_url})
+
+    def replace_lead_link(self, integration_id: str, linked_record_id: str, new_linked_record_id: str
+                          ) -> dict[str, Any]:
+        """``POST /v2/lead-link-replace`` (leads/lead-links.ts ``replace``): point the leads linked to a CRM
+        record at another one; ``{"Result": true, "Id": linked_record_id}``."""
+        return self._change_direct("lead_links.update", {"integrationId": integration_id,
+                                                         "linkedRecordId": linked_record_id,
+                                                         "newLinkedRecordId": new_linked_record_id})
+
+    def delete_lead_activity(self, id: str, lead_id: str) -> dict[str, Any]:
+        """``DELETE /v2/lead-activity/{id}?leadId=`` (the SDK puts ``leadId`` in the query string):
+        ``{"Result": true, "Id": id}``."""
+        return self._change_direct("lead_activities.delete", {"id": id, "leadId": lead_id})
+
+    def add_team_entities(self, entity_id: str, team_ids: Iterable[str] | str) -> dict[str, Any]:
+        """``POST /v2/team-entity/{entityId}`` with ``teamIds`` (comma list): put an entity in teams;
+        ``{"Result": true, "Id": entity_id}``."""
+        return self._create_direct("team_entities", {"id": entity_id, "teamIds": _listish(team_ids)},
+                                   {"id": "entity_id", "teamIds": "team_ids"})
+
+    def remove_team_entities(self, entity_id: str, team_ids: Iterable[str] | str) -> dict[str, Any]:
+        """``DELETE /v2/team-entity/{entityId}`` with the form ``teamIds``: take an entity out of teams;
+        ``{"Result": true, "Id": entity_id}``."""
+        return self._change_direct("team_entities.delete", {"id": entity_id, "teamIds": _listish(team_ids)})
+
+    def create_workflow_item(self, entity_id: str, workflow_id: str) -> dict[str, Any]:
+        """``POST /v2/workflow-item``: submit an entity (a message...) for approval; returns the item
+        (answered under ``Data``)."""
+        return self._create_direct("workflow_items", {"entityId": entity_id, "workflowId": workflow_id},
+                                   {"entityId": "entity_id", "workflowId": "workflow_id"})
+
+    def approve_workflow_item(self, id: str, note: str | None = None, step_id: str | None = None
+                              ) -> dict[str, Any]:
+        """``POST /v2/workflow-item/{id}`` with ``isApprove=1`` (and ``note``, ``stepId``): returns the item."""
+        return self._decide(id, 1, note, step_id)
+
+    def reject_workflow_item(self, id: str, note: str | None = None, step_id: str | None = None
+                             ) -> dict[str, Any]:
+        """``POST /v2/workflow-item/{id}`` with ``isApprove=0`` (and ``note``, ``stepId``): returns the item."""
+        return self._decide(id, 0, note, step_id)
+
+    def _decide(self, id: str, approve: int, note: str | None, step_id: str | None) -> dict[str, Any]:
+        record = {"id": id, "isApprove": approve, "note": note, "stepId": step_id}
+        return self._change_direct("workflow_items.update", {k: v for k, v in record.items() if v is not None})
+
+    def delete_workflow_item(self, id: str) -> dict[str, Any]:
+        """``DELETE /v2/workflow-item/{id}``: ``{"Result": true, "Id": id}``."""
+        return self._change_direct("workflow_items.delete", {"id": id})
+
+    def add_workflow_item_note(self, item_id: str, note: str) -> dict[str, Any]:
+        """``PUT /v2/workflow-item-note?id=&note=`` (no body, as the SDK sends it): ``{"Result": true, "Id"}``."""
+        return self._create_direct("workflow_item_notes", {"id": item_id, "note": note}, {"id": "item_id"})
+
+    def update_notifications(self, **settings: Any) -> dict[str, Any]:
+        """``POST /v2/notification``: change the account's e-mail notification settings (each of
+        ``EmailDaily``, ``EmailWeekly``, ``EmailCampaignComplete``, ``EmailOnNewAssignment``,
+        ``EmailOnNoteAdded``, ``EmailOnNoteMention``, ``EmailOnStatusChange``, ``SendDailyEmailReport``:
+        1/0 or true/false); returns the settings (``Items``). Resent after a timeout: setting the same
+        flags twice leaves the same state.
+
+        :raises GtmConfigError: on an unknown setting, a value other than 0/1, or no setting.
+        """
+        unknown = sorted(set(settings) - set(NOTIFICATION_FIELDS))
+        if unknown or not settings:
+            raise GtmConfigError(f"Oktopost update_notifications: give settings among {', '.join(NOTIFICATION_FIELDS)}"
+                                 + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+        form = {key: _encode(value) for key, value in settings.items()}
+        bad = sorted(key for key, value in form.items() if value not in ("0", "1", 0, 1))
+        if bad:
+            raise GtmConfigError(f"Oktopost update_notifications: {', '.join(bad)} must be 1 or 0")
+        found = self._call("notifications_update", form=form)
+        return found if isinstance(found, dict) else {}
 
     def iter_write(self, operation: str, records: Iterable[Any], batch_size: int = 50) -> Iterator[BatchResult]:
         """Send ``<resource>.<create|update|delete>`` one call per record; one result per ``batch_size``.

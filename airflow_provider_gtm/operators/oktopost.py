@@ -187,6 +187,8 @@ class _OktopostWriteOperator(GtmBatchOperator["OktopostHook"]):
         spec = self._spec()
         if spec is None:
             return None
+        if spec.write in ("update", "delete") and spec.resolution != "lookup":
+            return None  # the SDK has no get(id) for it (topics, streams, board messages...): a person decides
         if spec.write == "update":
             return _resolve_updates(hook, self.operation_name(), records)
         if spec.write == "delete":
@@ -316,17 +318,20 @@ class OktopostBatchOperator(_OktopostWriteOperator):
     """Create, update or delete Oktopost records: ``operation="<resource>.<create|update|delete>"``.
 
     One call per record under the rate limit, with the write ledger, the preflight, the
-    confirmation rule and the failures file of every batch operator. Operations (apis/oktopost.py):
-    ``campaigns``/``messages``/``posts``/``board_messages``/``advocate_invites`` ``.create`` (records as
-    for :class:`OktopostCreateOperator`), and ``campaigns``/``messages``/``posts`` ``.update`` and
-    ``.delete``, as the SDK sends them (Oktopost/oktopost-typescript-sdk src/resources/publishing/):
+    confirmation rule and the failures file of every batch operator. Operations (apis/oktopost.py;
+    docs/endpoints.md lists them all): every create, update and delete of the SDK's resources
+    (Oktopost/oktopost-typescript-sdk src/resources/**) that is one call per record, records in the
+    SDK's field names, e.g. ``campaigns.create`` (records as for :class:`OktopostCreateOperator`),
+    ``users.create``, ``tags.update``, ``webhooks.delete``, ``workflow_items.update`` (approve with
+    ``isApprove=1``, reject with 0), ``lead_activities.delete`` (``id``, ``leadId``):
 
     - ``.update``: ``POST /v2/<resource>/{id}`` with the other fields as the form (campaigns ``name,
       url, status, tagIds``; messages ``message, linkUrl, linkTitle, description, imageUrl``; posts
       ``messageId, credentialIds, startDateTime, status``); confirmed by the changed object.
     - ``.delete``: ``DELETE /v2/<resource>/{id}``, records ``{"id": ...}``; confirmed by ``Result: true``.
 
-    A lost answer is looked up (``GET /v2/<resource>/{id}``) before anything is re-sent.
+    A lost answer is looked up (``GET /v2/<resource>/{id}``) before anything is re-sent, where the SDK
+    has such a read; else (cnames, topics, streams, links, workflow items...) a person decides.
 
     Example::
 
@@ -388,7 +393,9 @@ def _resolve_deletes(hook: OktopostHook, operation: str, records: list[Any]) -> 
 
 #: The hook getter that reads one object back, per resource with updates and deletes.
 _GETTERS = {"campaigns": "get_campaign", "messages": "get_message", "posts": "get_post",
-            "credentials": "get_credential", "leads": "get_lead"}
+            "credentials": "get_credential", "leads": "get_lead", "users": "get_user", "teams": "get_team",
+            "tags": "get_tag", "media": "get_media", "stories": "get_story", "webhooks": "get_webhook",
+            "stream_tabs": "get_stream_tab"}
 
 
 def _reads_back(current: dict[str, Any], key: str, sent: Any) -> bool:

@@ -176,6 +176,7 @@ class CustomerOSSandbox(SandboxApi):
             Route("POST", "/customerbase/v1/contacts", self.create_contact),
             Route("POST", "/customerbase/v1/contacts/bulk", self.bulk_contacts),
             Route("POST", "/customerbase/v1/contacts/import", self.import_contacts),
+            Route("PUT", "/customerbase/v1/organizations/{id}/links/{system}/primary", self.set_primary_link),
         ]
 
     def authenticate(self, request: Request) -> Response | None:
@@ -202,6 +203,7 @@ class CustomerOSSandbox(SandboxApi):
                                 for k, v in self.enrichments.items()},
                 "bulk_jobs": {k: {"fileName": v["fileName"], "totalEmails": len(v["emails"]), "polls": v["polls"],
                                   "status": v["status"]} for k, v in self.jobs.items()},
+                "primary_links": [dict(link) for link in self.primary_links],
             }
 
     def reset(self) -> None:
@@ -212,6 +214,7 @@ class CustomerOSSandbox(SandboxApi):
             self.contact_emails: dict[str, str] = {}
             self.enrichments: dict[str, dict[str, Any]] = {}
             self.jobs: dict[str, dict[str, Any]] = {}
+            self.primary_links: list[dict[str, str]] = []  # every PUT .../links/{system}/primary, in order
             self._seq = 0
             self.options = dict(DEFAULT_OPTIONS)
 
@@ -593,6 +596,37 @@ class CustomerOSSandbox(SandboxApi):
         if record is None:
             raise HttpError(404, "Organization not found")
         return record
+
+    #: SetPrimaryExternalSystemId's documented systems (rest/customerbase/organization.go swagger comment).
+    PRIMARY_LINK_SYSTEMS = ("stripe", "hubspot", "close")
+
+    def set_primary_link(self, request: Request) -> Response:
+        """``PUT /customerbase/v1/organizations/{id}/links/{externalSystem}/primary`` (customeros/customeros
+        rest/customerbase/organization.go SetPrimaryExternalSystemId): JSON ``{"externalId"}`` (else 400
+        "Invalid request body"); 404 "Organization not found", then 404 "External system not found" for
+        a system other than stripe, hubspot, close (lower-cased first); 200 with ``status, message,
+        organizationId, externalSystem, primaryExternalId``. The link is stored as the primary one."""
+        org_id = request.path_params["id"]
+        system = request.path_params["system"].lower()
+        try:
+            body = request.json()
+        except HttpError:
+            raise HttpError(400, "Invalid request body") from None
+        if not isinstance(body, dict) or not isinstance(body.get("externalId", ""), str):
+            raise HttpError(400, "Invalid request body")
+        external_id = body.get("externalId", "")
+        with self.ctx.lock:
+            record = self._organization(org_id)
+            if system not in self.PRIMARY_LINK_SYSTEMS:
+                raise HttpError(404, "External system not found")
+            links = [dict(link, primary=False) if link.get("name") == system else link
+                     for link in record.get("externalLinks") or []]
+            links.append({"name": system, "id": external_id, "primary": True})
+            if org_id in self.organizations:
+                self.organizations[org_id]["externalLinks"] = links
+            self.primary_links.append({"organizationId": org_id, "externalSystem": system, "externalId": external_id})
+        return json_response({"status": "success", "message": "Primary external ID set successfully",
+                              "organizationId": org_id, "externalSystem": system, "primaryExternalId": external_id})
 
     def organization_invoices(self, request: Request) -> Response:
         """``GET /billing/v1/organizations/{id}/invoices`` (customeros/customeros server/routes.go

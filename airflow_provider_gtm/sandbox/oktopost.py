@@ -60,7 +60,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from airflow_provider_gtm.apis.oktopost import OKTOPOST
+from airflow_provider_gtm.apis.oktopost import NOTIFICATION_FIELDS, OKTOPOST, STORY_FIELDS, USER_ROLES
 from airflow_provider_gtm.sandbox.credentials import SANDBOX_CREDENTIALS
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
@@ -98,6 +98,16 @@ def _epoch(created: Any) -> int:
     if not isinstance(created, str) or not created:
         return 0
     return calendar.timegm(time.strptime(created[:19], "%Y-%m-%d %H:%M:%S"))
+
+
+def _plural(kind: str) -> str:
+    """The catalogue's resource name of a sandbox kind (``story`` → ``stories``), as state() and changes name it."""
+    return {"media": "media", "story": "stories", "lead_activity": "lead_activities"}.get(kind, kind + "s")
+
+
+def _fields(*names: str) -> dict[str, str]:
+    """Form field → answer field (``firstName`` → ``FirstName``), as the other resources answer them."""
+    return {name: name[:1].upper() + name[1:] for name in names}
 
 
 def _sid(prefix: str, index: int) -> str:
@@ -189,6 +199,47 @@ class OktopostSandbox(SandboxApi):
             Route("GET", "/v2/workflow-item-note", self.workflow_item_notes),
             Route("GET", "/v2/comments", self.comments),
             Route("GET", "/v2/stream", self.streams),
+            *self._write_routes(),
+        ]
+
+    #: The SDK's other creates (issue 22; src/resources/**, src/types/*.ts): kind → (path, id prefix,
+    #: answer key (``None``: BaseApiResponse), required form fields). The prefixes are OTHER_LISTS'.
+    CREATES: dict[str, tuple[str, str, str | None, tuple[str, ...]]] = {
+        "user": ("/user", "00A", "User", ("firstName", "lastName", "email", "password", "role", "timezone")),
+        "team": ("/team", "tea", "Team", ("name",)),
+        "cname": ("/cname", "cna", "Cname", ("cname",)),
+        "tag": ("/tag", "tag", "Tag", ("tag",)),
+        "media": ("/media", "026", "Media", ("resource",)),
+        "upload": ("/upload", "upl", "Upload", ("source",)),
+        "story": ("/story", "sty", None, ("title", "description", "campaignId")),
+        "topic": ("/board-topic", "tpc", "Topic", ("boardId", "name")),
+        "webhook": ("/webhook", "whk", "Webhook", ("event", "name", "url")),
+        "stream_tab": ("/stream-tab", "stb", "StreamTab", ("name",)),
+        "stream": ("/stream", "str", "Stream", ("streamTabId", "network", "credentialId", "type")),
+        "workflow_item": ("/workflow-item", "wfi", "Data", ("entityId", "workflowId")),
+    }
+    #: Kinds with an ``update(id, params)`` (POST <path>/{id}) and a ``delete(id)``; media and
+    #: workflow items' updates differ (none; approve/reject).
+    UPDATED = ("user", "team", "cname", "tag", "story", "topic", "webhook", "stream_tab", "stream", "link",
+               "workflow_item")
+    DELETED = ("user", "team", "cname", "tag", "media", "story", "topic", "webhook", "stream_tab", "stream",
+               "workflow_item")
+
+    def _write_routes(self) -> list[Route]:
+        paths = {**{k: v[0] for k, v in self.CREATES.items()}, "link": "/link"}
+        routes = [Route("POST", f"/v2{path}", self.create_of(kind))
+                  for kind, (path, _prefix, _key, _required) in self.CREATES.items()]
+        routes += [Route("POST", f"/v2{paths[kind]}/{{id}}", self.update_of(kind)) for kind in self.UPDATED]
+        routes += [Route("DELETE", f"/v2{paths[kind]}/{{id}}", self.delete_of(kind)) for kind in self.DELETED]
+        return routes + [
+            # src/resources/events/webhooks.ts update: POST at the newest commit (fbda98d), PUT at ec43e8a.
+            Route("PUT", "/v2/webhook/{id}", self.update_of("webhook")),
+            Route("POST", "/v2/lead-link-replace", self.replace_lead_link),
+            Route("DELETE", "/v2/lead-activity/{id}", self.delete_lead_activity),
+            Route("POST", "/v2/team-entity/{id}", self.add_team_entities),
+            Route("DELETE", "/v2/team-entity/{id}", self.remove_team_entities),
+            Route("PUT", "/v2/workflow-item-note", self.add_workflow_item_note),
+            Route("POST", "/v2/notification", self.update_notifications),
         ]
 
     # --- framework hooks --------------------------------------------------------------------------
@@ -223,6 +274,10 @@ class OktopostSandbox(SandboxApi):
         self.overrides: dict[str, dict[str, dict[str, Any] | None]] = {
             "campaign": {}, "message": {}, "post": {}, "credential": {}, "lead": {}, "advocate": {}}
         self.changes: list[dict[str, Any]] = []
+        # Team-entity add/remove (entity id → team ids), workflow-item notes, notification settings.
+        self.entity_teams: dict[str, list[str]] = {}
+        self.notes: dict[str, list[dict[str, Any]]] = {}
+        self.notification_settings: dict[str, bool] = dict.fromkeys(NOTIFICATION_FIELDS, False)
 
     def configure(self, options: Mapping[str, Any]) -> None:
         if options:
@@ -292,7 +347,14 @@ class OktopostSandbox(SandboxApi):
         return f"003-{ACCOUNT_ID}-{index}"
 
     def _stored(self, kind: str) -> dict[str, dict[str, Any]]:
-        return self.created.get(f"{kind}s", {})
+        return self.created.get(_plural(kind), {})
+
+    #: The one synthetic stream and workflow item their lists answer (``streams``, ``workflow_items``).
+    FIXED: dict[str, dict[str, Any]] = {
+        "stream": {"Id": "str000000000001", "Network": "LinkedIn"},
+        "workflow_item": {"Id": "wfi000000000001", "Status": "pending", "StepId": "wfs000000000001",
+                          "WorkflowId": "wfl000000000001", "MessageId": _sid("005", 0), "CreatedBy": "00Asandbox0usr"},
+    }
 
     def _find(self, kind: str, object_id: str) -> dict[str, Any] | None:
         overrides = self.overrides.get(kind, {})
@@ -301,6 +363,9 @@ class OktopostSandbox(SandboxApi):
         stored = self._stored(kind).get(object_id)
         if stored is not None:
             return stored
+        if kind in self.FIXED:
+            fixed = self.FIXED[kind]
+            return dict(fixed) if fixed["Id"] == object_id else None
         for index in self._candidates(kind, object_id):
             if 0 <= index < self._total(kind):
                 record = self._synthetic(kind, index)
@@ -543,24 +608,42 @@ class OktopostSandbox(SandboxApi):
                  "status": "Status"},
         # src/types/account.ts UpdateSocialProfileParams (sent with PUT).
         "credential": {"displayName": "DisplayName", "nativePostsEnabled": "NativePostsEnabled"},
+        # Issue 22 (src/types/{account,publishing,advocacy,events,streams,approvals}.ts Update*Params).
+        "user": _fields("firstName", "lastName", "email", "password", "timezone"),
+        "team": _fields("name"), "cname": _fields("cname"), "tag": _fields("tag"), "topic": _fields("name"),
+        "stream_tab": _fields("name"), "stream": _fields("position"), "link": _fields("longUrl"),
+        "story": _fields(*STORY_FIELDS),
+        "webhook": _fields("event", "name", "url", "description", "isEnabled", "isHidden"),
+        "workflow_item": _fields("isApprove", "note", "stepId"),
     }
-    KEYS = {"campaign": "Campaign", "message": "Message", "post": "Post", "credential": "Credential"}
+    #: The answer field of an update (``None``: BaseApiResponse; links answer a page, ``Items``).
+    KEYS: dict[str, str | None] = {
+        "campaign": "Campaign", "message": "Message", "post": "Post", "credential": "Credential", "user": "User",
+        "team": "Team", "cname": "Cname", "tag": "Tag", "topic": "Topic", "stream_tab": "StreamTab",
+        "stream": "Stream", "link": "Items", "story": None, "webhook": "Webhook", "workflow_item": "Data"}
+    #: Update fields the SDK's type requires (UpdateTeamParams ``name``... are not optional).
+    UPDATE_REQUIRED = {"team": ("name",), "cname": ("cname",), "tag": ("tag",), "topic": ("name",),
+                       "stream_tab": ("name",), "stream": ("position",), "link": ("longUrl",),
+                       "workflow_item": ("isApprove",)}
 
     def update_of(self, kind: str) -> Any:
         """``POST /<kind>/{id}``: the SDK's ``update(id, params)`` (src/resources/publishing/*.ts): the
         form changes the object, the answer is ``{"Result": true, <Key>: object}``; 404 for no object."""
         def handler(request: Request) -> Response:
-            form = self._form(request, ())
+            form = self._form(request, self.UPDATE_REQUIRED.get(kind, ()))
             object_id = request.path_params["id"]
             with self.ctx.lock:
-                record = self._find(kind, object_id)
+                record = self._link(object_id) if kind == "link" else self._find(kind, object_id)
                 if record is None:
                     raise HttpError(404, "The page you are looking for was not found")
                 changed = self._apply_update(kind, dict(record), form)
                 changed["Modified"] = self._now()
                 self._put(kind, changed)
-                self.changes.append({"operation": f"{kind}s.update", "id": object_id, "form": dict(form)})
-            return json_response({"Result": True, self.KEYS[kind]: changed})
+                self.changes.append({"operation": f"{_plural(kind)}.update", "id": object_id, "form": dict(form)})
+            key = self.KEYS[kind]
+            if key is None:
+                return json_response({"Result": True})
+            return json_response({"Result": True, key: [changed] if key == "Items" else changed})
         return handler
 
     def _apply_update(self, kind: str, record: dict[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
@@ -588,6 +671,17 @@ class OktopostSandbox(SandboxApi):
                 value = value == "1"
             elif key == "messageId" and self._find("message", value) is None:
                 raise HttpError(400, f"Message {value} was not found")
+            elif key in ("isApprove", "isEnabled", "isHidden"):
+                if value not in ("0", "1"):
+                    raise HttpError(400, f"{key} must be 0 or 1")
+                if key == "isApprove":
+                    field, value = "Status", "approved" if value == "1" else "rejected"
+                else:
+                    value = value == "1"
+            elif key == "position":
+                if not value.lstrip("-").isdigit():
+                    raise HttpError(400, "position must be an integer")
+                value = int(value)
             record[field] = value
         return record
 
@@ -596,7 +690,113 @@ class OktopostSandbox(SandboxApi):
         if record["Id"] in stored:
             stored[record["Id"]] = record
         else:
-            self.overrides[kind][record["Id"]] = record
+            self.overrides.setdefault(kind, {})[record["Id"]] = record
+
+    def _link(self, object_id: str) -> dict[str, Any] | None:
+        """A short link by its ``Id`` (publishing/links.ts ``update(id, ...)`` names it by id, not hash)."""
+        overrides = self.overrides.get("link", {})
+        if object_id in overrides:
+            return overrides[object_id]
+        return next((r for r in self._others("link", self._total("link")) if r["Id"] == object_id), None)
+
+    def create_of(self, kind: str) -> Any:
+        """``POST <path>``: the SDK's ``create(params)`` of the other resources: the form's fields become
+        the object's (``name`` → ``Name``), answered under the SDK's key, or ``{"Result": true}`` where the
+        SDK types a ``BaseApiResponse`` (stories)."""
+        path, prefix, key, required = self.CREATES[kind]
+
+        def handler(request: Request) -> Response:
+            form = self._form(request, required)
+            if kind == "user" and form["role"] not in USER_ROLES:
+                raise HttpError(400, f"Invalid role {form['role']!r}: use one of {', '.join(USER_ROLES)}")
+            if kind == "workflow_item":
+                record: dict[str, Any] = {"Id": self._new_id(prefix), "Status": "pending",
+                                          "WorkflowId": form["workflowId"], "EntityId": form["entityId"],
+                                          "Created": self._now()}
+            else:
+                record = {"Id": self._new_id(prefix), "Created": self._now(), "Modified": self._now(),
+                          **{k[:1].upper() + k[1:]: v for k, v in form.items() if k != "password"}}
+            with self.ctx.lock:
+                self.created.setdefault(_plural(kind), {})[record["Id"]] = record
+                self.changes.append({"operation": f"{_plural(kind)}.create", "id": record["Id"],
+                                     "form": {k: v for k, v in form.items() if k != "password"}})
+            return json_response({"Result": True, key: record} if key else {"Result": True})
+        return handler
+
+    def replace_lead_link(self, request: Request) -> Response:
+        """``POST /lead-link-replace`` (leads/lead-links.ts ``replace``; ReplaceLeadLinkParams, all three
+        required): ``{"Result": true}``."""
+        form = self._form(request, ("integrationId", "linkedRecordId", "newLinkedRecordId"))
+        with self.ctx.lock:
+            self.changes.append({"operation": "lead_links.update", "id": form["linkedRecordId"], "form": dict(form)})
+        return json_response({"Result": True})
+
+    def delete_lead_activity(self, request: Request) -> Response:
+        """``DELETE /lead-activity/{id}?leadId=`` (leads/lead-activities.ts ``delete(id, leadId)``: the lead
+        in the query string): ``{"Result": true}``; no ``leadId`` → 400, an activity not of that lead → 404."""
+        lead_id = request.arg("leadId") or ""
+        if not lead_id:
+            raise HttpError(400, "Missing mandatory parameter(s): leadId")
+        object_id = request.path_params["id"]
+        with self.ctx.lock:
+            record = self._find("lead_activity", object_id)
+            if record is None or record.get("LeadId") != lead_id:
+                raise HttpError(404, "The page you are looking for was not found")
+            self.overrides.setdefault("lead_activity", {})[object_id] = None
+            self.changes.append({"operation": "lead_activities.delete", "id": object_id, "form": {"leadId": lead_id}})
+        return json_response({"Result": True})
+
+    def _team_ids(self, request: Request) -> list[str]:
+        return parse_ids(self._form(request, ("teamIds",))["teamIds"])
+
+    def add_team_entities(self, request: Request) -> Response:
+        """``POST /team-entity/{entityId}`` with ``teamIds`` (account/team-entities.ts ``add``):
+        ``{"Result": true}``."""
+        teams = self._team_ids(request)
+        entity = request.path_params["id"]
+        with self.ctx.lock:
+            joined = self.entity_teams.setdefault(entity, [])
+            joined.extend(t for t in teams if t not in joined)
+            self.changes.append({"operation": "team_entities.create", "id": entity, "form": {"teamIds": teams}})
+        return json_response({"Result": True})
+
+    def remove_team_entities(self, request: Request) -> Response:
+        """``DELETE /team-entity/{entityId}`` with the form ``teamIds`` (account/team-entities.ts ``remove``):
+        ``{"Result": true}`` (taking an entity out of a team it is not in changes nothing)."""
+        teams = self._team_ids(request)
+        entity = request.path_params["id"]
+        with self.ctx.lock:
+            self.entity_teams[entity] = [t for t in self.entity_teams.get(entity, []) if t not in teams]
+            self.changes.append({"operation": "team_entities.delete", "id": entity, "form": {"teamIds": teams}})
+        return json_response({"Result": True})
+
+    def add_workflow_item_note(self, request: Request) -> Response:
+        """``PUT /workflow-item-note?id=&note=`` (approvals/workflow-item-notes.ts ``create``: no body, both
+        in the query string): ``{"Result": true}``; a missing one → 400, an unknown item → 404."""
+        item, note = request.arg("id") or "", request.arg("note") or ""
+        missing = [name for name, value in (("id", item), ("note", note)) if not value.strip()]
+        if missing:
+            raise HttpError(400, f"Missing mandatory parameter(s): {', '.join(missing)}")
+        with self.ctx.lock:
+            if self._find("workflow_item", item) is None:
+                raise HttpError(404, "The page you are looking for was not found")
+            self.notes.setdefault(item, []).append({"Id": self._new_id("wfn"), "Note": note, "Created": self._now()})
+            self.changes.append({"operation": "workflow_item_notes.create", "id": item, "form": {"note": note}})
+        return json_response({"Result": True})
+
+    def update_notifications(self, request: Request) -> Response:
+        """``POST /notification`` (account/notifications.ts ``update``; UpdateNotificationParams, each 0|1):
+        the settings under ``Items``; an unknown setting or another value → 400."""
+        form = self._form(request, ())
+        unknown = sorted(set(form) - set(NOTIFICATION_FIELDS))
+        bad = sorted(k for k, v in form.items() if v not in ("0", "1"))
+        if unknown or bad or not form:
+            raise HttpError(400, f"Invalid notification settings: {', '.join(unknown + bad) or 'none given'}")
+        with self.ctx.lock:
+            self.notification_settings.update({k: v == "1" for k, v in form.items()})
+            self.changes.append({"operation": "notifications.update", "id": "", "form": dict(form)})
+            settings = dict(self.notification_settings)
+        return json_response({"Result": True, "Items": settings})
 
     def delete_of(self, kind: str) -> Any:
         """``DELETE /<kind>/{id}``: the SDK's ``delete(id)``: no body, ``BaseApiResponse``
@@ -607,8 +807,8 @@ class OktopostSandbox(SandboxApi):
                 if self._find(kind, object_id) is None:
                     raise HttpError(404, "The page you are looking for was not found")
                 self._stored(kind).pop(object_id, None)
-                self.overrides[kind][object_id] = None
-                self.changes.append({"operation": f"{kind}s.delete", "id": object_id, "form": {}})
+                self.overrides.setdefault(kind, {})[object_id] = None
+                self.changes.append({"operation": f"{_plural(kind)}.delete", "id": object_id, "form": {}})
             return json_response({"Result": True})
         return handler
 
@@ -660,11 +860,18 @@ class OktopostSandbox(SandboxApi):
 
     def team_entities(self, request: Request) -> Response:
         """``GET /team-entity/{entityId}`` (account/team-entities.ts): ``Items``, no ``Total``."""
-        return json_response({"Result": True, "Items": self._others("team", 2)})
+        teams = self._others("team", 2)
+        with self.ctx.lock:
+            joined = list(self.entity_teams.get(request.path_params["id"], []))
+        known = {t["Id"] for t in teams}
+        teams += [self._find("team", t) or {"Id": t} for t in joined if t not in known]
+        return json_response({"Result": True, "Items": teams})
 
     def notifications(self, request: Request) -> Response:
-        """``GET /notification`` (account/notifications.ts): the settings object under ``Items``."""
-        return json_response({"Result": True, "Items": {"Email": {"PostFailed": True, "PostPublished": False}}})
+        """``GET /notification`` (account/notifications.ts): the settings under ``Items``, shaped as
+        src/types/account.ts NotificationSettings (eight booleans, ``EmailDaily``...)."""
+        with self.ctx.lock:
+            return json_response({"Result": True, "Items": dict(self.notification_settings)})
 
     def webhook_log(self, request: Request) -> Response:
         """``GET /webhook-log/{webhookId}`` (events/webhook-log.ts): ``Items``, ``Total``."""
@@ -734,15 +941,24 @@ class OktopostSandbox(SandboxApi):
 
     def workflow_items(self, request: Request) -> Response:
         """``GET /workflow-item`` (approvals/workflow-items.ts; ``page``/``count``): ``Items``, ``Total``."""
-        items = [{"Id": "wfi000000000001", "Status": "pending", "StepId": "wfs000000000001",
-                  "WorkflowId": "wfl000000000001", "MessageId": _sid("005", 0), "CreatedBy": "00Asandbox0usr"}]
+        items = self._current("workflow_item")
         return json_response({"Result": True, "Items": items, "Total": len(items)})
+
+    def _current(self, kind: str) -> list[dict[str, Any]]:
+        """The fixed object of ``kind`` and the created ones, as updated, without the deleted ones."""
+        with self.ctx.lock:
+            ids = [self.FIXED[kind]["Id"], *self._stored(kind)]
+            found = (self._find(kind, object_id) for object_id in ids)
+            return [dict(record) for record in found if record is not None]
 
     def workflow_item_notes(self, request: Request) -> Response:
         """``GET /workflow-item-note?id=`` (approvals/workflow-item-notes.ts): ``Notes``, ``Authors``."""
         if not request.arg("id"):
             raise HttpError(400, "Missing mandatory parameter(s): id")
-        return json_response({"Result": True, "Authors": {}, "Notes": [{"Id": "wfn000000000001", "Note": "ok"}]})
+        with self.ctx.lock:
+            added = [dict(n) for n in self.notes.get(request.arg("id") or "", [])]
+        return json_response({"Result": True, "Authors": {},
+                              "Notes": [{"Id": "wfn000000000001", "Note": "ok"}, *added]})
 
     def comments(self, request: Request) -> Response:
         """``GET /comments`` (inbox/comments.ts; ``postlogId``, ``network``): ``Data``."""
@@ -750,4 +966,4 @@ class OktopostSandbox(SandboxApi):
 
     def streams(self, request: Request) -> Response:
         """``GET /stream`` (streams/streams.ts ``list``): ``Items``, no ``Total``."""
-        return json_response({"Result": True, "Items": [{"Id": "str000000000001", "Network": "LinkedIn"}]})
+        return json_response({"Result": True, "Items": self._current("stream")})

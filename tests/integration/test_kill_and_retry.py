@@ -168,6 +168,23 @@ CASES.update({
     "oktopost campaigns.delete": _oktopost_change("campaigns.delete", "002", lambda i: {}),
     "oktopost messages.delete": _oktopost_change("messages.delete", "005", lambda i: {}),
     "oktopost posts.delete": _oktopost_change("posts.delete", "004", lambda i: {}),
+    # Issue 22 (third slice): a sample of the SDK's other writes (src/resources/**). Tags and webhooks
+    # have a get(id): a lost update/delete is looked up; topics have none: a person decides.
+    "oktopost tags.update": _oktopost_change("tags.update", "tag", lambda i: {"tag": f"kill-{i}"}),
+    "oktopost webhooks.delete": _oktopost_change("webhooks.delete", "whk", lambda i: {}),
+    "oktopost topics.update": Case(
+        "oktopost",
+        lambda records, base: OktopostBatchOperator(task_id="w", operation="topics.update", records=records,
+                                                    batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"id": f"tpcs{i + 1:011d}", "name": f"Kill {i}"} for i in range(n)],
+        lambda r: r["id"], lambda state: [c["id"] for c in state["changes"] if c["operation"] == "topics.update"]),
+    "oktopost users.create": Case(
+        "oktopost",
+        lambda records, base: OktopostBatchOperator(task_id="w", operation="users.create", records=records,
+                                                    batch_size=BATCH, output_base_uri=base),
+        lambda n: [{"firstName": "K", "lastName": str(i), "email": f"k{i}@kill.example", "password": "pw",
+                    "role": "read", "timezone": "UTC"} for i in range(n)],
+        lambda r: r["email"], lambda state: [u.get("Email") for u in state.get("users", {}).values()]),
 })
 
 #: (name, ledger method, which call, kill before or after it): chunk 1 of 3 is the one interrupted.

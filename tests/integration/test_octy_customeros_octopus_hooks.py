@@ -239,3 +239,22 @@ def test_customeros_organization_invoices(gtm_sandbox_connections):
     assert invoices and all(inv["currency"] == "USD" for inv in invoices)
     with pytest.raises(GtmNotFoundError):
         hook.get_organization_invoices("00000000-0000-4000-8000-999999999999")
+
+
+def test_customeros_contact_import_and_primary_link(gtm_sandbox_connections):
+    """customeros/customeros rest/customerbase/contact_bulk.go (contacts/import: a CSV upload) and
+    rest/customerbase/organization.go SetPrimaryExternalSystemId (issue 22, third slice)."""
+    from airflow_provider_gtm.core.errors import GtmConfigError
+
+    hook = CustomerOSHook()
+    answer = hook.import_contacts_csv([{"email": "imp1@example.com"}, {"linkedinUrl": "https://www.linkedin.com/in/x"},
+                                       {"email": "bad"}])
+    assert answer["summary"]["success"] == 2 and answer["summary"]["failed"] == 1
+    details = answer["details"]  # one refusal is an object, several a list (contact_bulk.go)
+    assert [d["recordNumber"] for d in ([details] if isinstance(details, dict) else details)] == [3]
+    with pytest.raises(GtmConfigError):
+        hook.import_contacts_csv([{"name": "no identity"}])
+    org = "00000000-0000-4000-8000-000000000007"
+    assert hook.set_primary_external_id(org, "HubSpot", "42")["externalSystem"] == "hubspot"
+    with pytest.raises(GtmNotFoundError):
+        hook.set_primary_external_id(org, "myerp", "42")

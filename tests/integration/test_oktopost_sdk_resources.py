@@ -50,7 +50,7 @@ def test_every_new_read_has_a_working_hook_method(gtm_sandbox_connections):
     assert hook.get_link("h0000001")["Hash"] == "h0000001"
     assert set(hook.validate_video("026s00000000001")) == {"LinkedIn", "Twitter", "Facebook"}
     assert len(hook.get_team_entities("002s00000000001")) == 2
-    assert "Email" in hook.get_notifications()
+    assert "EmailDaily" in hook.get_notifications()  # src/types/account.ts NotificationSettings
     assert len(hook.get_webhook_log("whks00000000001")) == 3
     assert len(hook.list_exports()) == 2
     assert len(hook.get_followers(credential, from_date="2026-01-01", to_date="2026-01-31")) == 3

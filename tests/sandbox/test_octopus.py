@@ -106,3 +106,20 @@ def test_paths_and_cursor_field_are_configurable(gtm_sandbox, get):
     body = get("/v1/posts", pageSize=1).json()
     assert "next" in body and len(body["posts"]) == 1
     assert get("/v1/feeds/all-posts").status_code == 404
+
+
+def test_every_catalogued_single_call_is_served(get):
+    """/work/shared/seeds 002_75bcc6fce979b39c (the Octopus Connect page): "Get details of a message
+    item", "Get details about a profile", "Get all topics", "Get all translations of a message" -- every
+    ``OCTOPUS.calls`` row answers 200 for an object the feeds name (issue 22: each operation catalogued)."""
+    from airflow_provider_gtm.apis.octopus import OCTOPUS
+
+    post = get("/v1/feeds/posts", topicId="topic-1", pageSize=1).json()["posts"][0]
+    comment = get("/v1/feeds/comments", postId=post["id"]).json()["comments"][0]
+    reply = get("/v1/feeds/replies", commentId=comment["id"]).json()["replies"][0]
+    params = {"post": {"postId": post["id"]}, "comment": {"commentId": comment["id"]},
+              "reply": {"replyId": reply["id"]}, "profile": {"octopusId": post["createdBy"]["profileID"]},
+              "topics": {}, "translations": {"messageId": post["id"]}}
+    assert set(params) == set(OCTOPUS.calls)
+    for name, row in OCTOPUS.calls.items():
+        assert get(row.path, **params[name]).status_code == 200, (name, row.source)

@@ -209,11 +209,17 @@ def test_hook_tables_are_built_from_the_specs():
         spec = OKTOPOST.operations[f"{kind}.create"]
         assert (create.path, create.required, create.optional, create.response_key, create.identifier) == (
             spec.path, spec.required, spec.optional, spec.response_key, spec.identifier)
-    assert oktopost._RESULT_ONLY_CREATES == {"board_messages", "advocate_invites"}
+    # Issue 22: stories, team-entity add and workflow-item notes answer BaseApiResponse too.
+    assert oktopost._RESULT_ONLY_CREATES == {"board_messages", "advocate_invites", "stories", "team_entities",
+                                             "workflow_item_notes"}
     publishing = {f"{r}.{w}" for r in ("campaigns", "messages", "posts") for w in ("update", "delete")}
     # Issue 22: social profiles (update is the SDK's only PUT), board messages, advocates, leads.
     others = {"credentials.update", "credentials.delete", "board_messages.delete", "advocates.delete", "leads.delete"}
-    assert set(oktopost.CHANGE_OPERATIONS) == publishing | others
+    # Issue 22 (3rd slice): the SDK's other updates and deletes (src/resources/**).
+    sdk = {f"{r}.{w}" for r in ("users", "teams", "cnames", "tags", "stories", "topics", "webhooks", "stream_tabs",
+                                "streams", "workflow_items") for w in ("update", "delete")}
+    sdk |= {"media.delete", "links.update", "lead_links.update", "lead_activities.delete", "team_entities.delete"}
+    assert set(oktopost.CHANGE_OPERATIONS) == publishing | others | sdk
     for name, op in oktopost.CHANGE_OPERATIONS.items():
         assert op is OKTOPOST.operations[name]
         if name in publishing:  # the SDK's update(id, params) / delete(id)
@@ -253,7 +259,10 @@ def test_operator_choices_are_the_specs():
     assert oktopost.OKTOPOST_CREATE_KINDS == tuple(
         name.removesuffix(".create") for name, op in OKTOPOST.operations.items() if op.write == "create")
     assert oktopost.OKTOPOST_CREATE_KINDS == (
-        "campaigns", "messages", "posts", "board_messages", "advocate_invites")
+        "campaigns", "messages", "posts", "board_messages", "advocate_invites",
+        # Issue 22 (3rd slice): the SDK's other creates, in catalogue order.
+        "users", "teams", "cnames", "tags", "media", "uploads", "stories", "topics", "webhooks", "stream_tabs",
+        "streams", "team_entities", "workflow_items", "workflow_item_notes")
     assert oktopost.OKTOPOST_OPERATIONS == tuple(OKTOPOST.operations)
     for name, op in OKTOPOST.operations.items():  # every write is named <resource>.<create|update|delete>
         assert name.rpartition(".")[2] == op.write
