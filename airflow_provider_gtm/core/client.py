@@ -377,12 +377,19 @@ class RestClient:
                 hold.wait_seconds, "key block" if hold.blocked else "pause", None,
                 {"api": self.profile.name, "status": 429, "method": call.method, "path": call.path},
             ) from None
-        except KeyBlockedError as blocked:
+        except KeyBlockedError as held:
+            if not held.blocked:  # a pause the server asked for (RateLimit-Reset, Retry-After)
+                raise GtmRateLimitError(
+                    f"the server asked to pause calls for {held.wait_seconds:.0f}s, longer than the wait budget of "
+                    f"{self.retry.max_wait_seconds:g}s (connection extra 'max_wait_seconds'); nothing was sent",
+                    retry_after=held.wait_seconds,
+                    api=self.profile.name, status=429, method=call.method, path=call.path,
+                ) from None
             raise GtmRateLimitError(
                 "the API key is blocked after a rate-limit breach and the block outlasts the wait "
                 f"budget of {self.retry.max_wait_seconds:g}s",
-                retry_after=blocked.wait_seconds,
-                blocked_until=self.timer.wall_time_after(blocked.wait_seconds),
+                retry_after=held.wait_seconds,
+                blocked_until=self.timer.wall_time_after(held.wait_seconds),
                 api=self.profile.name, status=429, method=call.method, path=call.path,
             ) from None
 
