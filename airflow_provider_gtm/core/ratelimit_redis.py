@@ -192,7 +192,7 @@ class RedisLimiterStore(LimiterStore):
         try:
             found: dict[str, str] = {}
             for name in ("appendonly", "maxmemory-policy", "save"):
-                found.update({str(k): str(v) for k, v in self._redis.config_get(name).items()})
+                found.update({_text(k): _text(v) for k, v in self._redis.config_get(name).items()})
         except self._errors as exc:
             log.warning(
                 "%s does not say how it keeps its data (CONFIG GET: %s); if a restart or eviction empties it, "
@@ -219,7 +219,7 @@ class RedisLimiterStore(LimiterStore):
         for window in windows:
             args += [window.limit, window.seconds]
         wait, blocked, event = self._run(self._acquire, self._keys, args)
-        event = event.decode() if isinstance(event, bytes) else str(event)
+        event = _text(event)
         if event == "reset":
             log.warning("The rate limiter's Redis %s lost this key's state (emptied by a restart, a flush or "
                         "eviction, or first use): no call for one window", _safe_url(self.url))
@@ -242,6 +242,10 @@ class RedisLimiterStore(LimiterStore):
             self._redis.delete(*self._keys[:2])  # not the epoch marker: that would look like a reset
         except self._errors:
             pass
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _safe_url(url: str) -> str:
