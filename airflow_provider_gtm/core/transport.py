@@ -42,9 +42,9 @@ from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth, _basic_auth_str
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+from urllib3 import connectionpool
 from urllib3 import exceptions as urllib3_errors
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from airflow_provider_gtm.core import jsonio, redact
 
@@ -325,15 +325,17 @@ class _BoundedHTTPSConnection(_BoundedConnectionMixin, HTTPSConnection):
     pass
 
 
-class _BoundedHTTPPool(HTTPConnectionPool):
+# urllib3's own names: its error messages name the pool class ("HTTPSConnectionPool(host=...)"), and
+# they read as before.
+class HTTPConnectionPool(connectionpool.HTTPConnectionPool):
     ConnectionCls = _BoundedHTTPConnection
 
 
-class _BoundedHTTPSPool(HTTPSConnectionPool):
+class HTTPSConnectionPool(connectionpool.HTTPSConnectionPool):
     ConnectionCls = _BoundedHTTPSConnection
 
 
-_POOL_CLASSES = {"http": _BoundedHTTPPool, "https": _BoundedHTTPSPool}
+_POOL_CLASSES = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
 
 
 class _BoundedAdapter(HTTPAdapter):

@@ -52,7 +52,8 @@ def airflow_errors(what: str) -> Iterator[None]:
             raise
         problem, todo = fix
         where = repr(exc.filename) if exc.filename is not None else "the task's output or ledger files"
+        detail = exc.strerror or errno.errorcode.get(exc.errno or 0, "")
         raise AirflowFailException(
-            f"{what}: cannot write {where}: {problem} ({exc.strerror or errno.errorcode.get(exc.errno, '')}). "
+            f"{what}: cannot write {where}: {problem} ({detail}). "
             f"To fix: {todo}, then clear the task (its checkpoint or write ledger lets it resume)."
         ) from exc
