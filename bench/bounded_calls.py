@@ -70,13 +70,19 @@ class Server:
         self.server.server_close()
 
 
-def read_request(conn: socket.socket) -> None:
+REQUESTS = [0]  # requests read by the current case's server (the attempts of its call)
+
+
+def read_request(conn: socket.socket) -> bool:
+    """Read one request's head; False when the client closed the connection."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
         if not chunk:
-            return
+            return False
         data += chunk
+    REQUESTS[0] += 1
+    return True
 
 
 def gzip_bomb(decoded_mib: int) -> bytes:
@@ -87,10 +93,9 @@ def gzip_bomb(decoded_mib: int) -> bytes:
 
 def bomb(body: bytes) -> Callable[[socket.socket, threading.Event], None]:
     def handle(conn: socket.socket, stopped: threading.Event) -> None:
-        read_request(conn)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        stopped.wait(60)
+        while not stopped.is_set() and read_request(conn):  # every request of a kept-alive connection
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(body) + body)
 
     return handle
 
@@ -110,17 +115,20 @@ def slow_body(conn: socket.socket, stopped: threading.Event) -> None:
 
 
 def tls_garbage(conn: socket.socket, stopped: threading.Event) -> None:
-    conn.recv(65536)
+    conn.recv(65536)  # a ClientHello: counted as a connection, never as a request
+    REQUESTS[0] += 1
     conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
 
 def run(case: str, handle: Callable[[socket.socket, threading.Event], None], scheme: str, method: str,
         code: str, kill_after: float) -> dict[str, object]:
     server = Server(handle)
+    REQUESTS[0] = 0
     env = {**os.environ, "PYTHONPATH": code}
     start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, f"{scheme}://127.0.0.1:{server.port}", method], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # cwd too: "python -c" puts the working directory first on sys.path, before PYTHONPATH.
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, f"{scheme}://127.0.0.1:{server.port}", method],
+                            env=env, cwd=code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = proc.communicate(timeout=kill_after)
         result = json.loads(out.strip().splitlines()[-1]) if out.strip() else {"outcome": f"crashed: {err[-300:]}"}
@@ -130,7 +138,7 @@ def run(case: str, handle: Callable[[socket.socket, threading.Event], None], sch
         result = {"outcome": f"hung: killed after {kill_after:.0f}s", "seconds": round(time.monotonic() - start, 1)}
     finally:
         server.close()
-    return {"case": case, "method": method, "attempts": server.connections, **result}
+    return {"case": case, "method": method, "attempts": REQUESTS[0], **result}
 
 
 def main() -> None:
