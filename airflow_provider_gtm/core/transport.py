@@ -57,10 +57,13 @@ MAX_REDIRECTS = 3
 #: The decoded answer's cap when the connection sets none (extra ``max_response_bytes``): far above
 #: the largest real page (a 1,000-record page of any of the four APIs is a few MB).
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-#: Decoded bytes asked for per read. urllib3 inflates at most this much per step, so one step of a
-#: gzip bomb stays small; at the very end of a body its decoder may flush what is left of one raw
-#: read (at most ~1000x this), which is why the step is small.
+#: Decoded bytes asked for per read of a compressed body. urllib3 inflates at most this much per
+#: step, so one step of a gzip bomb stays small; at the very end of a body its decoder may flush what
+#: is left of one raw read (at most ~1000x this), which is why the step is small.
 READ_CHUNK_BYTES = 16 * 1024
+#: Per read of a body sent as it is: no inflation, so a larger step costs no memory and saves time
+#: (a 3.3 MB page: 16 KiB steps ~25 ms, 64 KiB ~16-20 ms on loopback).
+PLAIN_READ_CHUNK_BYTES = 64 * 1024
 
 
 def default_deadline(timeout: tuple[float, float]) -> float:
@@ -442,7 +445,8 @@ class RequestsTransport(Transport):
             resp.close()
             raise self._too_large(request, cap, int(declared), "declared")
         body = bytearray()
-        for chunk in resp.iter_content(READ_CHUNK_BYTES):
+        step = READ_CHUNK_BYTES if resp.headers.get("Content-Encoding") else PLAIN_READ_CHUNK_BYTES
+        for chunk in resp.iter_content(step):
             body += chunk
             if cap is not None and len(body) > cap:
                 resp.close()  # the connection is dropped, never handed back half read
@@ -482,6 +486,7 @@ class RequestsTransport(Transport):
         for _ in range(MAX_REDIRECTS):
             target = urljoin(resp.url or prepared.url or "", resp.headers["Location"])
             if _origin(target) != _origin(prepared.url or ""):
+                resp.close()  # streamed: its connection is not handed back with a body unread
                 raise RedirectRefused(
                     f"redirect to another origin refused: HTTP {resp.status_code} to {_without_query(target)}; "
                     "only redirects that keep scheme, host and port are followed (the request carries the "
@@ -497,6 +502,7 @@ class RequestsTransport(Transport):
             resp = self._exchange(prepared, timeout)
             if not resp.is_redirect:
                 return resp
+        resp.close()
         raise RedirectRefused(f"more than {MAX_REDIRECTS} redirects", status=resp.status_code)
 
     def _prepare(self, request: TransportRequest) -> requests.PreparedRequest:
