@@ -38,10 +38,12 @@ class Redis:
         self.port = int(self.command[4])
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
+        self.workdir = ""
 
     def start(self) -> None:
-        workdir = tempfile.mkdtemp(prefix="gtm-redis-reset-")
-        self.process = subprocess.Popen([*self.command, "--dir", workdir], stdout=subprocess.DEVNULL,
+        # A new empty folder each time: nothing of the last run can be loaded back.
+        self.workdir = tempfile.mkdtemp(prefix="gtm-redis-reset-")
+        self.process = subprocess.Popen([*self.command, "--dir", self.workdir], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process, "redis-server")
 
@@ -49,6 +51,7 @@ class Redis:
         if self.process is not None:
             _stop(self.process)
             self.process = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def restart(self) -> None:
         self.stop()
