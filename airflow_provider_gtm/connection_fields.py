@@ -18,6 +18,11 @@ from urllib.parse import urlsplit
 from airflow_provider_gtm.apis import by_conn_type, specs
 from airflow_provider_gtm.apis.octopus import OCTOPUS
 
+#: The hooks' default cap on a decoded answer (core/transport.py's, which this module must not import:
+#: provider info is read on every CLI start, without requests). tests/unit/test_connection_fields.py
+#: checks that both agree.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
 #: Octopus paths a connection may override (the spec's; the hook reads the same mapping).
 OCTOPUS_DEFAULT_PATHS: dict[str, str] = dict(OCTOPUS.paths)
 
@@ -43,6 +48,16 @@ def _common_fields(conn_type: str) -> dict[str, Any]:
             "Connect timeout (s)", "Seconds to wait for the TCP/TLS connection.", 10, minimum=0.001),
         "read_timeout": _number(
             "Read timeout (s)", "Seconds to wait for each answer once connected.", 60, minimum=0.001),
+        "total_timeout": {
+            "label": "Total timeout per call (s)",
+            "description": "The most one attempt may take, connecting, headers and body included, however "
+            "slowly the server answers. Empty: connect timeout + 2 x read timeout (130 s by default).",
+            "schema": {"type": ["number", "null"], "minimum": 0.001},
+        },
+        "max_response_bytes": _number(
+            "Max answer size (bytes)", "The most bytes one answer may hold once decoded (gzip included); "
+            "a larger answer fails the call instead of filling the worker's memory.",
+            DEFAULT_MAX_RESPONSE_BYTES, minimum=1, integer=True),
         "max_attempts": _number(
             "Max attempts", "Tries per call, counting the first, for errors that are safe to retry "
             "(429, 5xx, network errors on reads).", 6, minimum=1, integer=True),

@@ -36,8 +36,10 @@ from airflow_provider_gtm.core.errors import (
 from airflow_provider_gtm.core.ratelimit import HoldTooLongError, KeyBlockedError, RateLimiter, Window
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
 from airflow_provider_gtm.core.transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     MAX_REDIRECTS,
     SAFE_METHODS,
+    CallBoundExceeded,
     DecodedBody,
     RedirectRefused,
     RequestsTransport,
@@ -47,6 +49,7 @@ from airflow_provider_gtm.core.transport import (
     TransportResponse,
     decode_body,
     decode_text,
+    default_deadline,
 )
 from airflow_provider_gtm.core.urls import join_url
 
@@ -215,6 +218,9 @@ class RestClient:
     :param auth: a ``requests`` auth object (HTTP Basic) or ``None``.
     :param headers: headers sent on every call (e.g. the API key header).
     :param timeout: ``(connect, read)`` seconds for every call.
+    :param deadline: total seconds one attempt may take, connect, headers and body included;
+        ``None``: :func:`~airflow_provider_gtm.core.transport.default_deadline` of ``timeout``.
+    :param max_response_bytes: the most decoded bytes one answer may hold (default 64 MiB).
     :param limiter: shared client-side rate limiter, or ``None``.
     :param retry: retry policy.
     :param timer: clock and sleep; a :class:`~airflow_provider_gtm.core.timing.FakeTimer` in tests.
@@ -231,6 +237,8 @@ class RestClient:
         auth: requests.auth.AuthBase | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: tuple[float, float] = (10.0, 60.0),
+        deadline: float | None = None,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         timer: Timer = REAL_TIMER,
@@ -241,6 +249,8 @@ class RestClient:
         self.profile = profile
         self.base_url = base_url
         self.timeout = timeout
+        self.deadline = default_deadline(timeout) if deadline is None else deadline
+        self.max_response_bytes = max_response_bytes
         self.limiter = limiter
         self.retry = retry or RetryPolicy()
         self.timer = timer
@@ -367,12 +377,19 @@ class RestClient:
                 hold.wait_seconds, "key block" if hold.blocked else "pause", None,
                 {"api": self.profile.name, "status": 429, "method": call.method, "path": call.path},
             ) from None
-        except KeyBlockedError as blocked:
+        except KeyBlockedError as held:
+            if not held.blocked:  # a pause the server asked for (RateLimit-Reset, Retry-After)
+                raise GtmRateLimitError(
+                    f"the server asked to pause calls for {held.wait_seconds:.0f}s, longer than the wait budget of "
+                    f"{self.retry.max_wait_seconds:g}s (connection extra 'max_wait_seconds'); nothing was sent",
+                    retry_after=held.wait_seconds,
+                    api=self.profile.name, status=429, method=call.method, path=call.path,
+                ) from None
             raise GtmRateLimitError(
                 "the API key is blocked after a rate-limit breach and the block outlasts the wait "
                 f"budget of {self.retry.max_wait_seconds:g}s",
-                retry_after=blocked.wait_seconds,
-                blocked_until=self.timer.wall_time_after(blocked.wait_seconds),
+                retry_after=held.wait_seconds,
+                blocked_until=self.timer.wall_time_after(held.wait_seconds),
                 api=self.profile.name, status=429, method=call.method, path=call.path,
             ) from None
 
@@ -394,10 +411,20 @@ class RestClient:
         try:
             raw = self.transport.send(TransportRequest(
                 call.method, join_url(self.base_url, call.path), call.params, call.json, call.data, call.files,
-                call.headers, self.timeout,
+                call.headers, self.timeout, self.deadline, self.max_response_bytes,
             ))
         except RedirectRefused as refused:
             raise GtmClientError(refused.message, status=refused.status, **err_kwargs) from None
+        except CallBoundExceeded as bound:
+            if bound.limit == "max_response_bytes" and call.safe:
+                # The same page will be as large on the next attempt: fail this call (retryable, so
+                # Airflow's retry tries again later) instead of reading the cap again and again.
+                raise GtmTransportError(bound.reason, **err_kwargs) from None
+            if bound.not_sent or call.safe:
+                raise _Retry(GtmTransportError(bound.reason, **err_kwargs), maybe_applied=not bound.not_sent) from None
+            raise GtmOutcomeUnknownError(
+                f"outcome unknown, the request may have been applied ({bound.reason})", **err_kwargs
+            ) from None
         except SendError as failed:
             if failed.not_sent or call.safe:
                 error = GtmTransportError(failed.reason, **err_kwargs)

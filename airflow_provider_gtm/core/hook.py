@@ -15,6 +15,7 @@ from airflow_provider_gtm.core.errors import GtmApiError, GtmAuthError, GtmConfi
 from airflow_provider_gtm.core.ratelimit import Window, parse_windows
 from airflow_provider_gtm.core.ratelimit_shared import configured_backend, shared_limiter
 from airflow_provider_gtm.core.timing import REAL_TIMER, Timer
+from airflow_provider_gtm.core.transport import DEFAULT_MAX_RESPONSE_BYTES
 from airflow_provider_gtm.core.urls import normalize_base_url
 
 
@@ -44,7 +45,10 @@ class GtmBaseHook(BaseHook):
     ``connect_timeout`` (s, default 10), ``read_timeout`` (s, default 60), ``max_attempts``
     (default 6), ``max_wait_seconds`` (total wait budget per call, default 300), ``retry_backoff``
     (first wait between retries and page re-fetches, doubled each time, default 1 s),
-    ``rate_limits`` (``[[calls, seconds], ...]``; ``[]`` turns client-side limiting off).
+    ``rate_limits`` (``[[calls, seconds], ...]``; ``[]`` turns client-side limiting off),
+    ``total_timeout`` (s, the most one attempt may take, connect, headers and body included;
+    default ``connect_timeout + 2 * read_timeout``), ``max_response_bytes`` (the most decoded bytes
+    one answer may hold, default 64 MiB).
 
     The connection id is the first argument, positional or by the hook's ``conn_name_attr`` name
     (``OctyHook(octy_conn_id=...)``, how Airflow's ``Connection.get_hook()`` and the UI's Test button
@@ -180,6 +184,10 @@ class GtmBaseHook(BaseHook):
             _number(extra, "connect_timeout", 10, conn_id=cid, minimum=0.001),
             _number(extra, "read_timeout", 60, conn_id=cid, minimum=0.001),
         )
+        total = extra.get("total_timeout")
+        deadline = None if total is None or (isinstance(total, str) and not total.strip()) else _number(
+            extra, "total_timeout", 0, conn_id=cid, minimum=0.001)
+        max_bytes = int(_number(extra, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES, conn_id=cid, minimum=1))
         windows = self._windows()
         limiter = None
         # A 429 must still stop further calls during the block, and RateLimit-* headers must
@@ -195,6 +203,8 @@ class GtmBaseHook(BaseHook):
             auth=auth,
             headers=headers,
             timeout=timeout,
+            deadline=deadline,
+            max_response_bytes=max_bytes,
             limiter=limiter,
             retry=self._retry_policy(),
             timer=self._timer,

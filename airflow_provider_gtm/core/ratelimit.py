@@ -8,6 +8,14 @@ key block (Oktopost blocks a key for 15 minutes after a 429) so that no call is 
 The limiter's state is shared by every process using the credential (Airflow runs each task try in
 a process of its own): a file per credential under an OS lock on one host (``local``, the
 default), or Redis across hosts (``redis://``); ``core/ratelimit_shared.py`` picks one per credential.
+
+The rule it enforces besides the windows: it fails safe. A state that was lost (a state file deleted
+or unreadable after it existed, a Redis reset or eviction) proves nothing about the calls just made,
+so the limiter then assumes the windows are full and sends nothing for one window; a key block a
+process has recorded or seen is re-recorded if the store forgot it. A time in the state that lies in
+the future means the clock was stepped back: it is logged and the wait it implies is cut to the
+window or hold it stands for. A hold (key block or server pause) longer than the caller's wait budget
+fails at once instead of sleeping past it.
 """
 
 from __future__ import annotations
@@ -37,11 +45,16 @@ class Window:
 
 
 class KeyBlockedError(Exception):
-    """Raised by :meth:`RateLimiter.acquire` when a block outlasts the caller's wait budget."""
+    """Raised by :meth:`RateLimiter.acquire` when a hold outlasts the caller's wait budget.
 
-    def __init__(self, wait_seconds: float) -> None:
+    ``blocked``: the hold is a key block (else a pause the server asked for).
+    """
+
+    def __init__(self, wait_seconds: float, *, blocked: bool = True) -> None:
         self.wait_seconds = wait_seconds
-        super().__init__(f"key blocked for another {wait_seconds:.0f}s")
+        self.blocked = blocked
+        what = "key blocked" if blocked else "calls paused"
+        super().__init__(f"{what} for another {wait_seconds:.0f}s")
 
 
 class HoldTooLongError(KeyBlockedError):
@@ -51,37 +64,57 @@ class HoldTooLongError(KeyBlockedError):
     """
 
     def __init__(self, wait_seconds: float, *, blocked: bool) -> None:
-        super().__init__(wait_seconds)
-        self.blocked = blocked
+        super().__init__(wait_seconds, blocked=blocked)
 
 
 # The server stamps a call when it arrives, a little after we stamp it when it leaves; waiting this
 # much past a freed window keeps latency jitter from turning a full window into a breach (on
 # Oktopost a breach blocks the key for 15 minutes).
 SAFETY_MARGIN_SECONDS = 0.1
+#: A stored time this far ahead of the clock means the clock was stepped back (NTP slews far less).
+CLOCK_STEP_TOLERANCE_SECONDS = 1.0
+#: ``LimiterState.lost_at`` of a state found lost, until a decision stamps the time of the loss.
+LOST = -1.0
 
 
 @dataclass
 class LimiterState:
-    """What every process using one credential must agree on: the call history and the holds."""
+    """What every process using one credential must agree on: the call history and the holds.
+
+    ``blocked_seconds``/``paused_seconds``: how long the current hold was when recorded, so a clock
+    stepped back cannot stretch it. ``lost_at``: when the state was found lost (:data:`LOST` until
+    a decision stamps it); for one window after it no call is sent.
+    """
 
     stamps: list[float] = field(default_factory=list)  # call times (wall clock), oldest first
     paused_until: float = 0.0
     blocked_until: float = 0.0
+    blocked_seconds: float = 0.0
+    paused_seconds: float = 0.0
+    lost_at: float = 0.0
 
     def try_acquire(self, windows: Sequence[Window], now: float) -> tuple[float, float]:
         """Record a call at ``now`` if every window allows it; ``(wait, blocked)`` otherwise.
 
         ``wait`` is 0 when the call was recorded; ``blocked`` is what is left of a key block.
         """
-        keep = max((w.seconds for w in windows), default=0.0) + SAFETY_MARGIN_SECONDS
+        longest = max((w.seconds for w in windows), default=0.0) + SAFETY_MARGIN_SECONDS
+        self.bound_clock_step(now)
+        if self.lost_at == LOST:
+            self.lost_at = now
         cut = 0
-        while cut < len(self.stamps) and self.stamps[cut] <= now - max(keep, HISTORY_SECONDS):
+        while cut < len(self.stamps) and self.stamps[cut] <= now - max(longest, HISTORY_SECONDS):
             cut += 1
         if cut:
             del self.stamps[:cut]
         blocked = max(0.0, self.blocked_until - now)
         wait = max(blocked, self.paused_until - now, 0.0)
+        if self.lost_at:
+            # Lost history: any number of calls may have gone out just before. Assume every window full.
+            if now - self.lost_at < longest:
+                wait = max(wait, self.lost_at + longest - now)
+            else:
+                self.lost_at = 0.0
         for window in windows:
             if len(self.stamps) >= window.limit:
                 # The window is full while the limit-th most recent call is still inside it.
@@ -92,15 +125,42 @@ class LimiterState:
             return 0.0, 0.0
         return wait, blocked
 
+    def bound_clock_step(self, now: float) -> None:
+        """Times ahead of ``now`` mean the clock went back: cut them so no wait outlasts what it stands for.
+
+        A call stamped in the future counts as made now (its window then ends one window from now);
+        a hold ends at the latest its recorded length from now.
+        """
+        step = 0.0
+        if self.stamps and self.stamps[-1] > now + CLOCK_STEP_TOLERANCE_SECONDS:
+            step = self.stamps[-1] - now
+            self.stamps = [min(stamp, now) for stamp in self.stamps]
+        for until, length in (("blocked_until", "blocked_seconds"), ("paused_until", "paused_seconds")):
+            left, seconds = getattr(self, until) - now, getattr(self, length)
+            if seconds and left > seconds + CLOCK_STEP_TOLERANCE_SECONDS:
+                step = max(step, left - seconds)
+                setattr(self, until, now + seconds)
+        if self.lost_at > now + CLOCK_STEP_TOLERANCE_SECONDS:
+            step = max(step, self.lost_at - now)
+            self.lost_at = now
+        if step:
+            log.warning(
+                "Rate limiter: the clock went back by about %.0fs (times recorded in the future); waits are "
+                "cut to the window or hold they stand for", step,
+            )
+
     def to_json(self) -> dict[str, Any]:
-        return {"stamps": self.stamps, "paused_until": self.paused_until, "blocked_until": self.blocked_until}
+        return {"stamps": self.stamps, "paused_until": self.paused_until, "blocked_until": self.blocked_until,
+                "blocked_seconds": self.blocked_seconds, "paused_seconds": self.paused_seconds,
+                "lost_at": self.lost_at}
 
     @classmethod
     def from_json(cls, data: Any) -> LimiterState:
         if not isinstance(data, dict):
-            return cls()
+            raise ValueError("the limiter state is not a JSON object")
         stamps = [float(t) for t in data.get("stamps", []) if isinstance(t, int | float)]
-        return cls(sorted(stamps), float(data.get("paused_until", 0.0)), float(data.get("blocked_until", 0.0)))
+        return cls(sorted(stamps), *(float(data.get(name, 0.0)) for name in (
+            "paused_until", "blocked_until", "blocked_seconds", "paused_seconds", "lost_at")))
 
 
 # A call history shorter than this is never pruned, so that processes configured with different
@@ -125,10 +185,11 @@ class LimiterStore:
     def hold(self, kind: str, until: float, seconds: float) -> None:
         """Extend the ``"paused"`` or ``"blocked"`` hold to ``until`` (``seconds`` from now)."""
         with self._lock:
-            _extend(self._state, kind, until)
+            _extend(self._state, kind, until, seconds)
 
     def blocked_for(self, now: float) -> float:
         with self._lock:
+            self._state.bound_clock_step(now)
             return max(0.0, self._state.blocked_until - now)
 
     def clear(self) -> None:
@@ -136,13 +197,12 @@ class LimiterStore:
             self._state = LimiterState()
 
 
-def _extend(state: LimiterState, kind: str, until: float) -> None:
-    if kind == "paused":
-        state.paused_until = max(state.paused_until, until)
-    elif kind == "blocked":
-        state.blocked_until = max(state.blocked_until, until)
-    else:  # pragma: no cover - programming error
+def _extend(state: LimiterState, kind: str, until: float, seconds: float) -> None:
+    if kind not in ("paused", "blocked"):  # pragma: no cover - programming error
         raise ValueError(f"unknown hold {kind!r}")
+    if until > getattr(state, f"{kind}_until"):
+        setattr(state, f"{kind}_until", until)
+        setattr(state, f"{kind}_seconds", seconds)
 
 
 class FileLimiterStore(LimiterStore):
@@ -150,6 +210,10 @@ class FileLimiterStore(LimiterStore):
 
     It survives process restarts, so back-to-back tasks and a retry see the earlier calls and a
     running key block. Times are wall-clock seconds, the one clock all processes share.
+
+    The lock file is made on first use and kept: a state file missing beside it, or unreadable, was
+    lost (deleted, garbled), and the state starts conservatively (see :class:`LimiterState`). Only
+    when both are missing is this the credential's first use on the host.
     """
 
     def __init__(self, path: str) -> None:
@@ -162,7 +226,12 @@ class FileLimiterStore(LimiterStore):
         with self._lock:
             try:
                 os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+                    first_use = True
+                except FileExistsError:
+                    fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                    first_use = False
             except OSError as exc:
                 raise GtmConfigError(
                     f"The rate limiter cannot use its state directory {os.path.dirname(self.path)!r} "
@@ -170,22 +239,26 @@ class FileLimiterStore(LimiterStore):
                 ) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                state = self._read()
+                state = self._read(first_use)
                 yield state
                 self._write(state)
             finally:
                 os.close(fd)  # closing the descriptor releases the lock
 
-    def _read(self) -> LimiterState:
+    def _read(self, first_use: bool) -> LimiterState:
         try:
             with open(self.path, "rb") as fh:
-                return LimiterState.from_json(json.loads(fh.read() or b"{}"))
+                return LimiterState.from_json(json.loads(fh.read()))
         except FileNotFoundError:
-            return LimiterState()
-        except ValueError:
-            # Only a crash between write and rename could leave this; the rename makes it unlikely.
-            log.warning("Rate limiter state %s was unreadable; starting a new history", self.path)
-            return LimiterState()
+            if first_use:
+                return LimiterState()
+            problem = "is missing although it was used before (its lock file exists)"
+        except (ValueError, TypeError) as exc:
+            problem = f"is unreadable ({type(exc).__name__})"
+        # Nothing proves there was no call, pause or key block just now: send nothing for a window.
+        log.warning("Rate limiter state %s %s; assuming the windows are full: no call for one window", self.path,
+                    problem)
+        return LimiterState(lost_at=LOST)
 
     def _write(self, state: LimiterState) -> None:
         tmp = f"{self.path}.{os.getpid()}.tmp"
@@ -199,15 +272,18 @@ class FileLimiterStore(LimiterStore):
 
     def hold(self, kind: str, until: float, seconds: float) -> None:
         with self._locked() as state:
-            _extend(state, kind, until)
+            _extend(state, kind, until, seconds)
 
     def blocked_for(self, now: float) -> float:
         with self._locked() as state:
+            state.bound_clock_step(now)
             return max(0.0, state.blocked_until - now)
 
     def clear(self) -> None:
-        with self._lock, contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+        with self._lock:
+            for path in (self.path, self.lock_path):  # both: the next use is a first use, not a loss
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
 
 
 class RateLimiter:
@@ -221,6 +297,8 @@ class RateLimiter:
         self.windows = tuple(windows)
         self.timer = timer
         self.store = store or LimiterStore()
+        #: When the last key block this process recorded or saw ends (``timer.monotonic()``).
+        self._block_ends = 0.0
 
     def _now(self) -> float:
         return self.timer.time()
@@ -228,26 +306,48 @@ class RateLimiter:
     def acquire(self, max_block_wait: float | None = None, max_hold_wait: float | None = None) -> float:
         """Wait until a call is allowed, record it, and return the seconds waited.
 
-        :param max_block_wait: longest acceptable wait for a key block; ``None`` waits for any.
+        :param max_block_wait: the caller's wait budget: a hold (key block or server pause) longer than
+            what is left of it fails at once; ``None`` waits for any. Window waits (at most the longest
+            window) are always waited.
         :param max_hold_wait: longest wait for a hold (a key block, or a pause the server asked
             for) before giving up at once, without sleeping; ``None`` waits for any. Window waits
             (at most the longest window) never count as a hold.
         :raises HoldTooLongError: when a hold lasts longer than ``max_hold_wait``.
-        :raises KeyBlockedError: when a block lasts longer than ``max_block_wait``.
+        :raises KeyBlockedError: when a hold lasts longer than what is left of ``max_block_wait``.
         """
         waited = 0.0
         longest_window = max((w.seconds for w in self.windows), default=0.0) + SAFETY_MARGIN_SECONDS
         while True:
             wait, blocked = self.store.try_acquire(self.windows, self._now())
+            if self._block_forgotten(blocked):
+                continue
             if wait <= 0:
                 return waited
-            if max_hold_wait is not None and wait > max_hold_wait and (blocked > 0 or wait > longest_window):
+            hold = blocked > 0 or wait > longest_window
+            if max_hold_wait is not None and wait > max_hold_wait and hold:
                 raise HoldTooLongError(wait, blocked=blocked > 0)
-            if blocked > 0 and max_block_wait is not None and blocked > max_block_wait - waited:
-                raise KeyBlockedError(blocked)
+            if hold and max_block_wait is not None and wait > max_block_wait - waited:
+                raise KeyBlockedError(wait, blocked=blocked > 0)
             # Sleep outside any lock: other processes keep their turn while this one waits.
             self.timer.sleep(wait)
             waited += wait
+
+    def _block_forgotten(self, blocked: float) -> bool:
+        """Re-record a key block this process knows of and the store lost (a reset); True if it did.
+
+        The block is kept on this process's monotonic clock, which no wall-clock step moves.
+        """
+        now = self.timer.monotonic()
+        if blocked > 0:
+            self._block_ends = max(self._block_ends, now + blocked)
+            return False
+        left = self._block_ends - now
+        if left <= CLOCK_STEP_TOLERANCE_SECONDS:
+            return False
+        log.warning("Rate limiter: the shared state forgot a key block with %.0fs left (a reset?); recording it "
+                    "again", left)
+        self.store.hold("blocked", self._now() + left, left)
+        return True
 
     def pause_for(self, seconds: float) -> None:
         """Hold every further call for ``seconds`` (the server said its credits refill then)."""
@@ -255,6 +355,7 @@ class RateLimiter:
 
     def block_for(self, seconds: float) -> None:
         """Record a key block of ``seconds`` (no call may be sent until it ends)."""
+        self._block_ends = max(self._block_ends, self.timer.monotonic() + seconds)
         self.store.hold("blocked", self._now() + seconds, seconds)
 
     def blocked_for(self) -> float:

@@ -83,7 +83,9 @@ def reset_shared_limiters() -> None:
     directory = state_dir()
     if os.path.isdir(directory):
         for name in os.listdir(directory):
-            if name.endswith(".json"):
+            # The lock files too: a state file missing beside its lock file reads as lost (and the
+            # limiter then waits one window), a forgotten pair as a first use.
+            if name.endswith((".json", ".json.lock")):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(directory, name))
 

@@ -22,7 +22,7 @@ from airflow_provider_gtm.hooks.oktopost import OktopostHook
 HOOKS = {"octy": OctyHook, "customeros": CustomerOSHook, "octopus_connect": OctopusConnectHook,
          "oktopost": OktopostHook}
 OPERATIONAL = {"connect_timeout", "read_timeout", "max_attempts", "retry_backoff", "max_wait_seconds",
-               "rate_limits", "rate_limit_backend"}
+               "rate_limits", "rate_limit_backend", "total_timeout", "max_response_bytes"}
 
 
 def fields_of(conn_type):
@@ -45,6 +45,7 @@ def settings(hook):
         "max_attempts": policy.max_attempts, "retry_backoff": policy.backoff_initial,
         "max_wait_seconds": policy.max_wait_seconds,
         "rate_limits": [[w.limit, w.seconds] for w in hook._windows()],
+        "max_response_bytes": hook.client.max_response_bytes,
     }
 
 
@@ -83,8 +84,23 @@ def test_form_saved_unchanged_or_cleared_behaves_like_no_extra(monkeypatch, conn
 @pytest.mark.parametrize("conn_type", list(HOOKS))
 def test_values_typed_in_the_form_are_used(monkeypatch, conn_type):
     typed = {"connect_timeout": 3, "read_timeout": 7.5, "max_attempts": 2, "retry_backoff": 0.5,
-             "max_wait_seconds": 30, "rate_limits": [[10, 1]]}
+             "max_wait_seconds": 30, "rate_limits": [[10, 1]], "max_response_bytes": 1000}
     assert settings(hook_with_extra(monkeypatch, conn_type, typed)) == typed
+
+
+@pytest.mark.parametrize("conn_type", list(HOOKS))
+def test_the_total_timeout_field_is_derived_when_empty_and_used_when_typed(monkeypatch, conn_type):
+    from airflow_provider_gtm.connection_fields import DEFAULT_MAX_RESPONSE_BYTES
+    from airflow_provider_gtm.core.transport import DEFAULT_MAX_RESPONSE_BYTES as TRANSPORT_DEFAULT
+
+    assert DEFAULT_MAX_RESPONSE_BYTES == TRANSPORT_DEFAULT
+    assert "default" not in fields_of(conn_type)["total_timeout"]["schema"], "its default is derived"
+    for empty in ({}, {"total_timeout": None}, {"total_timeout": ""}):
+        assert hook_with_extra(monkeypatch, conn_type, empty).client.deadline == 10 + 2 * 60
+    assert hook_with_extra(monkeypatch, conn_type, {"read_timeout": 5, "connect_timeout": 1}).client.deadline == 11
+    assert hook_with_extra(monkeypatch, conn_type, {"total_timeout": 42}).client.deadline == 42
+    with pytest.raises(Exception, match=r"extra 'total_timeout' must be a number >= 0.001"):
+        hook_with_extra(monkeypatch, conn_type, {"total_timeout": "soon"}).client  # noqa: B018
 
 
 def test_octopus_paths_field_shows_the_hooks_paths_and_is_used(monkeypatch):
