@@ -27,14 +27,103 @@ PATHS = {
     "organization_invoices": "/billing/v1/organizations/{id}/invoices",
     "contacts_import": "/customerbase/v1/contacts/import",
     "organization_primary_link": "/customerbase/v1/organizations/{id}/links/{externalSystem}/primary",
+    # The API-key routes of server/customer_routes.go (issue 22, 4th slice).
+    "email_tracking": "/outreach/v1/track/email",
+    "mailstack_domains": "/mailstack/v1/domains",
+    "mailstack_domain_recommendations": "/mailstack/v1/domains/recommendations",
+    "mailstack_domain_configure": "/mailstack/v1/domains/configure",
+    "mailstack_mailboxes": "/mailstack/v1/domains/{domain}/mailboxes",
+    "mailstack_dns": "/mailstack/v1/domains/{domain}/dns",
+    "reveal_trackers": "/reveal/v1/trackers",
+    "reveal_verify": "/reveal/v1/verify",
+    "me": "/me",
+}
+
+#: Where the route file and the swagger disagree on a path, the swagger's (``@Router`` comments of the
+#: same handlers): a hook sends the route file's path first and, when CustomerOS answers that its router
+#: has no such route (gin's plain-text 404, not a handler's JSON), the swagger's (docs/choices.md).
+SWAGGER_PATHS = {
+    "/outreach/v1/track/email": "/outreach/v1/email/tracking",
+    "/mailstack/v1/domains": "/domains",
+    "/mailstack/v1/domains/configure": "/domains/configure",
+    "/mailstack/v1/domains/{domain}/mailboxes": "/domains/{domain}/mailboxes",
 }
 
 _API = "customeros/customeros packages/server/customer-os-api/"
 _VERIFY = _API + "rest/verify/verify_email.go"
+#: The route file of the API-key routes below, pinned (index copy), and the handlers' files.
+_ROUTES = _API + "server/customer_routes.go@aa4e0bd52ed6"
+_HANDLERS = _API + "handlers/"
+_SWAGGER = "api-evangelist/customeros@ef5a33b openapi/_original/customeros-swagger.json"
 
 
 def _call(method: str, path: str, hook_method: str, source: str, records_key: str | None = None) -> Resource:
     return Resource(path, records_key, method=method, hook_method=hook_method, source=source)
+
+
+def _routes_file_calls() -> dict[str, Resource]:
+    """The e-mail tracking, mailstack, reveal and ``/me`` routes of ``server/customer_routes.go``, each
+    with the handler file it runs (customeros/customeros, ``handlers/``), then the swagger's variants of
+    the same handlers where its path differs (:data:`SWAGGER_PATHS`)."""
+    mail = _HANDLERS + "mailstack/"
+    rows = {
+        "email_tracking": _call(
+            "POST", PATHS["email_tracking"], "generate_email_tracking_urls",
+            f"{_ROUTES} (registerOutreachRoutes); {_HANDLERS}outreach/outreach.go@383b4a33b619 "
+            "(GenerateEmailTrackingUrls: 400 Invalid request body; 200 status, trackingId, trackingPixel?, "
+            "trackedLinks?, unsubscribeLink?)"),
+        "mailstack_domain_register": _call(
+            "POST", PATHS["mailstack_domains"], "register_domain",
+            f"{_ROUTES} (registerMailstackRoutes); {mail}domain.go@a5482e1fa547 RegisterNewDomain (201 domain; "
+            "400 missing domain/website; 406 TLD/premium/price; 409 Domain already registered); "
+            f"{mail}model.go", "domain"),
+        "mailstack_domains": _call(
+            "GET", PATHS["mailstack_domains"], "get_domains", f"{_ROUTES}; {mail}domain.go@a5482e1fa547 GetDomains",
+            "domains"),
+        "mailstack_domain_recommendations": _call(
+            "GET", PATHS["mailstack_domain_recommendations"], "recommend_domains",
+            f"{_ROUTES}; {mail}domain.go@a5482e1fa547 RecommendDomain (?baseName, else 400; at most 20)", "domains"),
+        "mailstack_domain_configure": _call(
+            "POST", PATHS["mailstack_domain_configure"], "configure_domain",
+            f"{_ROUTES}; {mail}domain.go@a5482e1fa547 ConfigureDomain (201 domain; 404 not the tenant's)", "domain"),
+        "mailstack_mailbox_create": _call(
+            "POST", PATHS["mailstack_mailboxes"], "create_mailbox",
+            f"{_ROUTES}; {mail}mailbox.go@a5482e1fa547 RegisterNewMailbox (200 mailbox, password only when "
+            f"generated; 404 Domain not found; 409 Username already exists); {mail}model.go MailboxRequest",
+            "mailbox"),
+        "mailstack_mailboxes": _call(
+            "GET", PATHS["mailstack_mailboxes"], "get_mailboxes",
+            f"{_ROUTES}; {mail}mailbox.go@a5482e1fa547 GetMailboxes (mailboxes omitted when none)", "mailboxes"),
+        "mailstack_dns": _call(
+            "GET", PATHS["mailstack_dns"], "get_dns_records",
+            f"{_ROUTES}; {mail}dns.go@a5482e1fa547 DNS (404 not the tenant's domain)", "dnsRecords"),
+        "mailstack_dns_add": _call(
+            "POST", PATHS["mailstack_dns"], "add_dns_record",
+            f"{_ROUTES}; {mail}dns.go@a5482e1fa547 AddDNSRecord (201 dnsRecord as sent)", "dnsRecord"),
+        "mailstack_dns_delete": _call(
+            "DELETE", PATHS["mailstack_dns"], "delete_dns_record",
+            f"{_ROUTES}; {mail}dns.go@a5482e1fa547 DeleteDNSRecord (reads a :dnsId the route does not "
+            "declare: 500 unable to delete dns record)"),
+        "reveal_tracker": _call(
+            "POST", PATHS["reveal_trackers"], "provision_tracker",
+            f"{_ROUTES} (registerRevealRoutes); {_HANDLERS}reveal_setup/provision_tracker.go@55c3bc9aa77f "
+            "(200 tracker: id, domain https://<domain>, createdAt, code)", "tracker"),
+        "reveal_verify": _call(
+            "GET", PATHS["reveal_verify"], "verify_tracker",
+            f"{_ROUTES}; {_HANDLERS}reveal_setup/verify_tracker.go@95da48ec5778 (?domain; 404 domain not found; "
+            "tracker.status verified|unverified)", "tracker"),
+        "me": _call("GET", PATHS["me"], "get_me",
+                    f"{_ROUTES} (registerIDRoutes); {_HANDLERS}me.go@383b4a33b619 (MeResponse: requestId, status, "
+                    "tenant)", "tenant"),
+    }
+    variants = {}
+    for name, row in list(rows.items()):
+        swagger = SWAGGER_PATHS.get(row.path)
+        if swagger:
+            variants[f"{name}_swagger"] = _call(
+                row.method, swagger, row.hook_method,
+                f"{_SWAGGER} ({row.method} {swagger}); the hook's fallback for {row.path}", row.records_key)
+    return {**rows, **variants}
 
 
 CUSTOMEROS = ApiSpec(
@@ -90,6 +179,7 @@ CUSTOMEROS = ApiSpec(
             "primary); rest/customerbase/organization.go SetPrimaryExternalSystemId (body externalId; 404 "
             "Organization not found / External system not found); api-evangelist/customeros "
             "openapi/_original/customeros-swagger.json"),
+        **_routes_file_calls(),
         "email_bulk_download": _call("GET", PATHS["email_bulk_verification"] + "/results/{id}/download",
                                      "download_bulk_email_verification",
                                      _VERIFY + " (before completion: 202 processing, or 200 'still being processed')"),

@@ -36,7 +36,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from airflow_provider_gtm.apis.customeros import CUSTOMEROS
+from airflow_provider_gtm.apis.customeros import CUSTOMEROS, SWAGGER_PATHS
 from airflow_provider_gtm.core.batching import (
     BatchResult,
     Failure,
@@ -51,6 +51,7 @@ from airflow_provider_gtm.core.client import ApiProfile, generic_error_message
 from airflow_provider_gtm.core.errors import (
     GtmApiError,
     GtmConfigError,
+    GtmNotFoundError,
     GtmPollTimeoutError,
     GtmServerError,
 )
@@ -256,6 +257,169 @@ class CustomerOSHook(GtmBaseHook):
             "{externalSystem}", quote(str(external_system).lower(), safe=""))
         resp = self.client.request("PUT", path, json={"externalId": str(external_id)}, safe_to_retry=True)
         return resp.data if isinstance(resp.data, dict) else {}
+
+    # -- the API-key routes of server/customer_routes.go (issue 22) --------------------------------
+
+    def _route_call(self, name: str, *, path_params: Mapping[str, str] | None = None,
+                    params: Mapping[str, Any] | None = None, json: Any = None) -> dict[str, Any]:
+        """Send the catalogue's ``calls[name]``; where the swagger names the route otherwise
+        (:data:`~airflow_provider_gtm.apis.customeros.SWAGGER_PATHS`) and CustomerOS's router has no
+        route at the route file's path (gin's plain-text 404, not a handler's JSON error), send it to
+        the swagger's path instead. Returns the JSON answer (``{}`` when there is none)."""
+        row = CUSTOMEROS.calls[name]
+        paths = [row.path] + ([SWAGGER_PATHS[row.path]] if row.path in SWAGGER_PATHS else [])
+        query = {k: v for k, v in (params or {}).items() if v is not None} or None
+        for attempt, template in enumerate(paths):
+            path = template
+            for key, value in (path_params or {}).items():
+                path = path.replace("{" + key + "}", quote(str(value), safe=""))
+            try:
+                # Reads and the DNS delete are the same state when sent twice; the POSTs (a domain
+                # purchase, a mailbox, a tracker) are not resent after a timeout or 5xx.
+                resp = self.client.request(row.method, path, params=query, json=json,
+                                           safe_to_retry=row.method in ("GET", "DELETE"),
+                                           expect_json=row.method != "DELETE")
+            except GtmNotFoundError as error:
+                if attempt + 1 < len(paths) and _router_miss(error.body):
+                    continue
+                raise
+            return resp.data if isinstance(resp.data, dict) else {}
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _records(self, name: str, answer: Mapping[str, Any]) -> list[Any]:
+        key = CUSTOMEROS.calls[name].records_key
+        value = answer.get(key) if key else None
+        return list(value) if isinstance(value, list) else []
+
+    def generate_email_tracking_urls(self, *, campaign_id: str, recipient_id: str, message_id: str | None = None,
+                                     tracker_domain: str | None = None, track_opens: bool = False,
+                                     track_clicks: bool = False, links: Iterable[str] = (),
+                                     unsubscribe_link: str | None = None) -> dict[str, Any]:
+        """``POST /outreach/v1/track/email`` (the swagger's ``/outreach/v1/email/tracking`` when the
+        router has no such route): tracking pixel, tracked links and unsubscribe link for one message.
+
+        :return: ``{"status", "trackingId", "trackingPixel"?, "trackedLinks"?: [{"original", "tracked"}],
+            "unsubscribeLink"?}`` (customeros/customeros handlers/outreach/outreach.go).
+        """
+        if not campaign_id or not recipient_id:
+            raise GtmConfigError("CustomerOS: email tracking needs campaign_id and recipient_id.")
+        body: dict[str, Any] = {"campaignId": campaign_id, "recipientId": recipient_id, "trackOpens": track_opens,
+                                "trackClicks": track_clicks, "links": list(links)}
+        if message_id:
+            body["messageId"] = message_id
+        if tracker_domain:
+            body["trackerDomain"] = tracker_domain
+        if unsubscribe_link:
+            body.update(generateUnsubscribeLink=True, unsubscribeLink=unsubscribe_link)
+        return self._route_call("email_tracking", json=body)
+
+    def register_domain(self, domain: str, website: str) -> dict[str, Any]:
+        """``POST /mailstack/v1/domains``: buy and configure a mail domain; the ``DomainRecord``
+        (``domain, createdDate, expiredDate, nameservers``). Never resent after a timeout (it purchases).
+
+        :raises GtmConflictError: "Domain already registered"; :class:`GtmClientError` (406) for a TLD,
+            premium or price CustomerOS refuses (handlers/mailstack/domain.go).
+        """
+        if not domain or not website:
+            raise GtmConfigError("CustomerOS: register_domain needs domain and website.")
+        answer = self._route_call("mailstack_domain_register", json={"domain": domain, "website": website})
+        return dict(answer.get("domain") or {})
+
+    def get_domains(self) -> list[dict[str, Any]]:
+        """``GET /mailstack/v1/domains``: the tenant's active mail domains (``DomainRecord`` each)."""
+        return self._records("mailstack_domains", self._route_call("mailstack_domains"))
+
+    def recommend_domains(self, base_name: str) -> list[str]:
+        """``GET /mailstack/v1/domains/recommendations?baseName=``: up to 20 outbound domain names."""
+        if not base_name:
+            raise GtmConfigError("CustomerOS: recommend_domains needs base_name.")
+        answer = self._route_call("mailstack_domain_recommendations", params={"baseName": base_name})
+        return self._records("mailstack_domain_recommendations", answer)
+
+    def configure_domain(self, domain: str, website: str) -> dict[str, Any]:
+        """``POST /mailstack/v1/domains/configure``: (re)configure DNS and mail of a tenant's domain;
+        the ``DomainRecord``. :raises GtmNotFoundError: not one of the tenant's domains."""
+        if not domain or not website:
+            raise GtmConfigError("CustomerOS: configure_domain needs domain and website.")
+        answer = self._route_call("mailstack_domain_configure", json={"domain": domain, "website": website})
+        return dict(answer.get("domain") or {})
+
+    def create_mailbox(self, domain: str, username: str, *, password: str | None = None,
+                       forwarding_to: Iterable[str] = (), webmail_enabled: bool = False,
+                       linked_user: str | None = None) -> dict[str, Any]:
+        """``POST /mailstack/v1/domains/{domain}/mailboxes``: the ``MailboxRecord`` (``email,
+        forwardingEnabled, forwardingTo, webmailEnabled``, and ``password`` when CustomerOS generated it).
+
+        :raises GtmNotFoundError: "Domain not found"; :class:`GtmConflictError`: "Username already exists".
+        """
+        if not domain or not username:
+            raise GtmConfigError("CustomerOS: create_mailbox needs domain and username.")
+        body: dict[str, Any] = {"username": username, "forwardingTo": list(forwarding_to),
+                                "webmailEnabled": webmail_enabled}
+        if password:
+            body["password"] = password
+        if linked_user:
+            body["linkedUser"] = linked_user
+        answer = self._route_call("mailstack_mailbox_create", path_params={"domain": domain}, json=body)
+        return dict(answer.get("mailbox") or {})
+
+    def get_mailboxes(self, domain: str) -> list[dict[str, Any]]:
+        """``GET /mailstack/v1/domains/{domain}/mailboxes``: the domain's mailboxes (CustomerOS omits
+        ``mailboxes`` when there are none: an empty list here)."""
+        if not domain:
+            raise GtmConfigError("CustomerOS: get_mailboxes needs a domain.")
+        return self._records("mailstack_mailboxes",
+                             self._route_call("mailstack_mailboxes", path_params={"domain": domain}))
+
+    def get_dns_records(self, domain: str) -> list[dict[str, Any]]:
+        """``GET /mailstack/v1/domains/{domain}/dns``: ``[{id: "dns_<id>", type, name, content}]``
+        (``dnsRecords`` is null when the zone has none: an empty list here).
+
+        :raises GtmNotFoundError: not one of the tenant's domains.
+        """
+        if not domain:
+            raise GtmConfigError("CustomerOS: get_dns_records needs a domain.")
+        return self._records("mailstack_dns", self._route_call("mailstack_dns", path_params={"domain": domain}))
+
+    def add_dns_record(self, domain: str, *, type: str, name: str, content: str) -> dict[str, Any]:  # noqa: A002
+        """``POST /mailstack/v1/domains/{domain}/dns`` with ``{type, name, content}``: the record as sent."""
+        if not domain or not type or not content:
+            raise GtmConfigError("CustomerOS: add_dns_record needs domain, type and content.")
+        answer = self._route_call("mailstack_dns_add", path_params={"domain": domain},
+                                  json={"type": type, "name": name, "content": content})
+        return dict(answer.get("dnsRecord") or {})
+
+    def delete_dns_record(self, domain: str, dns_id: str) -> None:
+        """``DELETE /mailstack/v1/domains/{domain}/dns`` (``dnsId`` sent as a query parameter).
+
+        The handler (handlers/mailstack/dns.go ``DeleteDNSRecord``) reads a ``:dnsId`` path parameter
+        that the route (server/customer_routes.go) does not declare, so CustomerOS deletes nothing and
+        answers 500 "unable to delete dns record": this raises :class:`GtmServerError` until the vendor
+        fixes its route (docs/choices.md).
+        """
+        if not domain or not dns_id:
+            raise GtmConfigError("CustomerOS: delete_dns_record needs domain and dns_id.")
+        self._route_call("mailstack_dns_delete", path_params={"domain": domain}, params={"dnsId": dns_id})
+
+    def provision_tracker(self, domain: str) -> dict[str, Any]:
+        """``POST /reveal/v1/trackers`` ``{domain}``: whitelist a website for visitor reveal; the tracker
+        (``id``, ``domain`` as ``https://<host>``, ``createdAt``, ``code`` to paste into the site)."""
+        if not domain:
+            raise GtmConfigError("CustomerOS: provision_tracker needs a domain.")
+        return dict(self._route_call("reveal_tracker", json={"domain": domain}).get("tracker") or {})
+
+    def verify_tracker(self, domain: str) -> dict[str, Any]:
+        """``GET /reveal/v1/verify?domain=``: the tracker with ``status`` ``verified`` or ``unverified``.
+
+        :raises GtmNotFoundError: "domain not found" (no tracker provisioned for it).
+        """
+        if not domain:
+            raise GtmConfigError("CustomerOS: verify_tracker needs a domain.")
+        return dict(self._route_call("reveal_verify", params={"domain": domain}).get("tracker") or {})
+
+    def get_me(self) -> str:
+        """``GET /me``: the tenant the API key belongs to (handlers/me.go ``MeResponse.tenant``)."""
+        return str(self._route_call("me").get("tenant") or "")
 
     # -- contacts ---------------------------------------------------------------------------------
 
@@ -550,6 +714,12 @@ class _Exists(GtmApiError):
     def __init__(self, answer: dict[str, Any]) -> None:
         super().__init__(str(answer.get("message") or "Organization already exists"), api="customeros", status=409)
         self.answer = answer
+
+
+def _router_miss(body: Any) -> bool:
+    """A 404 from CustomerOS's router (gin answers an unknown route with the text "404 page not found"),
+    as opposed to a handler's 404, which is a JSON object with ``status`` (enum/api_errors.go)."""
+    return not (isinstance(body, Mapping) and "status" in body)
 
 
 def _is_zero_detail(entry: Mapping[str, Any]) -> bool:

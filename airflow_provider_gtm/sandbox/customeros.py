@@ -103,6 +103,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_gtm.apis.customeros import CUSTOMEROS
+from airflow_provider_gtm.sandbox.customeros_routes import CustomerOSRouteFileApis
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
     Request,
@@ -115,10 +116,13 @@ from airflow_provider_gtm.sandbox.framework import (
 
 API_KEY_HEADER = "X-CUSTOMER-OS-API-KEY"
 DEFAULT_OPTIONS: dict[str, int] = {"enrichment_polls": 2, "bulk_polls": 2, "not_found_percent": 10,
-                                   "bulk_version": 2, "organization_version": 1, "verify_version": 1}
+                                   "bulk_version": 2, "organization_version": 1, "verify_version": 1,
+                                   "paths_version": 0}
 # Which version of the vendor's handler code the sandbox reproduces (customeros/customeros,
 # packages/server/customer-os-api/rest/...): see "Versions" in the module docstring.
-VERSION_RANGE = {"bulk_version": (1, 2), "organization_version": (1, 2), "verify_version": (1, 2)}
+VERSION_RANGE = {"bulk_version": (1, 2), "organization_version": (1, 2), "verify_version": (1, 2),
+                 # 0: both the route file's and the swagger's paths, 1: the route file's, 2: the swagger's.
+                 "paths_version": (0, 2)}
 ZERO_BULK_DETAILS = {"value": "", "recordNumber": 0, "description": ""}
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -148,7 +152,7 @@ def _linkedin_key(url: str) -> str:
     return f"{host}{split.path.rstrip('/')}"
 
 
-class CustomerOSSandbox(SandboxApi):
+class CustomerOSSandbox(CustomerOSRouteFileApis, SandboxApi):
     """The CustomerOS REST API v1 (see the module docstring for behaviour and state shape)."""
 
     name = CUSTOMEROS.name  # the path prefix
@@ -177,6 +181,7 @@ class CustomerOSSandbox(SandboxApi):
             Route("POST", "/customerbase/v1/contacts/bulk", self.bulk_contacts),
             Route("POST", "/customerbase/v1/contacts/import", self.import_contacts),
             Route("PUT", "/customerbase/v1/organizations/{id}/links/{system}/primary", self.set_primary_link),
+            *self.route_file_routes(),
         ]
 
     def authenticate(self, request: Request) -> Response | None:
@@ -204,6 +209,7 @@ class CustomerOSSandbox(SandboxApi):
                 "bulk_jobs": {k: {"fileName": v["fileName"], "totalEmails": len(v["emails"]), "polls": v["polls"],
                                   "status": v["status"]} for k, v in self.jobs.items()},
                 "primary_links": [dict(link) for link in self.primary_links],
+                **self._route_file_state(),
             }
 
     def reset(self) -> None:
@@ -217,6 +223,7 @@ class CustomerOSSandbox(SandboxApi):
             self.primary_links: list[dict[str, str]] = []  # every PUT .../links/{system}/primary, in order
             self._seq = 0
             self.options = dict(DEFAULT_OPTIONS)
+            self._route_file_reset()
 
     def configure(self, options: Mapping[str, Any]) -> None:
         unknown = set(options) - set(DEFAULT_OPTIONS)

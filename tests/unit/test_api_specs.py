@@ -473,3 +473,22 @@ def test_operators_the_catalogue_names_take_its_keys(name):
         operator = getattr(module, spec.batch_operator)
         for operation in spec.operations:
             operator(task_id="t", operation=operation, records=[])
+
+
+def test_customeros_route_file_rows_and_their_swagger_paths():
+    """customeros/customeros server/customer_routes.go@aa4e0bd52ed6 (issue 22): every e-mail tracking,
+    mailstack, reveal and ``/me`` route is a row citing that file; each path the swagger writes otherwise
+    (api-evangelist/customeros customeros-swagger.json) is a ``_swagger`` row with the same hook method."""
+    from airflow_provider_gtm.apis.customeros import SWAGGER_PATHS
+
+    route_file = {(r.method, r.path) for r in CUSTOMEROS.calls.values() if "customer_routes.go@aa4e0bd" in r.source}
+    mail = "/mailstack/v1/domains"
+    assert route_file == {
+        ("POST", "/outreach/v1/track/email"), ("POST", mail), ("GET", mail), ("GET", f"{mail}/recommendations"),
+        ("POST", f"{mail}/configure"), ("POST", f"{mail}/{{domain}}/mailboxes"),
+        ("GET", f"{mail}/{{domain}}/mailboxes"), *((m, f"{mail}/{{domain}}/dns") for m in ("GET", "POST", "DELETE")),
+        ("POST", "/reveal/v1/trackers"), ("GET", "/reveal/v1/verify"), ("GET", "/me")}
+    for name, row in CUSTOMEROS.calls.items():
+        if row.path in SWAGGER_PATHS:
+            twin = CUSTOMEROS.calls[f"{name}_swagger"]
+            assert (twin.method, twin.path, twin.hook_method) == (row.method, SWAGGER_PATHS[row.path], row.hook_method)
