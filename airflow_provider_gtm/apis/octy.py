@@ -132,6 +132,11 @@ OCTY = ApiSpec(
                             "configurations/api/routers/algorithm_configurations.py"),
         "algorithms_set": _call("POST", "/v1/configurations/retention/algorithms/set", None, "set_algorithm",
                                 "configurations/api/routers/algorithm_configurations.py"),
+        # The account service's one public route (account/api/routers/account.py holds only
+        # /v1/admin/* and /v1/internal/* routes): the keys checked, a JWT answered in body and header.
+        "authenticate": _call("GET", "/v1/account/authenticate", "auth", "authenticate",
+                              "account/api/routers/auth.py; account/api/routers/dto/auth.py (auth.jwt and the "
+                              "X-AUTH-JWT header); account/services/auth.py (400 Missing header, 401)"),
         "recommendations": Resource(
             f"{_R}/recommendations", "recommendations", method="POST", hook_method="get_recommendations",
             limits=(("profile_ids", IDS_MAX),),

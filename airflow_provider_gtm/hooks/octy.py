@@ -580,6 +580,15 @@ class OctyHook(GtmBaseHook):
         body = self._json(self._post(OCTY.calls["account_set"].path, fields))
         return body.get("account_data") or body
 
+    def authenticate(self) -> str:
+        """``GET /v1/account/authenticate``: the account JWT Octy issues for the connection's keys
+        (``auth.jwt``; the same token is in the ``X-AUTH-JWT`` header). Wrong keys raise like any 401."""
+        resp = self.client.request("GET", OCTY.calls["authenticate"].path)
+        auth = resp.data.get("auth") if isinstance(resp.data, Mapping) else None
+        token = auth.get("jwt") if isinstance(auth, Mapping) else None
+        # dto/auth.py sends the token twice; the header still carries it should a proxy strip the body.
+        return str(token or resp.headers.get("X-AUTH-JWT") or "")
+
     def get_algorithms(self) -> Any:
         """``GET /v1/configurations/retention/algorithms``: the algorithm configurations."""
         return self.client.get_json(OCTY.calls["algorithms"].path)

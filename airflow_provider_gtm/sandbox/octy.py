@@ -21,7 +21,8 @@ clients created, in creation order; deleted records vanish.
 Writes: batch create/update/delete of profiles, items, event types, templates; events (single and
 batch); segments (create one, delete many); recommendations; churn report; profile metadata;
 ``/v1/configurations/account`` (get, set → 202) and ``/v1/configurations/retention/algorithms``
-(get, set → 202); ``events/types/delete/all`` (none to delete → 400 ``No event types deleted!``);
+(get, set → 202); ``GET /v1/account/authenticate`` (``auth.jwt`` and the ``X-AUTH-JWT`` header);
+``events/types/delete/all`` (none to delete → 400 ``No event types deleted!``);
 ``POST /v1/retention/events?checkout_id=`` (the latest ``checkout_contact_info_submitted`` event with
 that ``event_properties.checkout_id``, else 400 ``No event found``); ``messaging/content/generate``
 (``{{tag}}`` placeholders filled per data object, see :meth:`OctySandbox.generate_content`).

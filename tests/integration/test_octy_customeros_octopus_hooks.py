@@ -141,6 +141,12 @@ def test_octy_delete_all_event_types_and_checkout_lookup(gtm_sandbox_connections
     assert hook.get_checkout_event("chk_other") is None
 
 
+def test_octy_authenticate_returns_the_account_jwt(gtm_sandbox_connections):
+    """octy-services-wasm@f514fe2 account/api/routers/auth.py and dto/auth.py: ``auth.jwt``."""
+    token = OctyHook().authenticate()
+    assert token and isinstance(token, str)
+
+
 def test_customeros_enrichment_polls_to_completion(gtm_sandbox_connections):
     gtm_sandbox_connections.configure(customeros={"enrichment_polls": 3})
     timer = FakeTimer()

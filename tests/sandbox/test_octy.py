@@ -606,3 +606,17 @@ def test_recommendations_carry_model_meta_data(octy):
     body = octy("POST", f"{R}/recommendations", json={"profile_ids": [profile]}).json()
     assert set(body["model_meta_data"]) == {"training_job_id", "model_accuracy_score", "recommender_event_type",
                                             "model_created_at"}
+
+
+def test_account_authenticate_answers_the_jwt_in_body_and_header(octy, gtm_sandbox):
+    """octy-services-wasm@f514fe2 account/api/routers/auth.py (``GET /v1/account/authenticate``, the
+    account service's only route outside /v1/admin and /v1/internal), dto/auth.py (``auth.jwt`` and
+    the ``X-AUTH-JWT`` header, 200), services/auth.py (no header → 400, wrong keys → 401)."""
+    answer = octy("GET", "/v1/account/authenticate")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["request_meta"]["request_status"] == "Success"
+    assert body["auth"]["jwt"] and answer.headers["X-AUTH-JWT"] == body["auth"]["jwt"]
+    url = gtm_sandbox.base_url("octy") + "/v1/account/authenticate"
+    _error(requests.get(url, timeout=10), 400, "Missing header")
+    _error(requests.get(url, auth=(CREDS["login"], "sk_wrong"), timeout=10), 401, "Authentication failed")

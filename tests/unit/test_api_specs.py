@@ -492,3 +492,34 @@ def test_customeros_route_file_rows_and_their_swagger_paths():
         if row.path in SWAGGER_PATHS:
             twin = CUSTOMEROS.calls[f"{name}_swagger"]
             assert (twin.method, twin.path, twin.hook_method) == (row.method, SWAGGER_PATHS[row.path], row.hook_method)
+
+
+#: Every public route of octy-services-wasm@f514fe2 ``*/api/routers/*.py`` (issue 22): the routers'
+#: ``/v1/admin/*`` (admin, account, billing) and ``/v1/internal/*`` routes (every service, all of
+#: octy_jobs) and the ``healthz`` probes are left out; billing and octy_jobs have no other route.
+OCTY_PUBLIC_ROUTES = {
+    ("GET", "/v1/account/authenticate"),  # account/api/routers/auth.py
+    ("GET", "/v1/retention/churn_prediction/report"),  # churn_prediction/api/routers/churn_prediction.py
+    ("GET", "/v1/configurations/account"), ("POST", "/v1/configurations/account/set"),
+    ("GET", "/v1/configurations/retention/algorithms"), ("POST", "/v1/configurations/retention/algorithms/set"),
+    *(("POST", f"/v1/retention/events/types/{w}") for w in ("create", "delete", "delete/all")),
+    ("GET", "/v1/retention/events/types"),  # events/api/routers/event_types.py
+    ("POST", "/v1/retention/events/create"), ("POST", "/v1/retention/events/create/batch"),
+    ("POST", "/v1/retention/events"),  # events/api/routers/events.py
+    ("GET", "/v1/retention/items"), *(("POST", f"/v1/retention/items/{w}") for w in ("create", "update", "delete")),
+    ("GET", "/v1/retention/messaging/templates"), ("POST", "/v1/retention/messaging/content/generate"),
+    *(("POST", f"/v1/retention/messaging/templates/{w}") for w in ("create", "update", "delete")),
+    ("GET", "/v1/retention/profiles"), ("GET", "/v1/retention/profiles/metadata"),
+    *(("POST", f"/v1/retention/profiles/{w}") for w in ("create", "update", "delete")),
+    ("POST", "/v1/retention/recommendations"),  # recommendation/api/routers/recommendation.py
+    ("GET", "/v1/retention/segments"), ("POST", "/v1/retention/segments/create"),
+    ("POST", "/v1/retention/segments/delete"),  # segmentation/api/routers/segmentation.py
+}
+
+
+def test_octy_catalogue_is_every_public_router_route():
+    """octy-services-wasm@f514fe2 ``*/api/routers/*.py`` (issue 22): one catalogue row per public
+    route, none beyond them, and each row's hook method named."""
+    rows = [*OCTY.resources.values(), *OCTY.operations.values(), *OCTY.calls.values()]
+    assert sorted((r.method, r.path) for r in rows) == sorted(OCTY_PUBLIC_ROUTES)
+    assert all(r.hook_method and r.source for r in rows)
