@@ -49,6 +49,13 @@ SWAGGER_PATHS = {
     "/mailstack/v1/domains/{domain}/mailboxes": "/domains/{domain}/mailboxes",
 }
 
+#: Where the catalogue's path (the swagger's, and what most versions of the route file register) has a
+#: twin that another version of ``server/customer_routes.go`` registers instead: sent only after the
+#: catalogue's path answers gin's plain-text 404 (docs/choices.md, "organization enrichment").
+ROUTE_FILE_TWINS = {
+    "/enrich/v1/organization": "/enrich/v1/person/organization",
+}
+
 _API = "customeros/customeros packages/server/customer-os-api/"
 _VERIFY = _API + "rest/verify/verify_email.go"
 #: The route file of the API-key routes below, pinned (index copy), and the handlers' files.
@@ -180,6 +187,11 @@ CUSTOMEROS = ApiSpec(
             "Organization not found / External system not found); api-evangelist/customeros "
             "openapi/_original/customeros-swagger.json"),
         **_routes_file_calls(),
+        "organization_enrichment_route_file": _call(
+            "GET", ROUTE_FILE_TWINS[PATHS["organization_enrichment"]], "enrich_organization",
+            f"{_ROUTES} (index id 66456577487, registerEnrichRoutes: EnrichOrganization at person/organization; "
+            "the index's other copies of the file and the swagger say /enrich/v1/organization); the hook's "
+            "fallback for /enrich/v1/organization"),
         "email_bulk_download": _call("GET", PATHS["email_bulk_verification"] + "/results/{id}/download",
                                      "download_bulk_email_verification",
                                      _VERIFY + " (before completion: 202 processing, or 200 'still being processed')"),

@@ -36,7 +36,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from airflow_provider_gtm.apis.customeros import CUSTOMEROS, SWAGGER_PATHS
+from airflow_provider_gtm.apis.customeros import CUSTOMEROS, ROUTE_FILE_TWINS, SWAGGER_PATHS
 from airflow_provider_gtm.core.batching import (
     BatchResult,
     Failure,
@@ -267,18 +267,25 @@ class CustomerOSHook(GtmBaseHook):
         route at the route file's path (gin's plain-text 404, not a handler's JSON error), send it to
         the swagger's path instead. Returns the JSON answer (``{}`` when there is none)."""
         row = CUSTOMEROS.calls[name]
-        paths = [row.path] + ([SWAGGER_PATHS[row.path]] if row.path in SWAGGER_PATHS else [])
+        return self._send_to_twins(row.method, row.path, path_params=path_params, params=params, json=json)
+
+    def _send_to_twins(self, method: str, template: str, *, path_params: Mapping[str, str] | None = None,
+                       params: Mapping[str, Any] | None = None, json: Any = None) -> dict[str, Any]:
+        """Send to ``template``, then to its twin (:data:`SWAGGER_PATHS`, :data:`ROUTE_FILE_TWINS`) when
+        CustomerOS's router has no route there (gin's plain-text 404, not a handler's JSON error)."""
+        twin = SWAGGER_PATHS.get(template) or ROUTE_FILE_TWINS.get(template)
+        paths = [template] + ([twin] if twin else [])
         query = {k: v for k, v in (params or {}).items() if v is not None} or None
-        for attempt, template in enumerate(paths):
-            path = template
+        for attempt, candidate in enumerate(paths):
+            path = candidate
             for key, value in (path_params or {}).items():
                 path = path.replace("{" + key + "}", quote(str(value), safe=""))
             try:
                 # Reads and the DNS delete are the same state when sent twice; the POSTs (a domain
                 # purchase, a mailbox, a tracker) are not resent after a timeout or 5xx.
-                resp = self.client.request(row.method, path, params=query, json=json,
-                                           safe_to_retry=row.method in ("GET", "DELETE"),
-                                           expect_json=row.method != "DELETE")
+                resp = self.client.request(method, path, params=query, json=json,
+                                           safe_to_retry=method in ("GET", "DELETE"),
+                                           expect_json=method != "DELETE")
             except GtmNotFoundError as error:
                 if attempt + 1 < len(paths) and _router_miss(error.body):
                     continue
@@ -596,10 +603,13 @@ class CustomerOSHook(GtmBaseHook):
             interval = min(interval * 2, max_interval)
 
     def enrich_organization(self, *, domain: str | None = None, linkedin_url: str | None = None) -> dict[str, Any]:
-        """``GET /enrich/v1/organization`` by ``domain`` or ``linkedin_url``: the answer (``data`` when found)."""
+        """``GET /enrich/v1/organization`` by ``domain`` or ``linkedin_url``: the answer (``data`` when found).
+        A build whose router has no such route (gin's 404) is asked at ``/enrich/v1/person/organization``,
+        where one version of ``server/customer_routes.go`` registers the same handler."""
         if not domain and not linkedin_url:
             raise GtmConfigError("CustomerOS organization enrichment needs domain= or linkedin_url=.")
-        return self._get(CUSTOMEROS.paths["organization_enrichment"], {"domain": domain, "linkedinUrl": linkedin_url})
+        return self._send_to_twins("GET", CUSTOMEROS.paths["organization_enrichment"],
+                                   params={"domain": domain, "linkedinUrl": linkedin_url})
 
     # -- verification -----------------------------------------------------------------------------
 

@@ -15,7 +15,9 @@ Routes (paths after the prefix):
   ``includeMobileNumber=true``); unknown id 404 ``Record not found``; not a UUID 400. "Person not
   found" (200, ``status: warning``) for inputs containing ``notfound`` and for a deterministic
   subset of the rest: ``crc32("<seed>:<lower-cased input>") % 100 < not_found_percent`` (default 10).
-- ``GET /enrich/v1/organization`` (``domain`` or ``linkedinUrl``; also the 2024 misspelling
+- ``GET /enrich/v1/organization`` (``domain`` or ``linkedinUrl``; also ``/enrich/v1/person/organization``,
+  where one copy of ``server/customer_routes.go`` registers it (``paths_version``, see
+  :mod:`~airflow_provider_gtm.sandbox.customeros_routes`), and the 2024 misspelling
   ``/enrich/v1/organizaiton``): 200 ``{status, requestId, data}``; 200 ``warning`` when not found
   (same rule as persons).
 - ``GET /verify/v1/email?address=``: 200 ``{status, requestId, email: {emailAddress, deliverable,
@@ -167,7 +169,6 @@ class CustomerOSSandbox(CustomerOSRouteFileApis, SandboxApi):
         return [
             Route("GET", "/enrich/v1/person", self.enrich_person),
             Route("GET", "/enrich/v1/person/results/{id}", self.enrich_person_results),
-            Route("GET", "/enrich/v1/organization", self.enrich_organization),
             Route("GET", "/enrich/v1/organizaiton", self.enrich_organization),
             Route("GET", "/verify/v1/email", self.verify_email),
             Route("GET", "/verify/v1/ip", self.verify_ip),

@@ -9,8 +9,9 @@ Each handler follows its file in customeros/customeros ``packages/server/custome
 ``enum/api_errors.go``), successes carry ``enum.BaseResponse`` (``requestId``, ``status``) except the
 tracking answer (a bare ``gin.H``).
 
-Paths: the route file's (``/outreach/v1/track/email``, ``/mailstack/v1/domains...``) and the swagger's
-(``/outreach/v1/email/tracking``, ``/domains...``) are both served; option ``paths_version`` 1 serves the
+Paths: the route file's (``/outreach/v1/track/email``, ``/mailstack/v1/domains...``,
+``/enrich/v1/person/organization``) and the swagger's (``/outreach/v1/email/tracking``, ``/domains...``,
+``/enrich/v1/organization``) are both served; option ``paths_version`` 1 serves the
 route file's only, 2 the swagger's only (a router without the route answers gin's plain-text
 ``404 page not found``), so the hooks' fallback can be exercised.
 
@@ -50,6 +51,9 @@ class CustomerOSRouteFileApis:
     def _request_id(self) -> str:  # provided by CustomerOSSandbox
         raise NotImplementedError
 
+    def enrich_organization(self, request: Request) -> Response:  # provided by CustomerOSSandbox
+        raise NotImplementedError
+
     def _route_file_reset(self) -> None:
         self.mail_domains: dict[str, dict[str, Any]] = {}
         self.mailboxes: dict[str, dict[str, dict[str, Any]]] = {}
@@ -82,6 +86,9 @@ class CustomerOSRouteFileApis:
             ("POST", f"{mail}/configure", "/domains/configure", self.configure_domain),
             ("POST", f"{mail}/{{domain}}/mailboxes", "/domains/{domain}/mailboxes", self.create_mailbox),
             ("GET", f"{mail}/{{domain}}/mailboxes", "/domains/{domain}/mailboxes", self.get_mailboxes),
+            # One copy of customer_routes.go (index id 66456577487) registers EnrichOrganization under
+            # person/; the swagger (and the file's other copies) at /enrich/v1/organization.
+            ("GET", "/enrich/v1/person/organization", "/enrich/v1/organization", self.enrich_organization),
         ]
         routes = []
         for method, route_file, swagger, handler in pairs:

@@ -33,3 +33,15 @@ def test_mailstack_tracking_reveal_and_me_on_every_path_set(gtm_sandbox_connecti
     assert hook.provision_tracker("shop.example")["domain"] == "https://shop.example"
     assert hook.verify_tracker("shop.example")["status"] == "unverified"
     assert hook.get_me() == "sandbox"
+
+
+@pytest.mark.parametrize("paths_version", [0, 1, 2])
+def test_enrich_organization_on_every_path_set(gtm_sandbox_connections, paths_version):
+    """customer_routes.go@aa4e0bd52ed6 (index id 66456577487): ``/enrich/v1/person/organization``; the
+    swagger: ``/enrich/v1/organization``. The hook asks the catalogued path first, the twin after gin's 404."""
+    gtm_sandbox_connections.configure(customeros={"paths_version": paths_version})
+    before = gtm_sandbox_connections.state()["calls"].get("customeros", 0)
+    answer = CustomerOSHook().enrich_organization(domain="acme.com")
+    assert answer["status"] == "success" and answer["data"]["name"]
+    calls = gtm_sandbox_connections.state()["calls"].get("customeros", 0) - before
+    assert calls == (2 if paths_version == 1 else 1)

@@ -114,3 +114,21 @@ def test_reveal_trackers_and_me(cos):
     assert verified["status"] == "unverified" and "code" not in verified
     me = cos("GET", "/me").json()
     assert me["status"] == "success" and me["tenant"] and me["requestId"].startswith("api_")
+
+
+def test_organization_enrichment_on_both_paths_and_per_paths_version(cos, gtm_sandbox):
+    """customer_routes.go@aa4e0bd52ed6 (index id 66456577487) registerEnrichRoutes puts EnrichOrganization
+    at ``/enrich/v1/person/organization``; the swagger (and the index's other copies of the file) at
+    ``/enrich/v1/organization`` (rest/enrich/enrich_organization.go): the same answer on both, and
+    ``paths_version`` serves one of them, gin's plain-text 404 on the other."""
+    for path in ("/enrich/v1/organization", "/enrich/v1/person/organization"):
+        body = cos("GET", path, params={"domain": "acme.com"}).json()
+        assert body["status"] == "success" and body["data"]["website"].endswith("acme.com"), body
+        assert cos("GET", path).status_code == 400
+    gtm_sandbox.configure(customeros={"paths_version": 1})
+    missing = cos("GET", "/enrich/v1/organization", params={"domain": "acme.com"})
+    assert missing.status_code == 404 and missing.text == "404 page not found"
+    assert cos("GET", "/enrich/v1/person/organization", params={"domain": "acme.com"}).status_code == 200
+    gtm_sandbox.configure(customeros={"paths_version": 2})
+    assert cos("GET", "/enrich/v1/person/organization", params={"domain": "acme.com"}).text == "404 page not found"
+    assert cos("GET", "/enrich/v1/organization", params={"domain": "acme.com"}).status_code == 200

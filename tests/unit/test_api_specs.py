@@ -487,11 +487,23 @@ def test_customeros_route_file_rows_and_their_swagger_paths():
         ("POST", "/outreach/v1/track/email"), ("POST", mail), ("GET", mail), ("GET", f"{mail}/recommendations"),
         ("POST", f"{mail}/configure"), ("POST", f"{mail}/{{domain}}/mailboxes"),
         ("GET", f"{mail}/{{domain}}/mailboxes"), *((m, f"{mail}/{{domain}}/dns") for m in ("GET", "POST", "DELETE")),
-        ("POST", "/reveal/v1/trackers"), ("GET", "/reveal/v1/verify"), ("GET", "/me")}
+        ("POST", "/reveal/v1/trackers"), ("GET", "/reveal/v1/verify"), ("GET", "/me"),
+        ("GET", "/enrich/v1/person/organization")}
     for name, row in CUSTOMEROS.calls.items():
         if row.path in SWAGGER_PATHS:
             twin = CUSTOMEROS.calls[f"{name}_swagger"]
             assert (twin.method, twin.path, twin.hook_method) == (row.method, SWAGGER_PATHS[row.path], row.hook_method)
+
+
+def test_customeros_organization_enrichment_has_its_route_file_twin():
+    """customer_routes.go@aa4e0bd52ed6 (index id 66456577487) registers EnrichOrganization at
+    ``/enrich/v1/person/organization``: a row with the lookup's hook method, and the twin the hook asks."""
+    from airflow_provider_gtm.apis.customeros import ROUTE_FILE_TWINS
+
+    lookup = CUSTOMEROS.resources["organization_enrichment"]
+    twin = CUSTOMEROS.calls["organization_enrichment_route_file"]
+    assert ROUTE_FILE_TWINS == {lookup.path: twin.path} == {"/enrich/v1/organization": "/enrich/v1/person/organization"}
+    assert (twin.method, twin.hook_method) == (lookup.method, lookup.hook_method)
 
 
 #: Every public route of octy-services-wasm@f514fe2 ``*/api/routers/*.py`` (issue 22): the routers'

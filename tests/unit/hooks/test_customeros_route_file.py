@@ -71,3 +71,18 @@ def test_dns_delete_surfaces_the_vendors_500_and_arguments_are_checked(hook, req
                                                                                              recipient_id="r")):
         with pytest.raises(GtmConfigError):
             call()
+
+
+def test_organization_enrichment_asks_the_route_file_twin_after_a_router_404_only(hook, requests_mock):
+    """customer_routes.go@aa4e0bd52ed6 (index id 66456577487): ``/enrich/v1/person/organization``; the
+    swagger and the catalogue: ``/enrich/v1/organization``, asked first."""
+    requests_mock.get(f"{API}/enrich/v1/organization", **GIN_404)
+    twin = requests_mock.get(f"{API}/enrich/v1/person/organization", json={"status": "success", "data": {"n": 1}})
+    assert hook.enrich_organization(linkedin_url="https://linkedin.com/company/acme")["data"] == {"n": 1}
+    assert twin.last_request.qs == {"linkedinurl": ["https://linkedin.com/company/acme"]}
+    requests_mock.get(f"{API}/enrich/v1/organization", status_code=404,
+                      json={"requestId": "api_1", "status": "error", "message": "Resource not found"})
+    calls = twin.call_count
+    with pytest.raises(GtmNotFoundError):
+        hook.enrich_organization(domain="acme.com")
+    assert twin.call_count == calls
