@@ -38,6 +38,8 @@ PATHS = {
     "reveal_verify": "/reveal/v1/verify",
     "me": "/me",
 }
+#: The Flows routes' prefix (``FlowsPath`` of server/customer_routes.go).
+FLOWS_PATH = "/flows/v1"
 
 #: Where the route file and the swagger disagree on a path, the swagger's (``@Router`` comments of the
 #: same handlers): a hook sends the route file's path first and, when CustomerOS answers that its router
@@ -133,6 +135,64 @@ def _routes_file_calls() -> dict[str, Resource]:
     return {**rows, **variants}
 
 
+#: The Flows routes of ``server/customer_routes.go`` (index id 66456577487, registerFlowRoutes), by
+#: catalogue name: (method, path, hook method, handler file and what it answers, records key).
+_FLOW_ROUTES: tuple[tuple[str, str, str, str, str, str | None], ...] = (
+    ("flows_create", "POST", "/flows", "create_flow",
+     "flow_create.go CreateFlow (200 flow, status off, a trigger node; 400 invalid trigger event / flow with "
+     "this name already exists)", "flow"),
+    ("flows", "GET", "/flows", "get_flows", "flow_get.go GetFlows", "flows"),
+    ("flow", "GET", "/flows/{flowId}", "get_flow",
+     "flow_get.go GetFlows (404 unable to locate flow / flow does not exist); common.go (flow_ prefix)", "flow"),
+    ("flow_update", "PUT", "/flows/{flowId}", "update_flow", "flow_update.go UpdateFlow (sets status off)", "flow"),
+    ("flow_delete", "DELETE", "/flows/{flowId}", "delete_flow", "flow_delete.go DeleteFlow (archived, 204)", None),
+    ("flow_on", "POST", "/flows/{flowId}/on", "turn_flow_on", "flow_change_status.go TurnOn", "flow"),
+    ("flow_off", "POST", "/flows/{flowId}/off", "turn_flow_off", "flow_change_status.go TurnOff", "flow"),
+    ("flow_nodes", "GET", "/flows/{flowId}/nodes", "get_flow_nodes", "flow_node_get.go GetFlowNodes", "nodes"),
+    ("flow_node_create", "POST", "/flows/{flowId}/nodes", "create_flow_node",
+     "flow_node_create.go CreateFlowNode (type, event, eventData; the rest/ copies also positionX/Y, data); "
+     "flow_model.go", "node"),
+    ("flow_node", "GET", "/flows/{flowId}/nodes/{nodeId}", "get_flow_node",
+     "flow_node_get.go GetFlowNodes (node_ prefix)", "node"),
+    ("flow_node_update", "PUT", "/flows/{flowId}/nodes/{nodeId}", "update_flow_node",
+     "flow_node_update.go UpdateFlowNode (404 node not found)", "node"),
+    ("flow_node_delete", "DELETE", "/flows/{flowId}/nodes/{nodeId}", "delete_flow_node",
+     "flow_node_delete.go DeleteFlowNode (archived, 204)", None),
+    ("flow_edges", "GET", "/flows/{flowId}/edges", "get_flow_edges",
+     "flow_edge_get.go GetFlowEdges (404 no edges exist for this flow)", "edges"),
+    ("flow_edge_create", "POST", "/flows/{flowId}/edges", "create_flow_edge",
+     "flow_edge_create.go CreateFlowEdge (fromNodeId, toNodeId, condition, data; ValidateTransition)", "edge"),
+    ("flow_edge", "GET", "/flows/{flowId}/edges/{edgeId}", "get_flow_edge",
+     "flow_edge_get.go GetFlowEdges (answers the list edges for one id too)", "edges"),
+    ("flow_edge_update", "PUT", "/flows/{flowId}/edges/{edgeId}", "update_flow_edge",
+     "flow_edge_update.go UpdateFlowEdge (404 edge not found)", "edge"),
+    ("flow_edge_delete", "DELETE", "/flows/{flowId}/edges/{edgeId}", "delete_flow_edge",
+     "flow_edge_delete.go DeleteFlowEdge (archived, 204)", None),
+    ("flow_agents", "GET", "/agents", "get_flow_agents", "flow_agents.go GetAgents (actions, or one action)",
+     "actions"),
+    ("flow_listeners", "GET", "/listeners", "get_flow_listeners",
+     "flow_listeners.go GetListeners (events, or one event)", "events"),
+    ("flow_transitions", "GET", "/transitions", "get_flow_transitions",
+     "flow_transitions.go GetTransitions (?fromNode; transitions, or one transition)", "transitions"),
+    ("flow_hooks", "GET", "/hooks", "get_flow_webhooks",
+     "webhooks.go GetActiveWebhooks (hooks, one hook, or message No active webhooks)", "hooks"),
+    ("flow_hook_create", "POST", "/hooks", "create_flow_webhook",
+     "webhooks.go CreateWebhook (201 hook: url, integration, secret)", "hook"),
+    ("flow_hook_rotate", "POST", "/{tenantId}/i/{integrationId}/rotate", "rotate_flow_webhook",
+     "webhooks.go RotateWebhook (201 hook; 401 not the tenant's; 404, in the rest/ copy 500, Unable to identify "
+     "webhook)", "hook"),
+    ("flow_hook_deactivate", "DELETE", "/{tenantId}/i/{integrationId}", "deactivate_flow_webhook",
+     "webhooks.go DeactivateWebhook (200 message Webhook successfully deactivated)", None),
+)
+
+
+def _flow_calls() -> dict[str, Resource]:
+    flows = _HANDLERS + "flows/"
+    return {name: _call(method, FLOWS_PATH + path, hook, f"{_ROUTES} (index id 66456577487, registerFlowRoutes); "
+                        f"{flows}{source}", key)
+            for name, method, path, hook, source, key in _FLOW_ROUTES}
+
+
 CUSTOMEROS = ApiSpec(
     name="customeros",
     display_name="CustomerOS",
@@ -192,6 +252,7 @@ CUSTOMEROS = ApiSpec(
             f"{_ROUTES} (index id 66456577487, registerEnrichRoutes: EnrichOrganization at person/organization; "
             "the index's other copies of the file and the swagger say /enrich/v1/organization); the hook's "
             "fallback for /enrich/v1/organization"),
+        **_flow_calls(),
         "email_bulk_download": _call("GET", PATHS["email_bulk_verification"] + "/results/{id}/download",
                                      "download_bulk_email_verification",
                                      _VERIFY + " (before completion: 202 processing, or 200 'still being processed')"),

@@ -428,6 +428,192 @@ class CustomerOSHook(GtmBaseHook):
         """``GET /me``: the tenant the API key belongs to (handlers/me.go ``MeResponse.tenant``)."""
         return str(self._route_call("me").get("tenant") or "")
 
+    # -- Flows (/flows/v1, handlers/flows/*.go; issue 22) -----------------------------------------
+
+    def _flow_call(self, name: str, *, path_params: Mapping[str, str] | None = None,
+                   params: Mapping[str, Any] | None = None, json: Any = None) -> dict[str, Any]:
+        """Send the catalogue's ``calls[name]``. Reads, PUTs, on/off and the archiving DELETEs leave the
+        same state when sent twice, so they are resent after a timeout or 5xx; the POSTs that create a
+        flow, node, edge or webhook (or rotate a secret) are not."""
+        row = CUSTOMEROS.calls[name]
+        path = row.path
+        for key, value in (path_params or {}).items():
+            if not value:
+                raise GtmConfigError(f"CustomerOS: {row.hook_method} needs {key}.")
+            path = path.replace("{" + key + "}", quote(str(value), safe=""))
+        resends = row.method != "POST" or path.endswith(("/on", "/off"))
+        resp = self.client.request(row.method, path, json=json, safe_to_retry=resends,
+                                   params={k: v for k, v in (params or {}).items() if v is not None} or None,
+                                   expect_json=row.method != "DELETE")
+        return resp.data if isinstance(resp.data, dict) else {}
+
+    @staticmethod
+    def _one_or_many(answer: Mapping[str, Any], many: str, single: str) -> list[dict[str, Any]]:
+        # flow_agents.go, flow_listeners.go, flow_transitions.go, webhooks.go send exactly one record
+        # unwrapped under a singular key.
+        if isinstance(answer.get(many), list):
+            return [dict(r) for r in answer[many] if isinstance(r, Mapping)]
+        return [dict(answer[single])] if isinstance(answer.get(single), Mapping) else []
+
+    def get_flows(self) -> list[dict[str, Any]]:
+        """``GET /flows/v1/flows``: the tenant's flows."""
+        return self._one_or_many(self._flow_call("flows"), "flows", "flow")
+
+    def get_flow(self, flow_id: str) -> dict[str, Any]:
+        """``GET /flows/v1/flows/{flowId}``: one flow (an id as the API gave it, ``flow_…``)."""
+        return dict(self._flow_call("flow", path_params={"flowId": flow_id}).get("flow") or {})
+
+    def create_flow(self, name: str, trigger_on: str, *, description: str | None = None,
+                    visible: bool | None = None) -> dict[str, Any]:
+        """``POST /flows/v1/flows``: a flow (``off``) with its trigger node; ``trigger_on`` is a listener
+        event (:meth:`get_flow_listeners`). A second flow of the same name is refused (400)."""
+        if not name or not trigger_on:
+            raise GtmConfigError("CustomerOS: create_flow needs a name and trigger_on.")
+        body: dict[str, Any] = {"name": name, "triggerOn": trigger_on}
+        if description is not None:
+            body["description"] = description
+        if visible is not None:
+            body["visible"] = visible
+        return dict(self._flow_call("flows_create", json=body).get("flow") or {})
+
+    def update_flow(self, flow_id: str, **fields: Any) -> dict[str, Any]:
+        """``PUT /flows/v1/flows/{flowId}`` with ``name``, ``description``, ``triggerOn``, ``visible``…;
+        CustomerOS turns the flow ``off`` on every update (flow_update.go)."""
+        return dict(self._flow_call("flow_update", path_params={"flowId": flow_id}, json=fields).get("flow") or {})
+
+    def delete_flow(self, flow_id: str) -> None:
+        """``DELETE /flows/v1/flows/{flowId}``: the flow is archived (204)."""
+        self._flow_call("flow_delete", path_params={"flowId": flow_id})
+
+    def turn_flow_on(self, flow_id: str) -> dict[str, Any]:
+        """``POST /flows/v1/flows/{flowId}/on``."""
+        return dict(self._flow_call("flow_on", path_params={"flowId": flow_id}).get("flow") or {})
+
+    def turn_flow_off(self, flow_id: str) -> dict[str, Any]:
+        """``POST /flows/v1/flows/{flowId}/off``."""
+        return dict(self._flow_call("flow_off", path_params={"flowId": flow_id}).get("flow") or {})
+
+    def get_flow_nodes(self, flow_id: str) -> list[dict[str, Any]]:
+        """``GET /flows/v1/flows/{flowId}/nodes``: the flow's active nodes."""
+        return self._one_or_many(self._flow_call("flow_nodes", path_params={"flowId": flow_id}), "nodes", "node")
+
+    def get_flow_node(self, flow_id: str, node_id: str) -> dict[str, Any]:
+        """``GET /flows/v1/flows/{flowId}/nodes/{nodeId}``."""
+        ids = {"flowId": flow_id, "nodeId": node_id}
+        return dict(self._flow_call("flow_node", path_params=ids).get("node") or {})
+
+    def create_flow_node(self, flow_id: str, node: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /flows/v1/flows/{flowId}/nodes`` with ``type``, ``event`` (required by the handler) and
+        ``eventData`` (copies of the handler also take ``positionX``, ``positionY``, ``data``: sent as given)."""
+        if not isinstance(node, Mapping) or not node.get("type") or node.get("event") is None:
+            raise GtmConfigError("CustomerOS: a flow node needs a type and an event.")
+        return dict(self._flow_call("flow_node_create", path_params={"flowId": flow_id}, json=dict(node))
+                    .get("node") or {})
+
+    def update_flow_node(self, flow_id: str, node_id: str, node: Mapping[str, Any]) -> dict[str, Any]:
+        """``PUT /flows/v1/flows/{flowId}/nodes/{nodeId}`` with ``type``, ``event``, ``eventData``."""
+        ids = {"flowId": flow_id, "nodeId": node_id}
+        return dict(self._flow_call("flow_node_update", path_params=ids, json=dict(node)).get("node") or {})
+
+    def delete_flow_node(self, flow_id: str, node_id: str) -> None:
+        """``DELETE /flows/v1/flows/{flowId}/nodes/{nodeId}``: archived (204)."""
+        self._flow_call("flow_node_delete", path_params={"flowId": flow_id, "nodeId": node_id})
+
+    def get_flow_edges(self, flow_id: str) -> list[dict[str, Any]]:
+        """``GET /flows/v1/flows/{flowId}/edges``: the flow's edges; ``[]`` when CustomerOS answers 404
+        "no edges exist for this flow" (a handler's JSON 404 on a flow that exists)."""
+        try:
+            answer = self._flow_call("flow_edges", path_params={"flowId": flow_id})
+        except GtmNotFoundError as error:
+            if _no_edges(error.body):
+                return []
+            raise
+        return self._one_or_many(answer, "edges", "edge")
+
+    def get_flow_edge(self, flow_id: str, edge_id: str) -> dict[str, Any] | None:
+        """``GET /flows/v1/flows/{flowId}/edges/{edgeId}``: the edge, ``None`` when the flow has no such
+        edge. The handler answers this path with the list ``edges`` (flow_edge_get.go), so the edge is
+        the entry with that id (``edge_`` added as CustomerOS adds it)."""
+        ids = {"flowId": flow_id, "edgeId": edge_id}
+        try:
+            answer = self._flow_call("flow_edge", path_params=ids)
+        except GtmNotFoundError as error:
+            if _no_edges(error.body):
+                return None
+            raise
+        wanted = edge_id if edge_id.lower().startswith("edge_") else f"edge_{edge_id}"
+        edges = self._one_or_many(answer, "edges", "edge")
+        return next((e for e in edges if e.get("id") == wanted), edges[0] if len(edges) == 1 else None)
+
+    def create_flow_edge(self, flow_id: str, from_node_id: str, to_node_id: str, *, condition: str | None = None,
+                         data: Any = None) -> dict[str, Any]:
+        """``POST /flows/v1/flows/{flowId}/edges``: an edge the transitions registry allows (else 400)."""
+        body: dict[str, Any] = {"fromNodeId": from_node_id, "toNodeId": to_node_id}
+        if condition is not None:
+            body["condition"] = condition
+        if data is not None:
+            body["data"] = data
+        return dict(self._flow_call("flow_edge_create", path_params={"flowId": flow_id}, json=body).get("edge") or {})
+
+    def update_flow_edge(self, flow_id: str, edge_id: str, edge: Mapping[str, Any]) -> dict[str, Any]:
+        """``PUT /flows/v1/flows/{flowId}/edges/{edgeId}`` with ``fromNodeId``, ``toNodeId``, ``condition``,
+        ``data`` (CustomerOS writes from/to as sent: send both)."""
+        ids = {"flowId": flow_id, "edgeId": edge_id}
+        return dict(self._flow_call("flow_edge_update", path_params=ids, json=dict(edge)).get("edge") or {})
+
+    def delete_flow_edge(self, flow_id: str, edge_id: str) -> None:
+        """``DELETE /flows/v1/flows/{flowId}/edges/{edgeId}``: archived (204)."""
+        self._flow_call("flow_edge_delete", path_params={"flowId": flow_id, "edgeId": edge_id})
+
+    def get_flow_agents(self) -> list[dict[str, Any]]:
+        """``GET /flows/v1/agents``: ``{action, name, description}`` records."""
+        return self._one_or_many(self._flow_call("flow_agents"), "actions", "action")
+
+    def get_flow_listeners(self) -> list[dict[str, Any]]:
+        """``GET /flows/v1/listeners``: ``{system, event, name, description}`` records."""
+        return self._one_or_many(self._flow_call("flow_listeners"), "events", "event")
+
+    def get_flow_transitions(self, from_node: str | None = None) -> list[dict[str, Any]]:
+        """``GET /flows/v1/transitions`` (``?fromNode=``): ``{step, type, availableNextSteps}`` records."""
+        answer = self._flow_call("flow_transitions", params={"fromNode": from_node or None})
+        return self._one_or_many(answer, "transitions", "transition")
+
+    def get_flow_webhooks(self) -> list[dict[str, Any]]:
+        """``GET /flows/v1/hooks``: the active webhooks. webhooks.go fills its answer with as many zero
+        records as hooks before the real ones (and answers one hook with a zero record only): records
+        without a ``url`` are dropped, so a single hook comes back as ``[]`` until CustomerOS fixes it."""
+        records = self._one_or_many(self._flow_call("flow_hooks"), "hooks", "hook")
+        return [r for r in records if r.get("url")]
+
+    def create_flow_webhook(self, integration: str) -> dict[str, Any]:
+        """``POST /flows/v1/hooks``: ``{url, integration, secret}``; for an integration that has one, the
+        webhook is replaced (a new URL and secret)."""
+        if not integration:
+            raise GtmConfigError("CustomerOS: create_flow_webhook needs an integration.")
+        return dict(self._flow_call("flow_hook_create", json={"integration": integration}).get("hook") or {})
+
+    @staticmethod
+    def _webhook_ids(url: str | None, tenant_id: str | None, integration_id: str | None) -> dict[str, str]:
+        if url:
+            parts = urlsplit(url).path.rstrip("/").split("/")
+            if len(parts) >= 3 and parts[-2] == "i":
+                tenant_id, integration_id = parts[-3], parts[-1]
+        if not tenant_id or not integration_id:
+            raise GtmConfigError("CustomerOS: a flow webhook is named by its url, or tenant_id and integration_id.")
+        return {"tenantId": tenant_id, "integrationId": integration_id}
+
+    def rotate_flow_webhook(self, url: str | None = None, *, tenant_id: str | None = None,
+                            integration_id: str | None = None) -> dict[str, Any]:
+        """``POST /flows/v1/{tenantId}/i/{integrationId}/rotate``: a new ``{url, integration, secret}``."""
+        ids = self._webhook_ids(url, tenant_id, integration_id)
+        return dict(self._flow_call("flow_hook_rotate", path_params=ids).get("hook") or {})
+
+    def deactivate_flow_webhook(self, url: str | None = None, *, tenant_id: str | None = None,
+                                integration_id: str | None = None) -> str:
+        """``DELETE /flows/v1/{tenantId}/i/{integrationId}``: CustomerOS's message."""
+        ids = self._webhook_ids(url, tenant_id, integration_id)
+        return str(self._flow_call("flow_hook_deactivate", path_params=ids).get("message") or "")
+
     # -- contacts ---------------------------------------------------------------------------------
 
     def import_contacts_csv(self, records: Iterable[Mapping[str, Any]], *, file_name: str = "contacts.csv"
@@ -730,6 +916,11 @@ def _router_miss(body: Any) -> bool:
     """A 404 from CustomerOS's router (gin answers an unknown route with the text "404 page not found"),
     as opposed to a handler's 404, which is a JSON object with ``status`` (enum/api_errors.go)."""
     return not (isinstance(body, Mapping) and "status" in body)
+
+
+def _no_edges(body: Any) -> bool:
+    """flow_edge_get.go's 404 for a flow without edges (not "unable to locate flow")."""
+    return isinstance(body, Mapping) and "no edges" in str(body.get("message") or "")
 
 
 def _is_zero_detail(entry: Mapping[str, Any]) -> bool:

@@ -20,6 +20,8 @@ Routes (paths after the prefix):
   :mod:`~airflow_provider_gtm.sandbox.customeros_routes`), and the 2024 misspelling
   ``/enrich/v1/organizaiton``): 200 ``{status, requestId, data}``; 200 ``warning`` when not found
   (same rule as persons).
+- ``/flows/v1/...`` (flows, nodes, edges, agents, listeners, transitions, webhooks): see
+  :mod:`~airflow_provider_gtm.sandbox.customeros_flows`.
 - ``GET /verify/v1/email?address=``: 200 ``{status, requestId, email: {emailAddress, deliverable,
   isCatchAll, isRisky, provider, secureGatewayProvider, alternateEmail, risk: {...}, syntax: {...}}}``
   (the newer nested shape); ``GET /verify/v1/ip?address=``: 200 ``{status, requestId, ip: {...}}``.
@@ -105,6 +107,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_gtm.apis.customeros import CUSTOMEROS
+from airflow_provider_gtm.sandbox.customeros_flows import CustomerOSFlowsApis
 from airflow_provider_gtm.sandbox.customeros_routes import CustomerOSRouteFileApis
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
@@ -154,7 +157,7 @@ def _linkedin_key(url: str) -> str:
     return f"{host}{split.path.rstrip('/')}"
 
 
-class CustomerOSSandbox(CustomerOSRouteFileApis, SandboxApi):
+class CustomerOSSandbox(CustomerOSRouteFileApis, CustomerOSFlowsApis, SandboxApi):
     """The CustomerOS REST API v1 (see the module docstring for behaviour and state shape)."""
 
     name = CUSTOMEROS.name  # the path prefix
@@ -183,6 +186,7 @@ class CustomerOSSandbox(CustomerOSRouteFileApis, SandboxApi):
             Route("POST", "/customerbase/v1/contacts/import", self.import_contacts),
             Route("PUT", "/customerbase/v1/organizations/{id}/links/{system}/primary", self.set_primary_link),
             *self.route_file_routes(),
+            *self.flows_routes(),
         ]
 
     def authenticate(self, request: Request) -> Response | None:
@@ -211,6 +215,7 @@ class CustomerOSSandbox(CustomerOSRouteFileApis, SandboxApi):
                                   "status": v["status"]} for k, v in self.jobs.items()},
                 "primary_links": [dict(link) for link in self.primary_links],
                 **self._route_file_state(),
+                **self._flows_state(),
             }
 
     def reset(self) -> None:
@@ -225,6 +230,7 @@ class CustomerOSSandbox(CustomerOSRouteFileApis, SandboxApi):
             self._seq = 0
             self.options = dict(DEFAULT_OPTIONS)
             self._route_file_reset()
+            self._flows_reset()
 
     def configure(self, options: Mapping[str, Any]) -> None:
         unknown = set(options) - set(DEFAULT_OPTIONS)

@@ -481,7 +481,8 @@ def test_customeros_route_file_rows_and_their_swagger_paths():
     (api-evangelist/customeros customeros-swagger.json) is a ``_swagger`` row with the same hook method."""
     from airflow_provider_gtm.apis.customeros import SWAGGER_PATHS
 
-    route_file = {(r.method, r.path) for r in CUSTOMEROS.calls.values() if "customer_routes.go@aa4e0bd" in r.source}
+    route_file = {(r.method, r.path) for r in CUSTOMEROS.calls.values()
+                  if "customer_routes.go@aa4e0bd" in r.source and not r.path.startswith("/flows/v1/")}
     mail = "/mailstack/v1/domains"
     assert route_file == {
         ("POST", "/outreach/v1/track/email"), ("POST", mail), ("GET", mail), ("GET", f"{mail}/recommendations"),
@@ -535,3 +536,22 @@ def test_octy_catalogue_is_every_public_router_route():
     rows = [*OCTY.resources.values(), *OCTY.operations.values(), *OCTY.calls.values()]
     assert sorted((r.method, r.path) for r in rows) == sorted(OCTY_PUBLIC_ROUTES)
     assert all(r.hook_method and r.source for r in rows)
+
+
+def test_customeros_flows_rows_are_the_route_files_flow_routes():
+    """customer_routes.go@aa4e0bd52ed6 (index id 66456577487) registerFlowRoutes (issue 22): flows CRUD and
+    on/off, nodes and edges CRUD, agents, listeners, transitions, hooks, rotate and deactivate; each row
+    cites its handlers/flows/ file and names a hook method."""
+    f, n, e = "/flows/v1/flows", "/flows/v1/flows/{flowId}/nodes", "/flows/v1/flows/{flowId}/edges"
+    expected = {("POST", f), ("GET", f), *((m, f + "/{flowId}") for m in ("GET", "PUT", "DELETE")),
+                ("POST", f + "/{flowId}/on"), ("POST", f + "/{flowId}/off"),
+                ("GET", n), ("POST", n), *((m, n + "/{nodeId}") for m in ("GET", "PUT", "DELETE")),
+                ("GET", e), ("POST", e), *((m, e + "/{edgeId}") for m in ("GET", "PUT", "DELETE")),
+                ("GET", "/flows/v1/agents"), ("GET", "/flows/v1/listeners"), ("GET", "/flows/v1/transitions"),
+                ("GET", "/flows/v1/hooks"), ("POST", "/flows/v1/hooks"),
+                ("POST", "/flows/v1/{tenantId}/i/{integrationId}/rotate"),
+                ("DELETE", "/flows/v1/{tenantId}/i/{integrationId}")}
+    rows = [r for r in CUSTOMEROS.calls.values() if r.path.startswith("/flows/v1/")]
+    assert sorted((r.method, r.path) for r in rows) == sorted(expected)
+    assert all("registerFlowRoutes" in r.source and "handlers/flows/" in r.source and r.hook_method for r in rows)
+
