@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_gtm.core.client import RetryPolicy
-from airflow_provider_gtm.core.errors import GtmConfigError, GtmNotFoundError, GtmServerError
+from airflow_provider_gtm.core.errors import (
+    GtmConfigError,
+    GtmNotFoundError,
+    GtmOutcomeUnknownError,
+    GtmServerError,
+)
 from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 
 from .support import set_connection
@@ -86,3 +91,24 @@ def test_organization_enrichment_asks_the_route_file_twin_after_a_router_404_onl
     with pytest.raises(GtmNotFoundError):
         hook.enrich_organization(domain="acme.com")
     assert twin.call_count == calls
+
+
+def test_flows_resend_reads_and_archives_but_not_creates(hook, requests_mock):
+    """handlers/flows/*.go (issue 22): GETs, PUTs, on/off and the archiving DELETEs are the same state when
+    sent twice; a flow, node, edge or webhook create is not. One record comes unwrapped (flow_agents.go)."""
+    agents = requests_mock.get(f"{API}/flows/v1/agents", [
+        {"status_code": 500, "json": {}}, {"json": {"status": "success", "action": {"action": "a", "name": "A"}}}])
+    assert hook.get_flow_agents() == [{"action": "a", "name": "A"}] and agents.call_count == 2
+    created = requests_mock.post(f"{API}/flows/v1/flows", status_code=500, json={})
+    with pytest.raises(GtmOutcomeUnknownError):  # not resent: the 500 may have created it
+        hook.create_flow("F", "contact_created")
+    assert created.call_count == 1
+    archived = requests_mock.delete(f"{API}/flows/v1/flows/flow_1", [{"status_code": 500, "json": {}},
+                                                                    {"status_code": 204, "text": ""}])
+    hook.delete_flow("flow_1")
+    assert archived.call_count == 2
+    requests_mock.get(f"{API}/flows/v1/hooks", json={"status": "success", "hooks": [
+        {"url": "", "integration": ""}, {"url": "https://h/flows/v1/t/i/1", "integration": "grain"}]})
+    assert [h["integration"] for h in hook.get_flow_webhooks()] == ["grain"]
+    with pytest.raises(GtmConfigError):
+        hook.get_flow("")
