@@ -35,7 +35,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_key_blocks_wait_in_the_triggerer(gtm_sandbox, tmp_path):
-    gtm_sandbox.configure(time_scale=900, rate_limits={"oktopost": {"windows": [[4, 60]], "block_seconds": 900,
+    # A 900 s block lasts 10 s here: long enough that the deferred try's process has exited and been
+    # accounted for by the scheduler before the trigger fires (with a 1 s block, a loaded scheduler
+    # could see the first process's "success" only after the task was queued again, and fail it).
+    gtm_sandbox.configure(time_scale=90, rate_limits={"oktopost": {"windows": [[4, 60]], "block_seconds": 900,
                                                                     "retry_after": True}})
     dags = tmp_path / "dags"
     dags.mkdir()
