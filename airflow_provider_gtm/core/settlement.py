@@ -31,7 +31,7 @@ from typing import IO, Any, Protocol
 from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.batching import BatchResult, Failure, Outcome
 from airflow_provider_gtm.core.errors import GtmApiError, GtmError, GtmOutcomeUnknownError
-from airflow_provider_gtm.core.ledger import ChunkOutcome, WriteLedger
+from airflow_provider_gtm.core.ledger import ChunkOutcome, WriteLedger, chunk_content
 from airflow_provider_gtm.core.records import encode_record
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,13 @@ OUTCOME_UNKNOWN_RETRY = (
 OUTCOME_UNKNOWN_LOST = (
     "outcome unknown: the answer to this write was lost or confirmed nothing (timeout, 5xx, empty answer) "
     "and the API cannot tell whether it was applied; not sent again, check it and decide"
+)
+
+#: The failure message of a record an earlier try (with another input) sent without a recorded
+#: answer, and which the changed input no longer holds.
+OUTCOME_UNKNOWN_DROPPED = (
+    "outcome unknown: an earlier try of this task instance sent this record and stopped before the answer "
+    "was recorded, and the input has changed since and no longer holds it; check it and decide"
 )
 
 #: ``send(records) -> one checked result per call``, in the order the records were given.
@@ -105,11 +112,19 @@ def settle_chunk(ledger: WriteLedger, index: int, chunk: list[Any], policy: Chun
     def report_unknown(records: Iterable[Any], message: str) -> None:
         unknown.extend(Failure(r, policy.identifier(r), message, None, outcome=Outcome.UNKNOWN) for r in records)
 
+    content = chunk_content(chunk, policy.identifier)
     outcome = ledger.done(index)
     if outcome is None:
+        seeded = None if ledger.unknown(index) else ledger.seed(content)
         if ledger.unknown(index):
             # An earlier try sent the chunk and died before recording the answer.
             outcome = ChunkOutcome(inflight=list(range(len(chunk))))
+        elif seeded is not None:
+            # An earlier try with another input or arguments met some of these records: what it
+            # settled is not sent, what it left in flight is looked up from when it was sent.
+            outcome, first_sent = seeded
+            ledger.mark_sent(index, len(chunk), first_sent or datetime.now(timezone.utc).isoformat(), content)
+            ledger.mark_done(index, outcome)
         else:
             outcome = ChunkOutcome(resend=list(range(len(chunk))))
     if outcome.inflight:
@@ -143,11 +158,11 @@ def settle_chunk(ledger: WriteLedger, index: int, chunk: list[Any], policy: Chun
     part = [chunk[i] for i in positions]
     started_at = datetime.now(timezone.utc).isoformat()
     if len(positions) == len(chunk) and not ledger.unknown(index) and ledger.done(index) is None:
-        ledger.mark_sent(index, len(chunk), started_at)
+        ledger.mark_sent(index, len(chunk), started_at, content)
     else:
         # Resending part of a chunk: record what is in flight first, like a first send.
         outcome.resend, outcome.inflight = [], positions
-        ledger.mark_sent(index, len(chunk), started_at)
+        ledger.mark_sent(index, len(chunk), started_at, content)
         ledger.mark_done(index, outcome)
     base = ChunkOutcome(outcome.accepted, outcome.failures, confirmed=outcome.confirmed)
     result = BatchResult()
@@ -290,6 +305,19 @@ class BatchTally:
         self.succeeded += succeeded
         for line in outcome.failures:
             self._fail(line)
+
+    def add_earlier(self, ledger: WriteLedger) -> None:
+        """Count what earlier generations of the ledger settled (another input or arguments), once."""
+        if ledger.prior is not None:
+            for outcome in ledger.prior.outcomes():
+                self.add(ChunkOutcome(outcome.accepted, outcome.failures, confirmed=outcome.confirmed))
+
+    def add_left_over(self, ledger: WriteLedger) -> None:
+        """Report records an earlier generation left in flight that this input no longer holds."""
+        if ledger.prior is not None:
+            for identifier, digest in ledger.prior.left_in_flight():
+                self.add_unknown(Failure({"identifier": identifier, "digest": digest}, identifier,
+                                         OUTCOME_UNKNOWN_DROPPED, None, outcome=Outcome.UNKNOWN))
 
     def add_unknown(self, failure: Failure) -> None:
         """Count and write a record whose outcome nobody can settle (a person decides)."""

@@ -236,7 +236,6 @@ class GtmFetchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         )
 
 
-
 class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, StopsOnKill, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
@@ -399,7 +398,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         # Loaded here, not at DAG parse time (see LazyHookClass).
         from airflow_provider_gtm.core.batching import chunked
         from airflow_provider_gtm.core.lease import LEDGER_LEASE, guarded, published
-        from airflow_provider_gtm.core.ledger import LEDGER_DIR, WriteLedger, ledger_key
+        from airflow_provider_gtm.core.ledger import LEDGER_DIR, open_ledger, task_ledger_key
         from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, outage_message, settle_chunk
 
         input_digest = self._preflight()
@@ -409,9 +408,10 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         failures_path, results_path = ObjectStoragePath(failures_uri), ObjectStoragePath(results_uri)
         failures_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)
-        directory = failures_path.parent / LEDGER_DIR / ledger_key(context, input_digest, self.ledger_arguments())
-        # One live writer (core/lease.py): the ledger is read only once this try holds its lease, so
-        # a try taking over from a frozen or killed one replays everything that one recorded.
+        directory = failures_path.parent / LEDGER_DIR / task_ledger_key(context)
+        total = count_input(self.records, self.input_uri)
+        # One ledger per task instance, whatever its input (core/ledger.py), one live writer (core/lease.py):
+        # it is read only once this try holds its lease, so a try taking over replays all it recorded.
         # The files are rewritten whole on every try from the ledger (carried results first), so a
         # retry never loses what an earlier try recorded and never duplicates it; each try writes
         # its own copy, published only while it holds the lease.
@@ -421,7 +421,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
             published(failures_path, guard) as failures_fh,
             published(results_path, guard) as results_fh,
         ):
-            ledger = WriteLedger(directory, guard=guard.check_lease)
+            ledger = open_ledger(directory, input_digest, total, self.ledger_arguments(), guard=guard.check_lease,
+                                 log=self.log)
             if not ledger.empty:
                 self.log.info("Resuming %s from its write ledger %s", self.describe(), ledger.directory)
             hook = self.hook
@@ -436,11 +437,12 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
                 label=self.describe(),
             )
             progress = BatchProgress(
-                self.log, f"Sending {self.describe()}", total=count_input(self.records, self.input_uri),
+                self.log, f"Sending {self.describe()}", total=total,
                 windows=hook_windows(hook), calls_per_chunk=None if self.one_call_per_record else 1,
             )
             tally = BatchTally(failures_fh, results_fh, assigned_id=self.assigned_id, max_ids=self.max_xcom_ids)
             unknown = []
+            tally.add_earlier(ledger)
             try:
                 for index, chunk in enumerate(chunked(self._input(), chunk_size)):
                     settled = settle_chunk(ledger, index, chunk, policy)
@@ -455,6 +457,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
                         raise AirflowException(outage_message(self.describe(), index, outcome, ledger.directory))
                 for failure in unknown:
                     tally.add_unknown(failure)
+                tally.add_left_over(ledger)
             finally:
                 self.release_hook()
             summary = tally.summary(str(failures_path), str(results_path))
