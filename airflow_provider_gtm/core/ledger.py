@@ -44,6 +44,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from airflow_provider_gtm.compat import ObjectStoragePath
@@ -396,18 +397,28 @@ class WriteLedger:
         self._sent.add(index)
         self._counts[index] = count
 
-    def mark_done(self, index: int, outcome: ChunkOutcome) -> None:
+    def mark_done(self, index: int, outcome: ChunkOutcome, *, answered: bool = True) -> None:
+        """Record what chunk ``index`` settled; ``answered=False`` when written before a send, not after one."""
         self._check()
-        self._write(
-            self.path(index, "done"),
-            {
-                "index": index, "accepted": outcome.accepted, "failures": outcome.failures,
-                "resend": outcome.resend, "inflight": outcome.inflight, "confirmed": outcome.confirmed,
-                "touched": outcome.touched,
-            },
-        )
+        entry: dict[str, Any] = {
+            "index": index, "accepted": outcome.accepted, "failures": outcome.failures,
+            "resend": outcome.resend, "inflight": outcome.inflight, "confirmed": outcome.confirmed,
+            "touched": outcome.touched,
+        }
+        if answered:
+            # Written after the calls ended: a write this try lost was sent before this moment.
+            entry["answered_at"] = datetime.now(timezone.utc).isoformat()
+        self._write(self.path(index, "done"), entry)
         self._done.add(index)
         self._cached = (index, outcome)
+
+    def window(self, index: int) -> str | None:
+        """When records in flight in chunk ``index`` were sent: ``"<start>/<end>"`` (ISO 8601 interval)
+        when the try that lost their answer recorded when its calls ended, else ``"<start>"``."""
+        start = self.started_at(index)
+        data = _read_json(self.path(index, "done")) if index in self._done else None
+        end = data.get("answered_at") if isinstance(data, dict) else None
+        return f"{start}/{end}" if start and isinstance(end, str) and end else start
 
     def started_at(self, index: int) -> str | None:
         """When an earlier try began sending this chunk (for "created since" lookups)."""

@@ -335,9 +335,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
     ledger_chunk_size: ClassVar[int] = 50
 
     #: Record fields that name a record in messages (the first one present is used).
-    identifier_fields: ClassVar[tuple[str, ...]] = (
-        "customer_id", "item_id", "event_type", "email", "domain", "name", "messageId", "id",
-    )
+    identifier_fields: ClassVar[tuple[str, ...]] = ("customer_id", "item_id", "event_type", "email", "domain",
+                                                    "name", "messageId", "id")
 
     def record_identifier(self, record: Any) -> Any:
         """What names a record in the failures file when the API gave no answer for it."""
@@ -370,13 +369,13 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         return None
 
     def can_resolve_unknown(self, records: list[Any]) -> bool:
-        """Whether :meth:`resolve_unknown` can settle these records (without asking the API).
-
-        When it can, a write whose answer was lost fails the task retryably and the retry looks it
-        up (after Airflow's retry delay, when a write still in flight has landed); when it cannot,
-        the records are reported "outcome unknown" at once for a person to decide.
-        """
+        """Whether :meth:`resolve_unknown` can settle these records (without asking the API): if so a
+        lost answer fails the task retryably and the retry looks it up; else a person decides."""
         return False
+
+    def confirm_own_work(self, hook: HookT, records: list[Any], started_at: str | None) -> list[bool] | None:
+        """Per record met by "already exists": does the existing one match what was sent (``None``: unchecked)?"""
+        return None
 
     def _preflight(self) -> str:
         """Check everything checkable before the first write; return a digest of the input."""
@@ -431,6 +430,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
                 # lease stops there, and the chunk records the rest as not sent.
                 send=lambda part: guarded(settled_before_wait(self.send(hook, part)), guard),
                 resolve=lambda part, started_at: self._resolve_lost(hook, part, started_at),
+                confirm_own=lambda part, started_at: self.confirm_own_work(hook, part, started_at),
                 can_resolve=self.can_resolve_unknown,
                 identifier=self.record_identifier,
                 existing_is_success=self.existing_is_success,
