@@ -21,8 +21,8 @@ sent: every ``sent`` entry lists its records' content (identifier and digest), s
 new input that an earlier generation confirmed or refused is not sent again, one left in flight is
 looked up (or reported to a person), and one left to resend is sent (:class:`PriorContent`). What
 the earlier generations settled is carried into the new files whole, so the XCom still covers every
-record the task instance wrote. (A flat directory with chunk files and no generations is the layout
-of earlier releases, keyed by input and arguments too: still read as one generation.)
+record the task instance wrote. (Earlier releases kept a flat directory keyed by input and arguments
+too, :func:`ledger_key`: a retry across the upgrade still resumes it.)
 
 On replay a chunk is in one of three states: ``done`` (its results are carried into the new files,
 nothing is sent), ``unknown`` (``sent`` without ``done``: the try died while the call was in flight;
@@ -251,14 +251,18 @@ def _changes(before: Any, now: dict[str, Any]) -> list[str]:
 
 
 def open_ledger(directory: ObjectStoragePath, input_digest: str, records: int | None,
-                arguments: Mapping[str, Any], *, guard: Callable[[], None] | None, log: _Log) -> WriteLedger:
+                arguments: Mapping[str, Any], *, guard: Callable[[], None] | None, log: _Log,
+                legacy: ObjectStoragePath | None = None) -> WriteLedger:
     """The ledger of this try in the task instance's ``directory`` (see the module doc).
 
-    Called while this try holds the lease: it may start a new generation.
+    Called while this try holds the lease: it may start a new generation. ``legacy``: where an
+    earlier release kept this task instance's ledger for this input and arguments (flat, keyed by
+    :func:`ledger_key`); a retry across the upgrade resumes it instead of sending everything again.
     """
-    if any(entry.name.startswith("chunk_") for entry in listed(directory)):
-        return WriteLedger(directory, guard=guard)  # an earlier release's flat layout: one generation
     generations = sorted((e for e in listed(directory) if e.name.startswith("gen_")), key=lambda e: e.name)
+    if not generations and legacy is not None and any(e.name.startswith("chunk_") for e in listed(legacy)):
+        log.info("Resuming the write ledger an earlier release wrote: %s", legacy)
+        return WriteLedger(legacy, guard=guard)
     binding = _binding_doc(input_digest, records, arguments)
     last = _read_json(generations[-1] / BINDING) if generations else None
     if isinstance(last, dict) and last.get("input") == binding["input"] and \

@@ -397,7 +397,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         # Loaded here, not at DAG parse time (see LazyHookClass).
         from airflow_provider_gtm.core.batching import chunked
         from airflow_provider_gtm.core.lease import LEDGER_LEASE, guarded, published
-        from airflow_provider_gtm.core.ledger import LEDGER_DIR, open_ledger, task_ledger_key
+        from airflow_provider_gtm.core.ledger import LEDGER_DIR, ledger_key, open_ledger, task_ledger_key
         from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, outage_message, settle_chunk
 
         input_digest = self._preflight()
@@ -408,7 +408,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         failures_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)
         directory = failures_path.parent / LEDGER_DIR / task_ledger_key(context)
-        total = count_input(self.records, self.input_uri)
+        total, arguments = count_input(self.records, self.input_uri), self.ledger_arguments()
         # One ledger per task instance, whatever its input (core/ledger.py), one live writer (core/lease.py):
         # it is read only once this try holds its lease, so a try taking over replays all it recorded.
         # The files are rewritten whole on every try from the ledger (carried results first), so a
@@ -420,8 +420,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
             published(failures_path, guard) as failures_fh,
             published(results_path, guard) as results_fh,
         ):
-            ledger = open_ledger(directory, input_digest, total, self.ledger_arguments(), guard=guard.check_lease,
-                                 log=self.log)
+            ledger = open_ledger(directory, input_digest, total, arguments, guard=guard.check_lease, log=self.log,
+                                 legacy=directory.parent / ledger_key(context, input_digest, arguments))
             if not ledger.empty:
                 self.log.info("Resuming %s from its write ledger %s", self.describe(), ledger.directory)
             hook = self.hook

@@ -182,3 +182,23 @@ def test_records_in_flight_that_the_new_input_dropped_are_left_to_a_person(tmp_p
     failures = lines(summary["failures_uri"])
     assert sorted(f["identifier"] for f in failures) == [f"r{i}" for i in range(5, 10)]
     assert sum(f["error_message"] == OUTCOME_UNKNOWN_DROPPED for f in failures) == 3
+
+
+def test_a_ledger_an_earlier_release_wrote_is_resumed_across_the_upgrade(tmp_path):
+    # Earlier releases kept the ledger flat in _ledger/<ledger_key(context, input, arguments)>/.
+    from airflow_provider_gtm.compat import ObjectStoragePath
+    from airflow_provider_gtm.core.ledger import LEDGER_DIR, ChunkOutcome, WriteLedger, ledger_key
+
+    api: list[str] = []
+    uri = f"file://{tmp_path}/f.jsonl"
+    operator = ApiBatch(task_id="t", api=api, records=RECORDS, batch_size=5, failures_uri=uri)
+    digest = operator._preflight()
+    old = ObjectStoragePath(f"file://{tmp_path}") / LEDGER_DIR / ledger_key(context(), digest,
+                                                                             operator.ledger_arguments())
+    ledger = WriteLedger(old)
+    ledger.mark_sent(0, 5, "2026-01-01T00:00:00+00:00")
+    ledger.mark_done(0, ChunkOutcome(accepted=[{"new_id": f"r{i}"} for i in range(5)]))
+    api.extend(f"r{i}" for i in range(5))  # what the earlier release's try sent
+    summary = operator.execute(context())
+    assert operator.calls == 1 and api == [f"r{i}" for i in range(10)]  # only the second chunk was sent
+    assert (summary["submitted"], summary["succeeded"]) == (10, 10)
