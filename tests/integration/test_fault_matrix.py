@@ -387,3 +387,31 @@ def test_octy_profiles_own_work_after_a_lost_answer_is_never_misreported(sandbox
           f"existing_is_success={existing_is_success}: misreported {misreported}")
     print("\n".join(f"  {row}" for row in rows))
     assert misreported == 0
+
+
+@pytest.mark.parametrize("fault", [{"kind": "drop", "calls": [1]}, {"kind": "delay", "delay": 1.0, "calls": [1]}])
+def test_a_lost_oktopost_campaign_is_never_settled_on_another_runs_campaign(sandbox, tmp_path, fault):
+    """Run A's create answer is lost; run B then creates a campaign of the same name (other fields);
+    A's retry must neither adopt B's campaign nor create its own twice (issue 23)."""
+    reset_shared_limiters()
+    sandbox.reset()
+    sandbox.configure(rate_limits=False)
+    sandbox.set_faults([{"api": "oktopost", "path": "/v2/campaign", "method": "POST", **fault}])
+    mine = [{"name": "Product launch", "url": "https://a.example"}]
+
+    def make() -> Any:
+        return OktopostCreateOperator(task_id="w", kind="campaigns", records=mine, output_base_uri=f"file://{tmp_path}/a")
+
+    with pytest.raises(AirflowException):
+        make().execute(context())  # the answer was lost: the task fails retryably
+    sandbox.set_faults([])
+    theirs = OktopostCreateOperator(task_id="b", kind="campaigns", records=[{"name": "Product launch",
+                                                                           "url": "https://b.example"}],
+                                    output_base_uri=f"file://{tmp_path}/b")
+    their_id = theirs.execute(context())["ids"][0]
+    summary, error = _run_to_the_end(make)
+    assert summary is not None and summary["succeeded"] == 1, error
+    stored = sandbox.state()["apis"]["oktopost"]["campaigns"].values()
+    campaigns = [c for c in stored if c.get("Name") == "Product launch"]
+    assert sorted(c.get("Url") for c in campaigns) == ["https://a.example", "https://b.example"]  # lost 0, dup 0
+    assert summary["ids"][0] != their_id  # not settled on B's campaign
