@@ -390,5 +390,12 @@ def sandbox_rps(quick: bool) -> str:
                  [[f"{rps:,.0f}"]])
 
 
+def batch_memory(quick: bool) -> str:
+    """Peak RSS of a batch write from 20,000 to 1,000,000 records (bench/batch_memory.py)."""
+    from bench.batch_memory import batch_memory as run
+
+    return run(quick)
+
+
 ALL = [("fetch", fetch_throughput), ("memory", memory), ("batch", batch_writes), ("rate", rate_limits),
-       ("parse", parse_cost), ("sandbox", sandbox_rps)]
+       ("parse", parse_cost), ("sandbox", sandbox_rps), ("batch_memory", batch_memory)]

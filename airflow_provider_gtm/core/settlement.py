@@ -31,7 +31,7 @@ from typing import IO, Any, Protocol
 from airflow_provider_gtm.core import redact
 from airflow_provider_gtm.core.batching import BatchResult, Failure, Outcome
 from airflow_provider_gtm.core.errors import GtmApiError, GtmError, GtmOutcomeUnknownError
-from airflow_provider_gtm.core.ledger import ChunkOutcome, WriteLedger
+from airflow_provider_gtm.core.ledger import ChunkOutcome, WriteLedger, chunk_content
 from airflow_provider_gtm.core.records import encode_record
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,19 @@ OUTCOME_UNKNOWN_LOST = (
     "and the API cannot tell whether it was applied; not sent again, check it and decide"
 )
 
+#: The failure message of a record an earlier try (with another input) sent without a recorded
+#: answer, and which the changed input no longer holds.
+OUTCOME_UNKNOWN_DROPPED = (
+    "outcome unknown: an earlier try of this task instance sent this record and stopped before the answer "
+    "was recorded, and the input has changed since and no longer holds it; check it and decide"
+)
+
+#: Where failure reasons past :attr:`BatchTally.max_reasons` distinct ones are counted.
+OTHER_REASONS = "(other reasons, each in the failures file)"
+
 #: ``send(records) -> one checked result per call``, in the order the records were given.
 Send = Callable[[list[Any]], Iterable[BatchResult]]
-#: ``resolve(records, started_at) -> (the API's objects for those it has, positions it lacks)``, or
+#: ``resolve(records, window) -> (the API's objects for those it has, positions it lacks)``, or
 #: ``None`` when the API cannot tell.
 Resolve = Callable[[list[Any], "str | None"], "tuple[list[Any], list[int]] | None"]
 
@@ -73,6 +83,9 @@ class ChunkPolicy:
     :param identifier: what names a record in the failures file.
     :param existing_is_success: an "already exists" answer counts as succeeded.
     :param label: what is written, for log lines.
+    :param confirm_own: per record this task may have created (an "already exists" answer to the
+        client's own retry, or to a resend after a lost answer): whether the existing record matches
+        what was sent, so it is this task's work (``None``: the API cannot be asked; taken as its own).
     """
 
     send: Send
@@ -81,6 +94,7 @@ class ChunkPolicy:
     identifier: Callable[[Any], Any]
     existing_is_success: bool = False
     label: str = "batch write"
+    confirm_own: Callable[[list[Any], str | None], list[bool] | None] | None = None
 
 
 @dataclass
@@ -105,16 +119,24 @@ def settle_chunk(ledger: WriteLedger, index: int, chunk: list[Any], policy: Chun
     def report_unknown(records: Iterable[Any], message: str) -> None:
         unknown.extend(Failure(r, policy.identifier(r), message, None, outcome=Outcome.UNKNOWN) for r in records)
 
+    content = chunk_content(chunk, policy.identifier)
     outcome = ledger.done(index)
     if outcome is None:
+        seeded = None if ledger.unknown(index) else ledger.seed(content)
         if ledger.unknown(index):
             # An earlier try sent the chunk and died before recording the answer.
             outcome = ChunkOutcome(inflight=list(range(len(chunk))))
+        elif seeded is not None:
+            # An earlier try with another input or arguments met some of these records: what it
+            # settled is not sent, what it left in flight is looked up from when it was sent.
+            outcome, first_sent = seeded
+            ledger.mark_sent(index, len(chunk), first_sent or datetime.now(timezone.utc).isoformat(), content)
+            ledger.mark_done(index, outcome, answered=False)
         else:
             outcome = ChunkOutcome(resend=list(range(len(chunk))))
     if outcome.inflight:
         part = [chunk[i] for i in outcome.inflight]
-        resolved = policy.resolve(part, ledger.started_at(index))
+        resolved = policy.resolve(part, ledger.window(index))
         if resolved is None:
             report_unknown(part, OUTCOME_UNKNOWN_RETRY)
             if not (outcome.accepted or outcome.failures or outcome.confirmed):
@@ -142,14 +164,18 @@ def settle_chunk(ledger: WriteLedger, index: int, chunk: list[Any], policy: Chun
     own = {i for i, position in enumerate(positions) if position in touched}
     part = [chunk[i] for i in positions]
     started_at = datetime.now(timezone.utc).isoformat()
+    # The creation window of what this task may have created starts when it first sent the chunk.
+    window = (ledger.started_at(index) if ledger.unknown(index) or ledger.done(index) else None) or started_at
     if len(positions) == len(chunk) and not ledger.unknown(index) and ledger.done(index) is None:
-        ledger.mark_sent(index, len(chunk), started_at)
+        ledger.mark_sent(index, len(chunk), started_at, content)
     else:
         # Resending part of a chunk: record what is in flight first, like a first send.
         outcome.resend, outcome.inflight = [], positions
-        ledger.mark_sent(index, len(chunk), started_at)
-        ledger.mark_done(index, outcome)
+        ledger.mark_sent(index, len(chunk), started_at, content)
+        ledger.mark_done(index, outcome, answered=False)
     base = ChunkOutcome(outcome.accepted, outcome.failures, confirmed=outcome.confirmed)
+    confirm_own = policy.confirm_own
+    confirm = None if confirm_own is None else (lambda records: confirm_own(records, window))
     result = BatchResult()
     try:
         for piece in policy.send(part):
@@ -160,14 +186,14 @@ def settle_chunk(ledger: WriteLedger, index: int, chunk: list[Any], policy: Chun
         # have been applied (a lookup, else a person), and is resent when the API answered with an
         # error before applying anything (refused, rate limit run out, connection never made).
         settled = result.submitted
-        sent = base.merge(outcome_of(result, part[:settled], own=own,
-                                     existing_is_success=policy.existing_is_success), positions[:settled])
+        sent = base.merge(outcome_of(result, part[:settled], own=own, existing_is_success=policy.existing_is_success,
+                                     confirm=confirm), positions[:settled])
         left = sent.inflight if isinstance(error, GtmOutcomeUnknownError) else sent.resend
         left.extend(positions[settled:])
         ledger.mark_done(index, sent)
         raise
-    outcome = base.merge(outcome_of(result.check(), part, own=own, existing_is_success=policy.existing_is_success),
-                         positions)
+    outcome = base.merge(outcome_of(result.check(), part, own=own, existing_is_success=policy.existing_is_success,
+                                    confirm=confirm), positions)
     ledger.mark_done(index, outcome)
     if outcome.inflight and not policy.can_resolve([chunk[i] for i in outcome.inflight]):
         # Nothing can tell whether these landed: never resent, a person decides (the ledger keeps
@@ -194,18 +220,21 @@ def outage_message(label: str, index: int, outcome: ChunkOutcome, ledger: object
 
 def outcome_of(
     result: BatchResult, chunk: Sequence[Any], *, own: set[int] | None = None, existing_is_success: bool = False,
+    confirm: Callable[[list[Any]], list[bool] | None] | None = None,
 ) -> ChunkOutcome:
     """A chunk's checked result as its ledger entry: what is settled, what is resent, what is in flight.
 
     ``own``: positions this task sent before (a lost answer or a server error): an "already exists"
     answer for them is this task's work, a success whatever ``existing_is_success`` says; so is one
-    the client's own retry met (``Failure.own_work``).
+    the client's own retry met (``Failure.own_work``), provided ``confirm`` (when given) says the
+    existing record matches what was sent: one that does not is someone else's ("already exists").
     """
     own = own or set()
     outcome = ChunkOutcome(accepted=list(result.accepted))
     # Some answers confirm by count without returning objects: keep the count right.
     outcome.confirmed = max(0, result.succeeded - len(result.accepted))
     used: set[int] = set()
+    candidates: list[Failure] = []
     for failure in result.failures:
         maybe_applied = failure.outcome is Outcome.UNKNOWN
         # A 5xx the API put in a per-record answer applied nothing for that record either.
@@ -226,9 +255,16 @@ def outcome_of(
             used.add(position)
         mine = failure.own_work or (position is not None and position in own)
         if failure.already_exists and (existing_is_success or mine):
-            outcome.accepted.append({"existing": True, **failure.to_json()})
+            candidates.append(failure)
             continue
         outcome.failures.append(failure.to_json())
+    # Asked once per chunk, only when "already exists" is not a success anyway.
+    matches = confirm([f.record for f in candidates]) if candidates and confirm and not existing_is_success else None
+    for number, failure in enumerate(candidates):
+        if matches is None or matches[number]:
+            outcome.accepted.append({"existing": True, **failure.to_json()})
+        else:
+            outcome.failures.append(failure.to_json())
     return outcome
 
 
@@ -260,6 +296,8 @@ class BatchTally:
 
     #: Examples of identifiers kept per failure reason.
     examples_per_reason = 5
+    #: Distinct failure reasons counted one by one (memory stays flat with the input); the rest are lumped.
+    max_reasons = 1000
 
     def __init__(self, failures: IO[bytes], results: IO[bytes], *, assigned_id: Callable[[Any], Any],
                  max_ids: int) -> None:
@@ -291,6 +329,19 @@ class BatchTally:
         for line in outcome.failures:
             self._fail(line)
 
+    def add_earlier(self, ledger: WriteLedger) -> None:
+        """Count what earlier generations of the ledger settled (another input or arguments), once."""
+        if ledger.prior is not None:
+            for outcome in ledger.prior.outcomes():
+                self.add(ChunkOutcome(outcome.accepted, outcome.failures, confirmed=outcome.confirmed))
+
+    def add_left_over(self, ledger: WriteLedger) -> None:
+        """Report records an earlier generation left in flight that this input no longer holds."""
+        if ledger.prior is not None:
+            for identifier, digest in ledger.prior.left_in_flight():
+                self.add_unknown(Failure({"identifier": identifier, "digest": digest}, identifier,
+                                         OUTCOME_UNKNOWN_DROPPED, None, outcome=Outcome.UNKNOWN))
+
     def add_unknown(self, failure: Failure) -> None:
         """Count and write a record whose outcome nobody can settle (a person decides)."""
         self.unknown += 1
@@ -300,6 +351,9 @@ class BatchTally:
         self.submitted += 1
         self.failed += 1
         message = str(line.get("error_message"))
+        if message not in self.reasons and len(self.reasons) >= self.max_reasons:
+            # Messages naming their record (Octy's "... customer_id: mx0") would grow without bound.
+            message = OTHER_REASONS
         self.reasons[message] += 1
         examples = self.examples.setdefault(message, [])
         if len(examples) < self.examples_per_reason:

@@ -338,8 +338,10 @@ class OctyHook(GtmBaseHook):
             error_body = body["error"] if isinstance(body.get("error"), Mapping) else {}
             listed = [e for e in error_body.get("errors") or [] if isinstance(e, Mapping)]
             if resp.status == 400 and listed and any(self._entry_key(e) is not None for e in listed):
-                # Every record failed: the failures are in error.errors. A result, not a crash.
-                return local.extend(self._reconcile(operation, spec, valid, [], listed, resp.status))
+                # Every record failed: the failures are in error.errors. A result, not a crash. To
+                # the client's own retry of an applied call that is all "already exists": flagged.
+                result = self._reconcile(operation, spec, valid, [], listed, resp.status)
+                return local.extend(mark_own_work(result, resp.earlier_attempt_may_have_applied))
             message = octy_error_message(body, resp.text)
             return local.extend(BatchResult.all_failed(valid, message, identify, status=resp.status))
         rejected = [e for e in body.get(spec.rejected_key) or [] if isinstance(e, Mapping)]

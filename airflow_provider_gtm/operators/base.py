@@ -236,7 +236,6 @@ class GtmFetchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         )
 
 
-
 class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, StopsOnKill, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
@@ -336,9 +335,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
     ledger_chunk_size: ClassVar[int] = 50
 
     #: Record fields that name a record in messages (the first one present is used).
-    identifier_fields: ClassVar[tuple[str, ...]] = (
-        "customer_id", "item_id", "event_type", "email", "domain", "name", "messageId", "id",
-    )
+    identifier_fields: ClassVar[tuple[str, ...]] = ("customer_id", "item_id", "event_type", "email", "domain",
+                                                    "name", "messageId", "id")
 
     def record_identifier(self, record: Any) -> Any:
         """What names a record in the failures file when the API gave no answer for it."""
@@ -371,13 +369,13 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         return None
 
     def can_resolve_unknown(self, records: list[Any]) -> bool:
-        """Whether :meth:`resolve_unknown` can settle these records (without asking the API).
-
-        When it can, a write whose answer was lost fails the task retryably and the retry looks it
-        up (after Airflow's retry delay, when a write still in flight has landed); when it cannot,
-        the records are reported "outcome unknown" at once for a person to decide.
-        """
+        """Whether :meth:`resolve_unknown` can settle these records (without asking the API): if so a
+        lost answer fails the task retryably and the retry looks it up; else a person decides."""
         return False
+
+    def confirm_own_work(self, hook: HookT, records: list[Any], started_at: str | None) -> list[bool] | None:
+        """Per record met by "already exists": does the existing one match what was sent (``None``: unchecked)?"""
+        return None
 
     def _preflight(self) -> str:
         """Check everything checkable before the first write; return a digest of the input."""
@@ -399,7 +397,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         # Loaded here, not at DAG parse time (see LazyHookClass).
         from airflow_provider_gtm.core.batching import chunked
         from airflow_provider_gtm.core.lease import LEDGER_LEASE, guarded, published
-        from airflow_provider_gtm.core.ledger import LEDGER_DIR, WriteLedger, ledger_key
+        from airflow_provider_gtm.core.ledger import LEDGER_DIR, ledger_key, open_ledger, task_ledger_key
         from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, outage_message, settle_chunk
 
         input_digest = self._preflight()
@@ -409,9 +407,10 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         failures_path, results_path = ObjectStoragePath(failures_uri), ObjectStoragePath(results_uri)
         failures_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)
-        directory = failures_path.parent / LEDGER_DIR / ledger_key(context, input_digest, self.ledger_arguments())
-        # One live writer (core/lease.py): the ledger is read only once this try holds its lease, so
-        # a try taking over from a frozen or killed one replays everything that one recorded.
+        directory = failures_path.parent / LEDGER_DIR / task_ledger_key(context)
+        total, arguments = count_input(self.records, self.input_uri), self.ledger_arguments()
+        # One ledger per task instance, whatever its input (core/ledger.py), one live writer (core/lease.py):
+        # it is read only once this try holds its lease, so a try taking over replays all it recorded.
         # The files are rewritten whole on every try from the ledger (carried results first), so a
         # retry never loses what an earlier try recorded and never duplicates it; each try writes
         # its own copy, published only while it holds the lease.
@@ -421,7 +420,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
             published(failures_path, guard) as failures_fh,
             published(results_path, guard) as results_fh,
         ):
-            ledger = WriteLedger(directory, guard=guard.check_lease)
+            ledger = open_ledger(directory, input_digest, total, arguments, guard=guard.check_lease, log=self.log,
+                                 legacy=directory.parent / ledger_key(context, input_digest, arguments))
             if not ledger.empty:
                 self.log.info("Resuming %s from its write ledger %s", self.describe(), ledger.directory)
             hook = self.hook
@@ -430,17 +430,19 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
                 # lease stops there, and the chunk records the rest as not sent.
                 send=lambda part: guarded(settled_before_wait(self.send(hook, part)), guard),
                 resolve=lambda part, started_at: self._resolve_lost(hook, part, started_at),
+                confirm_own=lambda part, started_at: self.confirm_own_work(hook, part, started_at),
                 can_resolve=self.can_resolve_unknown,
                 identifier=self.record_identifier,
                 existing_is_success=self.existing_is_success,
                 label=self.describe(),
             )
             progress = BatchProgress(
-                self.log, f"Sending {self.describe()}", total=count_input(self.records, self.input_uri),
+                self.log, f"Sending {self.describe()}", total=total,
                 windows=hook_windows(hook), calls_per_chunk=None if self.one_call_per_record else 1,
             )
             tally = BatchTally(failures_fh, results_fh, assigned_id=self.assigned_id, max_ids=self.max_xcom_ids)
             unknown = []
+            tally.add_earlier(ledger)
             try:
                 for index, chunk in enumerate(chunked(self._input(), chunk_size)):
                     settled = settle_chunk(ledger, index, chunk, policy)
@@ -455,6 +457,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
                         raise AirflowException(outage_message(self.describe(), index, outcome, ledger.directory))
                 for failure in unknown:
                     tally.add_unknown(failure)
+                tally.add_left_over(ledger)
             finally:
                 self.release_hook()
             summary = tally.summary(str(failures_path), str(results_path))

@@ -124,6 +124,24 @@ class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
             return None
         return [], list(range(len(records)))
 
+    def confirm_own_work(self, hook: OctyHook, records: list[Any], started_at: str | None) -> list[bool] | None:
+        """Whether each profile or item Octy says "already exists" for is the one this task sent.
+
+        Octy refuses a second record with the same ``customer_id``/``item_id`` whoever created the
+        first: another system's record is not this task's work. ``GET /v1/retention/profiles?ids=``
+        (and ``/items?ids=``; routers at octy-services-wasm@f514fe2) read it back, and it is this
+        task's only when every field sent reads back equal. One missing or different: someone
+        else's, reported "already exists" (a success only with ``existing_is_success``).
+        """
+        key = self.unique_keys.get(self.operation)
+        if key is None:
+            return None
+        resource = self.operation.partition(".")[0]
+        wanted = [r.get(key) for r in records if isinstance(r, dict)]
+        existing = {str(found.get(key)): found for found in hook.get_by_ids(resource, [str(w) for w in wanted])
+                    if isinstance(found, dict)}
+        return [isinstance(r, dict) and _same_fields(r, existing.get(str(r.get(key)))) for r in records]
+
     def validate_record(self, record: Any) -> str | None:
         """What makes a record unsendable (the hook's own check, run on every record before any write)."""
         from airflow_provider_gtm.hooks.octy import record_problem
@@ -136,3 +154,18 @@ class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
                 if accepted.get(key):
                     return accepted[key]
         return None
+
+
+def _same_fields(sent: dict[str, Any], stored: dict[str, Any] | None) -> bool:
+    """Every field sent reads back equal (numbers compared as numbers: ``100`` and ``100.0`` agree)."""
+    if stored is None:
+        return False
+    for name, value in sent.items():
+        if name not in stored:
+            return False
+        back = stored[name]
+        same = (back == value if not (isinstance(value, (int, float)) and isinstance(back, (int, float)))
+                else float(back) == float(value))
+        if not same or isinstance(back, bool) != isinstance(value, bool):
+            return False
+    return True

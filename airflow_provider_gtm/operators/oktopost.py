@@ -201,7 +201,8 @@ class _OktopostWriteOperator(GtmBatchOperator["OktopostHook"]):
     def _resolve_creates(
         self, hook: OktopostHook, records: list[Any], started_at: str | None
     ) -> tuple[list[Any], list[int]] | None:
-        """Campaigns: list the campaigns created since the lost chunk started and match them by name.
+        """Campaigns: list the campaigns created since the lost chunk started and match every field
+        sent (:func:`_match_campaigns`); another run's campaign of the same name is never adopted.
 
         Posts: ``GET /v2/post?messageId=`` for each message of the lost records, the posts created
         since the chunk started, matched by message, social profiles and start time.
@@ -211,26 +212,22 @@ class _OktopostWriteOperator(GtmBatchOperator["OktopostHook"]):
         kind = self.operation_name().rpartition(".")[0]
         if kind == "advocate_invites":
             return self._resolve_advocates(hook, records)
-        if kind == "posts" and started_at:
-            return self._resolve_posts(hook, records, datetime.fromisoformat(started_at) - self.lookup_margin)
-        if kind != "campaigns" or not started_at:
+        # ``started_at`` is the lost calls' window: "<start>[/<end>]" (ISO 8601; core/ledger.py).
+        start, _, end = (started_at or "").partition("/")
+        if kind == "posts" and start:
+            return self._resolve_posts(hook, records, datetime.fromisoformat(start) - self.lookup_margin)
+        if kind != "campaigns" or not start:
             return None
-        since = datetime.fromisoformat(started_at) - self.lookup_margin
-        created = hook.created_since("campaigns", since)
+        created = hook.created_since("campaigns", datetime.fromisoformat(start) - self.lookup_margin)
         if created is None:
             return None
-        by_name: dict[str, list[dict[str, Any]]] = {}
-        for campaign in created:
-            by_name.setdefault(str(campaign.get("Name")), []).append(campaign)
-        found: list[Any] = []
-        not_applied: list[int] = []
-        for position, record in enumerate(records):
-            matches = by_name.get(str(record.get("name"))) if isinstance(record, dict) else None
-            if matches:
-                found.append(matches.pop(0))
-            else:
-                not_applied.append(position)
-        return found, not_applied
+        if end:
+            # A campaign created well after the lost calls ended is someone else's (a later run's).
+            from airflow_provider_gtm.hooks.oktopost import parse_created
+
+            until = datetime.fromisoformat(end) + self.lookup_margin
+            created = [c for c in created if (when := parse_created(c.get("Created"))) is None or when <= until]
+        return _match_campaigns(records, created)
 
     #: A message with more posts than this is not listed to resolve a lost post (it cannot tell cheaply).
     max_posts_listed: ClassVar[int] = 2000
@@ -441,3 +438,54 @@ def _post_matches(post: dict[str, Any], record: dict[str, Any]) -> bool:
         return int(float(start)) == int(float(post["StartDateTime"]))
     except (TypeError, ValueError):
         return str(start) == str(post["StartDateTime"])
+
+
+#: A campaign create's fields and the campaign object's (the SDK's src/types/publishing.ts Campaign).
+_CAMPAIGN_FIELDS = {"name": "Name", "url": "Url", "tagIds": "TagIds"}
+
+
+def _campaign_content(record: Any) -> tuple[Any, ...] | None:
+    """What a campaign create sends, comparable with a campaign read back (``None``: a field it cannot compare)."""
+    if not isinstance(record, dict) or any(name not in _CAMPAIGN_FIELDS for name in record):
+        return None
+    tags = record.get("tagIds")
+    tag_list = [t for t in (tags.split(",") if isinstance(tags, str) else tags or []) if str(t).strip()]
+    return str(record.get("name")), str(record.get("url") or ""), tuple(sorted(str(t).strip() for t in tag_list))
+
+
+def _stored_campaign_content(campaign: dict[str, Any]) -> tuple[Any, ...]:
+    tags = campaign.get("TagIds")
+    tag_list = tags.split(",") if isinstance(tags, str) else tags or []
+    return (str(campaign.get("Name")), str(campaign.get("Url") or ""),
+            tuple(sorted(str(t).strip() for t in tag_list if str(t).strip())))
+
+
+def _match_campaigns(records: list[Any], created: list[dict[str, Any]]) -> tuple[list[Any], list[int]] | None:
+    """Settle lost campaign creates against the campaigns created in their window, or ``None`` (a person).
+
+    A campaign is this task's only when every field sent reads back equal, and only when that is
+    unambiguous: more such campaigns in the window than lost records with that content means another
+    run (or a person) created one too, and nothing tells which is whose, so a person decides. A
+    record with a field the campaign does not read back comparably cannot be told either.
+    """
+    maybe = [_campaign_content(record) for record in records]
+    contents = [content for content in maybe if content is not None]
+    if len(contents) < len(maybe):
+        return None
+    pool: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for campaign in created:
+        pool.setdefault(_stored_campaign_content(campaign), []).append(campaign)
+    wanted: dict[tuple[Any, ...], int] = {}
+    for content in contents:
+        wanted[content] = wanted.get(content, 0) + 1
+    if any(len(pool.get(content, [])) > count for content, count in wanted.items()):
+        return None
+    found: list[Any] = []
+    not_applied: list[int] = []
+    for position, content in enumerate(contents):
+        matches = pool.get(content)
+        if matches:
+            found.append(matches.pop(0))
+        else:
+            not_applied.append(position)
+    return found, not_applied

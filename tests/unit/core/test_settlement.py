@@ -178,3 +178,27 @@ def test_tally_writes_every_line_once_and_counts_add_up():
     assert lines[1]["outcome"] == "unknown"
     assert len(results.getvalue().splitlines()) == 3
     assert tally.reasons == {"bad": 1, OUTCOME_UNKNOWN_RETRY: 1}
+
+
+def test_the_tally_keeps_a_bounded_number_of_distinct_reasons(monkeypatch):
+    # Issue 23: memory stays flat with the input even when every refusal names its record.
+    from airflow_provider_gtm.core.settlement import OTHER_REASONS
+
+    failures, results = io.BytesIO(), io.BytesIO()
+    tally = BatchTally(failures, results, assigned_id=lambda a: None, max_ids=2)
+    monkeypatch.setattr(tally, "max_reasons", 3)
+    tally.add(ChunkOutcome(failures=[Failure({"id": i}, i, f"exists: {i}", 400).to_json() for i in range(10)]))
+    assert len(tally.reasons) == 4 and tally.reasons[OTHER_REASONS] == 7
+    assert tally.failed == 10 and len(failures.getvalue().splitlines()) == 10  # every line still written
+    tally.check()
+
+
+def test_a_ledger_keeps_no_outcome_in_memory_but_the_last(tmp_path):
+    ledger = WriteLedger(ObjectStoragePath(f"file://{tmp_path}/l"))
+    for index in range(3):
+        ledger.mark_sent(index, 1, "2026-01-01T00:00:00+00:00")
+        ledger.mark_done(index, ChunkOutcome(accepted=[{"n": index}]))
+    again = WriteLedger(ledger.directory)
+    assert again._cached is None
+    assert [again.done(i).accepted for i in range(3)] == [[{"n": 0}], [{"n": 1}], [{"n": 2}]]
+    assert again._cached is not None and again._cached[0] == 2

@@ -144,3 +144,61 @@ def test_the_ledger_works_on_an_object_store_without_append_or_rename(monkeypatc
     summary = ApiBatch(task_id="t", api=api, records=RECORDS, batch_size=4, failures_uri=uri).execute(context())
     assert sorted(api) == sorted(r["id"] for r in RECORDS)
     assert (summary["submitted"], summary["succeeded"]) == (10, 10)
+
+
+def test_changed_arguments_resend_nothing_already_confirmed(tmp_path):
+    # Issue 23: another batch_size gives the retry a new ledger generation; records are matched by
+    # content, so nothing confirmed is sent again and the XCom still covers every record.
+    api: list[str] = []
+    uri = f"file://{tmp_path}/f.jsonl"
+    first = ApiBatch(task_id="t", api=api, records=RECORDS, batch_size=4, failures_uri=uri, fail_calls={2},
+                     fail_with=GtmServerError("unavailable", status=503))
+    with pytest.raises(AirflowException):
+        first.execute(context())
+    assert api == [f"r{i}" for i in range(4)]
+    retry = ApiBatch(task_id="t", api=api, records=[*RECORDS, {"id": "r10"}], batch_size=3, failures_uri=uri)
+    summary = retry.execute(context())
+    assert api == [f"r{i}" for i in range(11)]  # each exactly once
+    assert (summary["submitted"], summary["succeeded"], summary["failed"]) == (11, 11, 0)
+    assert sorted(line["new_id"] for line in lines(summary["results_uri"])) == sorted(f"r{i}" for i in range(11))
+
+
+def test_records_in_flight_that_the_new_input_dropped_are_left_to_a_person(tmp_path):
+    from airflow_provider_gtm.core.settlement import OUTCOME_UNKNOWN_DROPPED
+
+    api: list[str] = []
+    uri = f"file://{tmp_path}/f.jsonl"
+    first = ApiBatch(task_id="t", api=api, records=RECORDS, batch_size=5, failures_uri=uri, fail_calls={2},
+                     fail_with=GtmOutcomeUnknownError("outcome unknown, timeout"))
+    with pytest.raises(AirflowException):
+        first.execute(context())
+    ctx = context()
+    retry = ApiBatch(task_id="t", api=api, records=RECORDS[:7], batch_size=5, failures_uri=uri)
+    with pytest.raises(AirflowFailException, match="A person must decide"):
+        retry.execute(ctx)
+    assert retry.calls == 0 and sorted(api) == sorted(r["id"] for r in RECORDS)  # nothing twice
+    summary = ctx["ti"].pushed["return_value"]
+    assert (summary["submitted"], summary["succeeded"], summary["failed"]) == (10, 5, 5)
+    failures = lines(summary["failures_uri"])
+    assert sorted(f["identifier"] for f in failures) == [f"r{i}" for i in range(5, 10)]
+    assert sum(f["error_message"] == OUTCOME_UNKNOWN_DROPPED for f in failures) == 3
+
+
+def test_a_ledger_an_earlier_release_wrote_is_resumed_across_the_upgrade(tmp_path):
+    # Earlier releases kept the ledger flat in _ledger/<ledger_key(context, input, arguments)>/.
+    from airflow_provider_gtm.compat import ObjectStoragePath
+    from airflow_provider_gtm.core.ledger import LEDGER_DIR, ChunkOutcome, WriteLedger, ledger_key
+
+    api: list[str] = []
+    uri = f"file://{tmp_path}/f.jsonl"
+    operator = ApiBatch(task_id="t", api=api, records=RECORDS, batch_size=5, failures_uri=uri)
+    digest = operator._preflight()
+    old = ObjectStoragePath(f"file://{tmp_path}") / LEDGER_DIR / ledger_key(context(), digest,
+                                                                             operator.ledger_arguments())
+    ledger = WriteLedger(old)
+    ledger.mark_sent(0, 5, "2026-01-01T00:00:00+00:00")
+    ledger.mark_done(0, ChunkOutcome(accepted=[{"new_id": f"r{i}"} for i in range(5)]))
+    api.extend(f"r{i}" for i in range(5))  # what the earlier release's try sent
+    summary = operator.execute(context())
+    assert operator.calls == 1 and api == [f"r{i}" for i in range(10)]  # only the second chunk was sent
+    assert (summary["submitted"], summary["succeeded"]) == (10, 10)
