@@ -16,12 +16,14 @@ that cannot be sent faithfully (NaN, Infinity, lone surrogates, non-JSON types),
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import islice
@@ -341,6 +343,25 @@ def mark_own_work(result: BatchResult, retried: bool) -> BatchResult:
     return result
 
 
+#: Asked before each call of a one-call-per-record loop (:func:`send_each`); it raises a
+#: :class:`GtmApiError` to stop the loop before the next call (a killed task, a lost lease).
+_BEFORE_EACH_CALL: ContextVar[Callable[[], None] | None] = ContextVar("gtm_before_each_call", default=None)
+
+
+@contextlib.contextmanager
+def asking_before_each_call(check: Callable[[], None]) -> Iterator[None]:
+    """Within the block, :func:`send_each` calls ``check()`` before every call it makes.
+
+    A chunk of a one-call-per-record API is many calls (Oktopost: up to a minute of them under its
+    rate limit); a check between chunks only would let a killed task go on sending for that long.
+    """
+    token = _BEFORE_EACH_CALL.set(check)
+    try:
+        yield
+    finally:
+        _BEFORE_EACH_CALL.reset(token)
+
+
 def send_each(
     records: Sequence[Any],
     send_one: Callable[[Any], Any],
@@ -365,7 +386,17 @@ def send_each(
     """
     result = BatchResult(submitted=len(records))
     consecutive = 0
+    before_call = _BEFORE_EACH_CALL.get()
     for position, record in enumerate(records):
+        if before_call is not None:
+            try:
+                before_call()
+            except GtmApiError as stop:
+                # Not sent (the task was killed, or lost its lease): what the records before it
+                # settled goes with the error, like a long wait's (operators/deferral.py).
+                result.submitted = position
+                stop.partial = result.check()
+                raise
         if consecutive >= MAX_CONSECUTIVE_OUTAGE_ERRORS:
             message = NOT_SENT_OUTAGE.format(count=consecutive)
             log.warning("stopping after %d outage errors in a row; %d records not sent", consecutive,

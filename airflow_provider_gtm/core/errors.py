@@ -10,6 +10,7 @@ as the error is built, so a server that echoes the request's credentials cannot 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from airflow_provider_gtm.core import redact
 
@@ -36,6 +37,9 @@ class GtmApiError(GtmError):
     """
 
     retryable: bool = False
+    #: What a one-call-per-record chunk settled before this error stopped it (a ``BatchResult``),
+    #: handed to the batch loop with the error (``operators/deferral.settled_before_wait``).
+    partial: Any = None
 
     def __init__(
         self,

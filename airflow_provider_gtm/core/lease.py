@@ -426,11 +426,18 @@ class StopsOnKill:
 
 
 def guarded(pieces: Iterator[Any], guard: WriteGuard) -> Iterator[Any]:
-    """``pieces`` (a hook's calls, lazily), with ``guard`` asked before each next call is made."""
+    """``pieces`` (a hook's calls, lazily), with ``guard`` asked before each next call is made.
+
+    A piece of a one-call-per-record API is many calls: within it, ``send_each`` asks the guard
+    before each one (``core/batching.asking_before_each_call``).
+    """
+    from airflow_provider_gtm.core.batching import asking_before_each_call
+
     while True:
         guard.check()
         try:
-            piece = next(pieces)
+            with asking_before_each_call(guard.check):
+                piece = next(pieces)
         except StopIteration:
             return
         yield piece

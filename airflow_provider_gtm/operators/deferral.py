@@ -29,7 +29,7 @@ from airflow_provider_gtm.core.deferral import (
     configured_threshold,
     deferring_waits_longer_than,
 )
-from airflow_provider_gtm.core.errors import GtmConfigError
+from airflow_provider_gtm.core.errors import GtmApiError, GtmConfigError
 
 if TYPE_CHECKING:
     from airflow_provider_gtm.core.batching import BatchResult
@@ -123,14 +123,15 @@ def defers_long_waits(execute: Callable[[Any, Any], R]) -> Callable[[Any, Any], 
 
 
 def settled_before_wait(pieces: Iterator[BatchResult]) -> Iterator[BatchResult]:
-    """A batch send's results, plus what a one-call-per-record chunk settled before a long wait cut it.
+    """A batch send's results, plus what a one-call-per-record chunk settled before an error stopped it
+    before its next call (a long wait to defer, a kill, a lost lease: ``GtmApiError.partial``).
 
     The batch loop counts the records settled before an error as sent; the rest are resent on resume.
     """
     try:
         yield from pieces
-    except GtmLongWaitError as wait:
-        partial, wait.partial = wait.partial, None
+    except GtmApiError as stop:
+        partial, stop.partial = stop.partial, None
         if partial is not None and partial.submitted:
             yield partial
-        raise wait from None
+        raise stop from None
