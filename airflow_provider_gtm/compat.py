@@ -60,7 +60,8 @@ if TYPE_CHECKING:  # what mypy sees: Airflow 3.3's names (CI type-checks on the 
     from airflow.sdk.log import mask_secret
 
 __all__ = [
-    "DAG", "AIRFLOW_LINE", "AIRFLOW_VERSION", "AIRFLOW_V_3_0_PLUS", "AIRFLOW_V_3_1_PLUS", "AIRFLOW_V_3_2_PLUS",
+    "DAG", "DAG_TEST_DATE_ARG",
+    "AIRFLOW_LINE", "AIRFLOW_VERSION", "AIRFLOW_V_3_0_PLUS", "AIRFLOW_V_3_1_PLUS", "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS", "AirflowException", "AirflowFailException", "AirflowSkipException", "Asset", "BaseHook",
     "BaseOperator", "BaseOperatorLink", "BaseXCom", "Connection", "DagBag", "DateTimeTrigger", "ObjectStoragePath",
     "Param", "ParamValidationError", "TaskDeferred", "Variable", "XComArg", "conf", "dag", "fromisoformat",
@@ -124,6 +125,11 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value  # found once per process
         return value
     raise ImportError(f"{name} is in none of its homes on Airflow {_airflow_version}: " + "; ".join(errors))
+
+
+def _resolved(name: str) -> Any:
+    """A name of this module as ``from airflow_provider_gtm.compat import <name>`` gives it (the found one)."""
+    return globals()[name] if name in globals() else __getattr__(name)
 
 
 def _iterable_files(path_module: Any) -> None:
@@ -190,8 +196,12 @@ class _EventsByUri(Mapping[Any, list[Any]]):
 
 def make_asset(uri: str, name: str) -> Asset:
     """An Asset with a URI and a name; on Airflow 2.11 a ``Dataset``, which has a URI only."""
-    asset = __getattr__("Asset")
+    asset = _resolved("Asset")
     return asset(uri=uri, name=name) if AIRFLOW_V_3_0_PLUS else asset(uri=uri)
+
+
+#: The keyword of ``dag.test()`` for the run's date: ``logical_date`` on Airflow 3, ``execution_date`` on 2.
+DAG_TEST_DATE_ARG = "logical_date" if AIRFLOW_V_3_0_PLUS else "execution_date"
 
 
 def prepare_dag_test(dag_bag: Any) -> None:
@@ -212,7 +222,7 @@ def prepare_dag_test(dag_bag: Any) -> None:
 
 def variable_get(key: str, default: Any = None) -> Any:
     """``Variable.get(key)`` with a default: the keyword is ``default`` on Airflow 3, ``default_var`` on 2."""
-    variable = __getattr__("Variable")
+    variable = _resolved("Variable")
     if AIRFLOW_V_3_0_PLUS:
         return variable.get(key, default=default)
     return variable.get(key, default_var=default)

@@ -12,8 +12,8 @@ import json
 
 import pytest
 from airflow.models.connection import Connection as ModelConnection
-from airflow.sdk import Connection as SdkConnection
 
+from airflow_provider_gtm.compat import Connection as SdkConnection
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 from airflow_provider_gtm.hooks.octopus import OctopusConnectHook
