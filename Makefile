@@ -3,8 +3,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 AIRFLOW_VERSION ?= 3.3.2
-# The lowest 3.3 release, where CI also runs the lowest requests and tenacity (test-min).
-AIRFLOW_MIN_VERSION ?= 3.3.0
+# The lowest supported Airflow (setup.cfg's floor): CI's oldest leg runs it on the oldest Python with the
+# lowest requests and tenacity (test-oldest; test-min is the same leg).
+AIRFLOW_MIN_VERSION ?= 2.11.2
 # The release of each supported Airflow line that test-matrix runs (the README's install commands).
 MATRIX_VERSIONS ?= 2.11.2 3.0.6 3.1.8 3.2.2 3.3.2
 # The interpreters of the oldest and the newest CI leg (pyenv's, else whatever is on PATH).
@@ -61,9 +62,13 @@ test-fast: $(STAMP) system-deps
 	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_ARGS)
 	$(BIN)/python -c "import sys, airflow; print('test-fast ran on Airflow', airflow.__version__, 'Python', sys.version.split()[0])"
 
-# CI's version legs: the oldest supported Airflow line on the oldest Python, the newest on the newest.
+# CI's version legs: the oldest supported Airflow (with the lowest requests and tenacity setup.cfg
+# declares) on the oldest Python, the newest line on the newest Python.
 test-oldest:
-	$(MAKE) test-fast VENV=.venv-2.11-py3.10 PYTHON=$(PYTHON_OLDEST) AIRFLOW_VERSION=2.11.2 EXTRAS=test
+	$(MAKE) test-fast VENV=.venv-2.11-py3.10 PYTHON=$(PYTHON_OLDEST) AIRFLOW_VERSION=$(AIRFLOW_MIN_VERSION) \
+	  EXTRAS=test PIN_DEPS="$(LOWEST_DEPS)"
+	.venv-2.11-py3.10/bin/python -c "from importlib.metadata import version as v; \
+	  print('test-oldest ran on', *(f'{p} {v(p)}' for p in ('apache-airflow', 'requests', 'tenacity')))"
 
 test-newest:
 	$(MAKE) test-fast VENV=.venv-3.3-py3.13 PYTHON=$(PYTHON_NEWEST) AIRFLOW_VERSION=3.3.2 EXTRAS=test,bench,openlineage
@@ -77,13 +82,9 @@ test-matrix:
 	  else $(MAKE) test-fast VENV=.venv-$$line AIRFLOW_VERSION=$$version EXTRAS=test || exit 1; fi; \
 	done
 
-# The same suite on the lowest supported Airflow, requests and tenacity, in its own virtualenv.
-# The slow end-to-end tests (they start Airflow processes) run once, in `make test`.
-test-min:
-	$(MAKE) test VENV=.venv-min AIRFLOW_VERSION=$(AIRFLOW_MIN_VERSION) PIN_DEPS="$(LOWEST_DEPS)" EXTRAS=test,bench \
-	  PYTEST_ARGS="-m 'not slow' $(PYTEST_ARGS)"
-	.venv-min/bin/python -c "from importlib.metadata import version as v; \
-	  print('test-min ran on', *(f'{p} {v(p)}' for p in ('apache-airflow', 'requests', 'tenacity')))"
+# The fast suite on the lowest supported Airflow, requests and tenacity: the oldest leg (one venv and one
+# run instead of two). The slow end-to-end tests (they start Airflow processes) run once, in `make test`.
+test-min: test-oldest
 
 # Airflow distributed: Celery with two workers, PostgreSQL, Redis and S3-compatible storage (moto), all
 # started on loopback by the test and stopped after. Its own virtualenv (the `distributed` extra).

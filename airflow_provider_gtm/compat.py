@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -59,11 +60,13 @@ if TYPE_CHECKING:  # what mypy sees: Airflow 3.3's names (CI type-checks on the 
     from airflow.sdk.log import mask_secret
 
 __all__ = [
-    "DAG", "AIRFLOW_LINE", "AIRFLOW_VERSION", "AIRFLOW_V_3_0_PLUS", "AIRFLOW_V_3_1_PLUS", "AIRFLOW_V_3_2_PLUS",
+    "DAG", "DAG_TEST_DATE_ARG",
+    "AIRFLOW_LINE", "AIRFLOW_VERSION", "AIRFLOW_V_3_0_PLUS", "AIRFLOW_V_3_1_PLUS", "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS", "AirflowException", "AirflowFailException", "AirflowSkipException", "Asset", "BaseHook",
     "BaseOperator", "BaseOperatorLink", "BaseXCom", "Connection", "DagBag", "DateTimeTrigger", "ObjectStoragePath",
     "Param", "ParamValidationError", "TaskDeferred", "Variable", "XComArg", "conf", "dag", "fromisoformat",
-    "get_current_context", "io_fs", "make_asset", "mask_secret", "prepare_dag_test", "task", "variable_get",
+    "get_current_context", "io_fs", "make_asset", "mask_secret", "prepare_dag_test", "task", "triggering_asset_events",
+    "variable_get",
 ]
 
 def _release(version: str) -> tuple[int, int]:
@@ -115,15 +118,90 @@ def __getattr__(name: str) -> Any:
         except (ImportError, AttributeError) as error:
             errors.append(f"{home}: {error}")
             continue
+        if name == "ObjectStoragePath":
+            _iterable_files(sys.modules.get(value.__module__))
+        elif name == "BaseHook":
+            _async_connection_lookup(value)
         globals()[name] = value  # found once per process
         return value
     raise ImportError(f"{name} is in none of its homes on Airflow {_airflow_version}: " + "; ".join(errors))
 
 
+def _resolved(name: str) -> Any:
+    """A name of this module as ``from airflow_provider_gtm.compat import <name>`` gives it (the found one)."""
+    return globals()[name] if name in globals() else __getattr__(name)
+
+
+def _iterable_files(path_module: Any) -> None:
+    """Let ``for line in path.open("rb")`` iterate the file on every line.
+
+    On Airflow 2.11 and 3.0 ``ObjectStoragePath.open()`` returns a ``TrackingFileWrapper`` (lineage;
+    ``_TrackingFileWrapper`` on 3.0) that forwards attributes and ``[]`` to the file but has no
+    ``__iter__``, so Python iterates it through ``__getitem__`` and fails ("'LocalFileOpener' object is
+    not subscriptable"). Airflow 3.1 added the missing ``__iter__`` (forwarding to the file); this adds
+    the same method where it is missing.
+    """
+    for wrapper_name in ("TrackingFileWrapper", "_TrackingFileWrapper"):
+        wrapper = getattr(path_module, wrapper_name, None)
+        if isinstance(wrapper, type) and "__iter__" not in vars(wrapper):
+            wrapper.__iter__ = lambda self: iter(self._obj)  # type: ignore[attr-defined]
+
+
+def _async_connection_lookup(hook_class: Any) -> None:
+    """Give ``BaseHook`` the ``aget_connection`` classmethod of Airflow 3.1+ where it is missing.
+
+    A trigger (``triggers/customeros.py``) looks its connection up with ``await
+    BaseHook.aget_connection(conn_id)``: a synchronous lookup inside the triggerer's event loop fails on
+    Airflow 3. Airflow 2.11's and 3.0's ``BaseHook`` have no such method; there the synchronous
+    ``get_connection`` runs in a worker thread (what common-compat's ``get_async_connection`` does).
+    """
+    if hasattr(hook_class, "aget_connection"):
+        return
+
+    async def aget_connection(cls: Any, conn_id: str) -> Any:
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(cls.get_connection)(conn_id)
+
+    hook_class.aget_connection = classmethod(aget_connection)
+
+
+def triggering_asset_events(context: Mapping[str, Any]) -> Mapping[Any, list[Any]]:
+    """The asset events that triggered this run, looked up by ``Asset`` (``events.get(asset)``, ``[asset]``).
+
+    Airflow 3 has them as ``context["triggering_asset_events"]``; Airflow 2.11 as
+    ``context["triggering_dataset_events"]``, keyed by each Dataset's URI: there an Asset (a Dataset, see
+    :func:`make_asset`) is looked up by its URI.
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        return context["triggering_asset_events"]  # type: ignore[no-any-return]
+    return _EventsByUri(context["triggering_dataset_events"])
+
+
+class _EventsByUri(Mapping[Any, list[Any]]):
+    """Airflow 2.11's triggering dataset events (URI -> events), also looked up by a Dataset."""
+
+    def __init__(self, events: Mapping[str, list[Any]]) -> None:
+        self._events = events
+
+    def __getitem__(self, key: Any) -> list[Any]:
+        return self._events[getattr(key, "uri", key)]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
 def make_asset(uri: str, name: str) -> Asset:
     """An Asset with a URI and a name; on Airflow 2.11 a ``Dataset``, which has a URI only."""
-    asset = __getattr__("Asset")
+    asset = _resolved("Asset")
     return asset(uri=uri, name=name) if AIRFLOW_V_3_0_PLUS else asset(uri=uri)
+
+
+#: The keyword of ``dag.test()`` for the run's date: ``logical_date`` on Airflow 3, ``execution_date`` on 2.
+DAG_TEST_DATE_ARG = "logical_date" if AIRFLOW_V_3_0_PLUS else "execution_date"
 
 
 def prepare_dag_test(dag_bag: Any) -> None:
@@ -144,7 +222,7 @@ def prepare_dag_test(dag_bag: Any) -> None:
 
 def variable_get(key: str, default: Any = None) -> Any:
     """``Variable.get(key)`` with a default: the keyword is ``default`` on Airflow 3, ``default_var`` on 2."""
-    variable = __getattr__("Variable")
+    variable = _resolved("Variable")
     if AIRFLOW_V_3_0_PLUS:
         return variable.get(key, default=default)
     return variable.get(key, default_var=default)

@@ -8,6 +8,7 @@ from typing import Any
 import pendulum
 from airflow.providers.common.compat.sdk import Param, dag, get_current_context, task
 
+from airflow_provider_gtm.compat import triggering_asset_events
 from airflow_provider_gtm.examples.pools import OKTOPOST_POOL
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator, CustomerOSLookupOperator
 from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
@@ -77,13 +78,13 @@ def gtm_advocates_to_customer_base() -> None:
 
     @task.branch
     def choose_source() -> str:
-        events = get_current_context()["triggering_asset_events"]
+        events = triggering_asset_events(get_current_context())
         return "people_from_asset_event" if events.get(ADVOCATES) else "fetch_people"
 
     @task
     def people_from_asset_event() -> dict[str, Any]:
         """The newest advocates file the producer published (its asset event's extra)."""
-        event = get_current_context()["triggering_asset_events"][ADVOCATES][-1]
+        event = triggering_asset_events(get_current_context())[ADVOCATES][-1]
         return {"from_asset_event": True, **{k: event.extra[k] for k in ("uri", "records", "watermark")
                                                if k in event.extra}}
 

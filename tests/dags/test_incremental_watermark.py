@@ -12,7 +12,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from airflow_provider_gtm.compat import DagBag
+from airflow_provider_gtm.compat import DAG_TEST_DATE_ARG, DagBag
 from airflow_provider_gtm.operators.watermark import default_variable_key
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
@@ -37,7 +37,7 @@ def test_every_post_fetched_exactly_once_across_runs(airflow_db, sandbox_connect
 
     def run(posts_in_api: int, conf: dict | None = None, logical_date=None, expect: str = "success") -> list[str]:
         sandbox.configure(records=posts_in_api)
-        kwargs = {"logical_date": logical_date} if logical_date is not None else {}
+        kwargs = {DAG_TEST_DATE_ARG: logical_date} if logical_date is not None else {}
         # A DAG parsed afresh for each run, as the scheduler does (dag.test keeps a run's conf in its params).
         dag = DagBag(dag_folder=str(DAGS / f"{DAG_ID}.py")).dags[DAG_ID]
         dr = dag.test(run_conf=conf or {}, **kwargs)

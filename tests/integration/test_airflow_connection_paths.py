@@ -12,8 +12,9 @@ import json
 
 import pytest
 from airflow.models.connection import Connection as ModelConnection
-from airflow.sdk import Connection as SdkConnection
 
+from airflow_provider_gtm.compat import AIRFLOW_LINE
+from airflow_provider_gtm.compat import Connection as SdkConnection
 from airflow_provider_gtm.core.errors import GtmConfigError
 from airflow_provider_gtm.hooks.customeros import CustomerOSHook
 from airflow_provider_gtm.hooks.octopus import OctopusConnectHook
@@ -59,6 +60,9 @@ def test_get_hook_builds_each_hook_by_its_conn_name_attr(gtm_sandbox_connections
 
 @pytest.mark.parametrize("conn_class", [ModelConnection, SdkConnection], ids=["models", "sdk"])
 def test_connection_test_succeeds_for_all_four_types(gtm_sandbox_connections, conn_class):
+    if not hasattr(conn_class, "test_connection"):
+        pytest.skip(f"Airflow {AIRFLOW_LINE}: the Task SDK's Connection has no test_connection() (the UI's "
+                    "Test button goes through airflow.models.Connection, the 'models' case)")
     for conn_id, conn in _connections(gtm_sandbox_connections, conn_class):
         status, message = conn.test_connection()
         assert status is True, f"{conn_id}: {message}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -45,16 +46,24 @@ def test_undeclared_option_is_a_programming_error():
         config.get("no_such_option")
 
 
+def _value(output: str) -> str:
+    """What ``airflow config get-value`` answered: its last line. Airflow 3.0's CLI logs to stdout too
+    (``[<time>] {providers_manager.py:...} INFO - ...``); any line before the answer must be such a log line."""
+    *before, value = output.strip().splitlines()
+    assert all(re.match(r"\[[0-9T:.+-]+\] \{[\w.]+:\d+\} (INFO|WARNING) - ", line) for line in before), before
+    return value.strip()
+
+
 def test_airflow_config_cli_shows_the_section(tmp_path):
     listed = _airflow(tmp_path, "config", "list", "--section", "gtm", "--include-descriptions")
     assert "[gtm]" in listed
     for name in config.OPTIONS:
         assert name in listed
     assert "Where operators write their files" in listed
-    assert _airflow(tmp_path, "config", "get-value", "gtm", "rate_limit_backend").strip() == "local"
+    assert _value(_airflow(tmp_path, "config", "get-value", "gtm", "rate_limit_backend")) == "local"
     # The environment form is Airflow's own and wins over airflow.cfg.
-    assert _airflow(tmp_path, "config", "get-value", "gtm", "output_base_uri",
-                    AIRFLOW__GTM__OUTPUT_BASE_URI="s3://from-env/gtm").strip() == "s3://from-env/gtm"
+    assert _value(_airflow(tmp_path, "config", "get-value", "gtm", "output_base_uri",
+                           AIRFLOW__GTM__OUTPUT_BASE_URI="s3://from-env/gtm")) == "s3://from-env/gtm"
 
 
 _RUN_FETCH = textwrap.dedent("""

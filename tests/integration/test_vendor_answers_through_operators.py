@@ -177,7 +177,7 @@ def test_oktopost_updates_and_deletes_with_a_failure_report(gtm_sandbox_connecti
 
 def test_oktopost_batch_operator_preflight_refuses_an_update_with_nothing_to_change(gtm_sandbox_connections,
                                                                                     tmp_path):
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_gtm.compat import AirflowFailException
 
     operator = OktopostBatchOperator(task_id="u", operation="campaigns.update",
                                      records=[{"id": "002s00000000001", "name": "x"}, {"id": "002s00000000002"}],

@@ -21,8 +21,8 @@ class Variables:
     def __init__(self):
         self.values: dict[str, str] = {}
 
-    def get(self, key, default=None):
-        return self.values.get(key, default)
+    def get(self, key, default=None, default_var=None):  # default_var: Variable.get's keyword on Airflow 2
+        return self.values.get(key, default if default is not None else default_var)
 
     def set(self, key, value, description=None):
         self.values[key] = value
@@ -30,10 +30,10 @@ class Variables:
 
 @pytest.fixture
 def variables(monkeypatch):
-    import airflow.sdk
+    from airflow_provider_gtm import compat
 
     store = Variables()
-    monkeypatch.setattr(airflow.sdk, "Variable", store)
+    monkeypatch.setattr(compat, "Variable", store)  # where the provider takes Variable from, on every line
     return store
 
 

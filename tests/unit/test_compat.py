@@ -69,3 +69,14 @@ def test_fromisoformat_reads_what_python_3_11_reads(text, expected):
 def test_fromisoformat_still_refuses_what_is_not_a_time():
     with pytest.raises(ValueError):
         compat.fromisoformat("not a time")
+
+
+def test_a_file_opened_from_an_object_storage_path_iterates_by_line(tmp_path):
+    # Airflow 2.11's and 3.0's open() wrapper (lineage tracking) had no __iter__: iterating it failed
+    # with "'LocalFileOpener' object is not subscriptable" (every JSON Lines reader of the package).
+    target = tmp_path / "records.jsonl"
+    target.write_bytes(b'{"a": 1}\n\n{"b": 2}\n')
+    with compat.ObjectStoragePath(f"file://{target}").open("rb") as fh:
+        assert list(fh) == [b'{"a": 1}\n', b"\n", b'{"b": 2}\n']
+    with compat.ObjectStoragePath(f"file://{target}").open("rb") as fh:
+        assert [number for number, _ in enumerate(fh, start=1)] == [1, 2, 3]
