@@ -29,8 +29,8 @@ class Variables:
     def __init__(self) -> None:
         self.values: dict[str, str] = {}
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
+    def get(self, key: str, default: Any = None, default_var: Any = None) -> Any:  # default_var: Airflow 2
+        return self.values.get(key, default if default is not None else default_var)
 
     def set(self, key: str, value: str, description: str | None = None) -> None:
         self.values[key] = value
@@ -38,10 +38,10 @@ class Variables:
 
 @pytest.fixture
 def variables(monkeypatch):
-    import airflow.sdk
+    from airflow_provider_gtm import compat
 
     store = Variables()
-    monkeypatch.setattr(airflow.sdk, "Variable", store)
+    monkeypatch.setattr(compat, "Variable", store)  # where the provider takes Variable from, on every line
     return store
 
 

@@ -123,7 +123,7 @@ def test_board_message_advocate_and_lead_deletes(gtm_sandbox_connections, tmp_pa
 
 def test_preflight_refuses_a_delete_missing_its_form_field(gtm_sandbox_connections, tmp_path):
     """An advocate delete needs the board (the SDK's ``delete(id, boardId)``): refused before any call."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_gtm.compat import AirflowFailException
 
     operator = OktopostBatchOperator(task_id="adv", operation="advocates.delete", output_base_uri=f"file://{tmp_path}",
                                      records=[{"id": "00As00000000000"}])

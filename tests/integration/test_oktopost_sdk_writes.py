@@ -169,7 +169,7 @@ def test_batch_operator_places_each_field_as_the_sdk_does(gtm_sandbox_connection
 ])
 def test_preflight_refuses_bad_records_before_any_call(gtm_sandbox_connections, tmp_path, operation, record, message):
     """Required fields (src/types/*.ts) and the SDK's 0|1 fields are checked before anything is sent."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_gtm.compat import AirflowFailException
 
     operator = OktopostBatchOperator(task_id="w", operation=operation, output_base_uri=f"file://{tmp_path}",
                                      records=[record])

@@ -333,8 +333,7 @@ def test_two_runs_on_one_output_uri_never_write_it_at_once(sandbox, tmp_path):
 
 @pytest.mark.parametrize("change", ["deleted", "emptied", "cut short"])
 def test_a_fetch_output_changed_between_tries_is_started_over_never_padded(sandbox, tmp_path, change):
-    from airflow.sdk.exceptions import AirflowFailException
-
+    from airflow_provider_gtm.compat import AirflowFailException
     from airflow_provider_gtm.operators.octy import OctyFetchOperator
 
     sandbox.configure(records=1000, octy={"page_size": 50})

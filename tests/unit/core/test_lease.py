@@ -10,8 +10,8 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from airflow.sdk import ObjectStoragePath
 
+from airflow_provider_gtm.compat import ObjectStoragePath
 from airflow_provider_gtm.core.lease import (
     Lease,
     LeaseHeldError,
@@ -25,8 +25,9 @@ from airflow_provider_gtm.core.lease import (
 
 @pytest.fixture
 def memory(monkeypatch):
-    from airflow.sdk.io import fs as sdk_fs
     from fsspec.implementations.memory import MemoryFileSystem
+
+    from airflow_provider_gtm.compat import io_fs as sdk_fs
 
     store = MemoryFileSystem()
     monkeypatch.setitem(sdk_fs._register_filesystems(), "memory", lambda conn_id: store)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from airflow.sdk import ObjectStoragePath
 
+from airflow_provider_gtm.compat import ObjectStoragePath
 from airflow_provider_gtm.core.batching import asking_before_each_call, send_each
 from airflow_provider_gtm.core.errors import GtmApiError
 from airflow_provider_gtm.core.ledger import WriteLedger

@@ -14,9 +14,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk import ObjectStoragePath
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException, ObjectStoragePath
 from airflow_provider_gtm.core.batching import BatchResult
 from airflow_provider_gtm.core.errors import GtmServerError
 from airflow_provider_gtm.core.hook import GtmBaseHook
@@ -137,8 +136,9 @@ def test_a_wrong_shaped_checkpoint_starts_over_instead_of_raising(tmp_path, caps
 
 @pytest.fixture
 def memory(monkeypatch):
-    from airflow.sdk.io import fs as sdk_fs
     from fsspec.implementations.memory import MemoryFileSystem
+
+    from airflow_provider_gtm.compat import io_fs as sdk_fs
 
     store = MemoryFileSystem()
     monkeypatch.setitem(sdk_fs._register_filesystems(), "memory", lambda conn_id: store)
@@ -324,8 +324,7 @@ def test_on_kill_stops_a_lookup_after_the_answer_in_flight_and_the_retry_asks_on
 
 
 def test_on_kill_stops_customeros_person_enrichment_submissions(tmp_path, monkeypatch, requests_mock):
-    from airflow.sdk.exceptions import TaskDeferred
-
+    from airflow_provider_gtm.compat import TaskDeferred
     from airflow_provider_gtm.operators.customeros import CustomerOSLookupOperator
 
     monkeypatch.setenv("AIRFLOW_CONN_CUSTOMEROS_DEFAULT", json.dumps(

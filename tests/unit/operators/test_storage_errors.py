@@ -6,8 +6,8 @@ import errno
 import os
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_gtm.compat import AirflowException, AirflowFailException
 from airflow_provider_gtm.operators.errors import airflow_errors
 
 
