@@ -153,6 +153,12 @@ class SandboxClock:
         with self._lock:
             self._base_virtual += seconds
 
+    def resync(self) -> None:
+        """Set the sandbox clock back to real time (a faster-run or advanced clock keeps its lead otherwise)."""
+        with self._lock:
+            self._base_real = time.monotonic()
+            self._base_virtual = time.time()
+
     def real_seconds(self, sandbox_seconds: float) -> float:
         """How long ``sandbox_seconds`` of sandbox time last in real time."""
         return sandbox_seconds / self._scale

@@ -28,7 +28,9 @@ def gtm_sandbox(gtm_sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     # A fresh sandbox forgets rate-limit history and blocks; so must the hooks' shared limiters.
     reset_shared_limiters()
     gtm_sandbox_server.reset()
-    gtm_sandbox_server.configure(rate_limits=True, time_scale=1.0, records=250, seed=42)
+    # The clock back at real time too: a test that ran it faster (time_scale) leaves it hours ahead,
+    # and the next test's "created since" lookups compare its timestamps with the worker's clock.
+    gtm_sandbox_server.configure(rate_limits=True, time_scale=1.0, resync_clock=True, records=250, seed=42)
     yield gtm_sandbox_server
     gtm_sandbox_server.reset()
 

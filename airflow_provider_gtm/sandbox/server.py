@@ -132,6 +132,8 @@ class SandboxApp:
                 self.ctx.clock.set_scale(float(options.pop("time_scale")))
             if "advance_clock" in options:
                 self.ctx.clock.advance(float(options.pop("advance_clock")))
+            if options.pop("resync_clock", False):
+                self.ctx.clock.resync()
             if "records" in options:
                 self.ctx.records = int(options.pop("records"))
             if "seed" in options:
