@@ -4,10 +4,6 @@ and deletes of social profiles, board messages, advocates and leads through Okto
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
 
 from airflow_provider_gtm.apis.oktopost import OKTOPOST
@@ -15,19 +11,7 @@ from airflow_provider_gtm.hooks.oktopost import OktopostHook
 from airflow_provider_gtm.operators.oktopost import OktopostBatchOperator, OktopostFetchOperator
 from airflow_provider_gtm.sandbox import SANDBOX_CREDENTIALS
 
-
-class Ti(SimpleNamespace):
-    def xcom_push(self, key, value):
-        self.pushed[key] = value
-
-
-def context():
-    return {"ti": Ti(dag_id="d", run_id="r", task_id="t", map_index=-1, pushed={})}
-
-
-def lines(uri: str) -> list[dict]:
-    path = Path(uri.removeprefix("file://"))
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+from .support import context, lines
 
 
 def test_every_new_read_has_a_working_hook_method(gtm_sandbox_connections):

@@ -4,10 +4,6 @@ for a sample of operations (ledger, preflight, confirmation, failures file), and
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
 
 from airflow_provider_gtm.apis.oktopost import OKTOPOST
@@ -16,21 +12,9 @@ from airflow_provider_gtm.hooks.oktopost import OktopostHook
 from airflow_provider_gtm.operators.oktopost import _GETTERS, OktopostBatchOperator
 from airflow_provider_gtm.sandbox import SANDBOX_CREDENTIALS
 
+from .support import context, lines
+
 CREDENTIAL = f"003-{SANDBOX_CREDENTIALS['oktopost']['login']}-1"
-
-
-class Ti(SimpleNamespace):
-    def xcom_push(self, key, value):
-        self.pushed[key] = value
-
-
-def context():
-    return {"ti": Ti(dag_id="d", run_id="r", task_id="t", map_index=-1, pushed={})}
-
-
-def lines(uri: str) -> list[dict]:
-    path = Path(uri.removeprefix("file://"))
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
 def _changes(sandbox) -> list[tuple[str, str, dict]]:

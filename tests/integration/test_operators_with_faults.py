@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -13,19 +11,7 @@ from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator, OctyFetchOperator
 from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
 
-
-class Ti(SimpleNamespace):
-    def xcom_push(self, key, value):
-        self.pushed[key] = value
-
-
-def context():
-    return {"ti": Ti(dag_id="d", run_id="r", task_id="t", map_index=-1, pushed={})}
-
-
-def lines(uri: str) -> list[dict]:
-    path = Path(uri.removeprefix("file://"))
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+from .support import context, lines
 
 
 def test_fetch_recovers_from_a_503_and_a_dropped_connection(gtm_sandbox_connections, tmp_path):

@@ -7,8 +7,6 @@ Each case names the vendor file the sandbox reproduces; the sandbox contract tes
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -16,19 +14,7 @@ from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator
 from airflow_provider_gtm.operators.oktopost import OktopostBatchOperator, OktopostCreateOperator
 
-
-class Ti(SimpleNamespace):
-    def xcom_push(self, key, value):
-        self.pushed[key] = value
-
-
-def context():
-    return {"ti": Ti(dag_id="d", run_id="r", task_id="t", map_index=-1, pushed={})}
-
-
-def lines(uri: str) -> list[dict]:
-    path = Path(uri.removeprefix("file://"))
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+from .support import context, lines
 
 
 def counts(result: dict) -> tuple[int, int, int]:
