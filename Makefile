@@ -12,13 +12,18 @@ MATRIX_VERSIONS ?= 2.11.2 3.0.6 3.1.8 3.2.2 3.3.2
 PYTHON_OLDEST ?= $(firstword $(wildcard /root/.pyenv/versions/3.10.*/bin/python) python3.10)
 PYTHON_NEWEST ?= $(firstword $(wildcard /root/.pyenv/versions/3.13.*/bin/python) python3.13)
 PYTEST_ARGS ?=
-# Extra pins for the install (test-min: the lowest requests/tenacity setup.cfg declares).
+# Extra pins for the install (test-min: the lowest requests/tenacity/msgspec setup.cfg declares).
 PIN_DEPS ?=
-# What `make venv` installs from setup.cfg. test-min leaves out openlineage: with the lowest
-# requests/tenacity pins pip resolves an OpenLineage provider too old for Airflow 3.3; its tests skip.
-EXTRAS ?= test,bench,openlineage
-# `requests>=X` and `tenacity>=Y` in setup.cfg's install_requires, as `requests==X tenacity==Y`.
-LOWEST_DEPS := $(shell sed -nE 's/^ *(requests|tenacity)>=([0-9.]+) *$$/\1==\2/p' setup.cfg)
+# What `make venv` installs: the package's user extras (setup.cfg) and development's dependency groups
+# (pyproject.toml [dependency-groups]; not published). test-oldest leaves out openlineage: with the
+# lowest requests/tenacity pins pip resolves an OpenLineage provider too old for Airflow 3.3; its tests skip.
+EXTRAS ?= openlineage
+GROUPS ?= test bench
+# `requests>=X`, `tenacity>=Y` and `msgspec>=Z` in setup.cfg's install_requires, as `requests==X ...`.
+LOWEST_DEPS := $(shell sed -nE 's/^ *(requests|tenacity|msgspec)>=([0-9.]+) *$$/\1==\2/p' setup.cfg)
+# The docs build and the release build each have their own small venv (no Airflow in them).
+DOCS_VENV ?= .venv-docs
+DIST_VENV ?= .venv-dist-build
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)$(if $(PIN_DEPS),-pinned)
@@ -34,7 +39,9 @@ venv: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) "apache-airflow==$(AIRFLOW_VERSION)" -e ".[$(EXTRAS)]" $(PIN_DEPS)
+	@echo ">>> installing Airflow $(AIRFLOW_VERSION) and this package into $(VENV) (a few minutes the first time)"
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) "apache-airflow==$(AIRFLOW_VERSION)" \
+	  -e "$(if $(strip $(EXTRAS)),.[$(EXTRAS)],.)" $(addprefix --group ,$(GROUPS)) $(PIN_DEPS)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -66,12 +73,12 @@ test-fast: $(STAMP) system-deps
 # declares) on the oldest Python, the newest line on the newest Python.
 test-oldest:
 	$(MAKE) test-fast VENV=.venv-2.11-py3.10 PYTHON=$(PYTHON_OLDEST) AIRFLOW_VERSION=$(AIRFLOW_MIN_VERSION) \
-	  EXTRAS=test PIN_DEPS="$(LOWEST_DEPS)"
+	  EXTRAS= GROUPS=test PIN_DEPS="$(LOWEST_DEPS)"
 	.venv-2.11-py3.10/bin/python -c "from importlib.metadata import version as v; \
-	  print('test-oldest ran on', *(f'{p} {v(p)}' for p in ('apache-airflow', 'requests', 'tenacity')))"
+	  print('test-oldest ran on', *(f'{p} {v(p)}' for p in ('apache-airflow', 'requests', 'tenacity', 'msgspec')))"
 
 test-newest:
-	$(MAKE) test-fast VENV=.venv-3.3-py3.13 PYTHON=$(PYTHON_NEWEST) AIRFLOW_VERSION=3.3.2 EXTRAS=test,bench,openlineage
+	$(MAKE) test-fast VENV=.venv-3.3-py3.13 PYTHON=$(PYTHON_NEWEST) AIRFLOW_VERSION=3.3.2 EXTRAS=openlineage GROUPS="test bench"
 
 # Before a release: the fast suite on every supported line (each in its own venv; the README records
 # what it showed last). 2.11 runs on the oldest Python, the others on $(PYTHON).
@@ -79,7 +86,7 @@ test-matrix:
 	@for version in $(MATRIX_VERSIONS); do \
 	  line=$$(echo $$version | cut -d. -f1-2); \
 	  if [ $$line = 2.11 ]; then $(MAKE) test-oldest || exit 1; \
-	  else $(MAKE) test-fast VENV=.venv-$$line AIRFLOW_VERSION=$$version EXTRAS=test || exit 1; fi; \
+	  else $(MAKE) test-fast VENV=.venv-$$line AIRFLOW_VERSION=$$version EXTRAS= GROUPS=test || exit 1; fi; \
 	done
 
 # The fast suite on the lowest supported Airflow, requests and tenacity: the oldest leg (one venv and one
@@ -89,7 +96,7 @@ test-min: test-oldest
 # Airflow distributed: Celery with two workers, PostgreSQL, Redis and S3-compatible storage (moto), all
 # started on loopback by the test and stopped after. Its own virtualenv (the `distributed` extra).
 test-distributed: system-deps-distributed
-	$(MAKE) venv VENV=.venv-dist EXTRAS=test,distributed
+	$(MAKE) venv VENV=.venv-dist EXTRAS= GROUPS="test distributed"
 	.venv-dist/bin/python -m pytest tests/distributed --distributed -s $(PYTEST_ARGS)
 
 demo: $(STAMP)
