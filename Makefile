@@ -31,7 +31,7 @@ STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)$(if $(PIN_DEPS),-pinned)
 AIRFLOW_LINE = $(word 1,$(subst ., ,$(AIRFLOW_VERSION))).$(word 2,$(subst ., ,$(AIRFLOW_VERSION)))
 CONSTRAINTS = constraints/airflow-$(AIRFLOW_LINE).txt
 
-.PHONY: venv system-deps system-deps-distributed test test-fast test-min test-oldest test-newest test-matrix \
+.PHONY: docs dist venv system-deps system-deps-distributed test test-fast test-min test-oldest test-newest test-matrix \
 	test-distributed lint demo airflow-ui bench bench-quick clean
 
 venv: $(STAMP)
@@ -99,8 +99,34 @@ test-distributed: system-deps-distributed
 	$(MAKE) venv VENV=.venv-dist EXTRAS= GROUPS="test distributed"
 	.venv-dist/bin/python -m pytest tests/distributed --distributed -s $(PYTEST_ARGS)
 
-demo: $(STAMP)
+demo:
+	@echo ">>> make demo: the virtualenv $(VENV) with Airflow $(AIRFLOW_VERSION) and this package (once)"
+	@$(MAKE) --no-print-directory venv
+	@echo ">>> make demo: the sandbox, Airflow's database, then each sample DAG (scripts/demo.py)"
 	$(BIN)/python scripts/demo.py
+
+# The docs site (docs/, Sphinx with MyST) into docs/_build/html, warnings as errors. Its own venv with
+# only the pinned `docs` dependency group: the pages include the sample DAGs' text and read the
+# operators' docstrings from source (docs/_ext), so nothing of Airflow is installed or imported.
+docs:
+	test -x $(DOCS_VENV)/bin/python || $(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DOCS_VENV)/bin/python -m pip install -q --group docs
+	rm -rf docs/_build
+	$(DOCS_VENV)/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
+# A release: sdist and wheel (the wheel built from the sdist), twine's metadata check, then
+# scripts/check_dist.py (LICENSE, NOTICE, py.typed and the example DAGs in the wheel; tests, docs and
+# the changelog in the sdist; the wheel installed into a fresh venv with Airflow 3.3.2).
+dist:
+	test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DIST_VENV)/bin/python -m pip install -q --group dist
+	rm -rf dist build
+	$(DIST_VENV)/bin/python -m build --outdir dist .
+	$(DIST_VENV)/bin/python -m twine check --strict dist/*
+	$(DIST_VENV)/bin/python scripts/check_dist.py
 
 airflow-ui: $(STAMP)
 	$(BIN)/python scripts/demo.py --ui
@@ -113,4 +139,4 @@ bench-quick: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-min .venv-dist .venv-2.11-py3.10 .venv-3.3-py3.13 .venv-3.0 .venv-3.1 .venv-3.2 .venv-3.3 \
-	  .demo .airflow-home build *.egg-info
+	  .demo .airflow-home build *.egg-info dist docs/_build $(DOCS_VENV) $(DIST_VENV) .venv-dist-check
