@@ -69,7 +69,10 @@ def check_sdist(sdist: Path) -> None:
 
 
 def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, check=True, text=True, **kwargs)  # type: ignore[call-overload]
+    try:
+        return subprocess.run(command, check=True, text=True, **kwargs)  # type: ignore[call-overload]
+    except subprocess.CalledProcessError as error:
+        raise SystemExit(f"{command[:3]} failed ({error.returncode}):\n{(error.stderr or '')[-3000:]}") from None
 
 
 def check_installed(wheel: Path, venv: Path) -> None:
@@ -92,22 +95,28 @@ def check_installed(wheel: Path, venv: Path) -> None:
             raise SystemExit(f"`airflow providers list` shows {ours!r}, not version {__version__} with {DOCS_URL}")
         say(f"airflow providers list: airflow-provider-gtm {ours['version']}, docs {DOCS_URL}")
         modules = [f"airflow_provider_gtm.example_dags.{Path(name).stem}" for name in sample_dags()]
+        # Import each module from the installed package, then parse the installed folder as the DAG
+        # processor does: every DAG defined, no import error.
         probe = (
             "import importlib, json, sys\n"
-            "from airflow_provider_gtm.compat import DAG\n"
-            "found = {}\n"
+            "from pathlib import Path\n"
+            "from airflow_provider_gtm.compat import DagBag\n"
+            "files = []\n"
             "for name in sys.argv[1:]:\n"
             "    module = importlib.import_module(name)\n"
-            "    found[name] = [v.dag_id for v in vars(module).values() if isinstance(v, DAG)]\n"
             "    assert '/site-packages/' in module.__file__, module.__file__\n"
-            "print(json.dumps(found))\n"
+            "    files.append(module.__file__)\n"
+            "folder = Path(files[0]).parent\n"
+            "bag = DagBag(dag_folder=str(folder))\n"
+            "print(json.dumps({'folder': str(folder), 'dags': sorted(bag.dag_ids),\n"
+            "                  'errors': {k: str(v)[-500:] for k, v in bag.import_errors.items()}}))\n"
         )
         found = json.loads(run([str(python), "-c", probe, *modules], cwd=home, env=env,
                                capture_output=True).stdout.strip().splitlines()[-1])
-        empty = [name for name, dags in found.items() if not dags]
-        if empty:
-            raise SystemExit(f"these example DAG modules define no DAG when imported: {empty}")
-        say(f"example DAGs import from the installed package: {sorted(d for v in found.values() for d in v)}")
+        if found["errors"] or len(found["dags"]) < len(modules):
+            raise SystemExit(f"the installed example DAGs ({found['folder']}) parse to {found['dags']} with "
+                             f"import errors {found['errors']}")
+        say(f"example DAGs import from the installed package ({found['folder']}): {found['dags']}")
 
 
 def main() -> None:
