@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,9 @@ class GtmOperator(SphinxDirective):
         self.env.note_dependency(str(path))
         bases = ", ".join(f"``{ast.unparse(b)}``" for b in cls.bases)
         lines = [f".. rubric:: ``{name}``", "", f"``from {module} import {name}`` (bases: {bases})", ""]
-        lines += inspect.cleandoc(ast.get_docstring(cls, clean=False) or "").splitlines()
+        # ":param x:" fields read as "x:" (the docs have no autodoc to turn them into a parameter list).
+        doc = inspect.cleandoc(ast.get_docstring(cls, clean=False) or "")
+        lines += [re.sub(r"^:param (\w+):", r":\1:", line) for line in doc.splitlines()]
         own = _own_arguments(cls)
         if own:
             lines += ["", "Its own keyword arguments (default); the rest are the base's, see :doc:`common`:", ""]
