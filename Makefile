@@ -58,7 +58,7 @@ system-deps-distributed: system-deps
 	  else sudo apt-get update -q && sudo apt-get install -y -q postgresql; fi; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_provider_gtm tests dags scripts $(wildcard bench)
+	$(BIN)/ruff check airflow_provider_gtm tests dags scripts docs $(wildcard bench)
 	$(BIN)/python -m mypy airflow_provider_gtm
 
 test: lint system-deps
