@@ -20,7 +20,8 @@ PIN_DEPS ?=
 EXTRAS ?= openlineage
 GROUPS ?= test bench
 # `requests>=X`, `tenacity>=Y` and `msgspec>=Z` in setup.cfg's install_requires, as `requests==X ...`.
-LOWEST_DEPS := $(shell sed -nE 's/^ *(requests|tenacity|msgspec)>=([0-9.]+) *$$/\1==\2/p' setup.cfg)
+# ([[:space:]]: an sdist's setup.cfg is rewritten by setuptools, indented with tabs.)
+LOWEST_DEPS := $(shell sed -nE 's/^[[:space:]]*(requests|tenacity|msgspec)>=([0-9.]+)[[:space:]]*$$/\1==\2/p' setup.cfg)
 # The docs build and the release build each have their own small venv (no Airflow in them).
 DOCS_VENV ?= .venv-docs
 DIST_VENV ?= .venv-dist-build
