@@ -110,3 +110,17 @@ def test_example_dags_are_the_dags_folder():
 
     shipped_files = {p.name: p.read_bytes() for p in Path(shipped.__file__).parent.glob("*.py")}
     assert shipped_files == {p.name: p.read_bytes() for p in (REPO / "dags").glob("*.py")}
+
+
+def test_the_docs_url_is_one_value():
+    """Provider info (what `airflow providers list` shows) and the package metadata name the same site."""
+    import configparser
+
+    from airflow_provider_gtm import DOCS_URL
+
+    assert DOCS_URL in get_provider_info()["description"]
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg")
+    urls = dict(line.split(" = ", 1) for line in cfg["metadata"]["project_urls"].strip().splitlines())
+    assert urls["Documentation"] == DOCS_URL
+    assert set(urls) == {"Documentation", "Source", "Changelog", "Issues"}
