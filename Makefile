@@ -109,6 +109,7 @@ demo:
 # The docs site (docs/, Sphinx with MyST) into docs/_build/html, warnings as errors. Its own venv with
 # only the pinned `docs` dependency group: the pages include the sample DAGs' text and read the
 # operators' docstrings from source (docs/_ext), so nothing of Airflow is installed or imported.
+# Sphinx 9 needs Python 3.11+ (PYTHON; the default python3 here is 3.11).
 docs:
 	test -x $(DOCS_VENV)/bin/python || $(PYTHON) -m venv $(DOCS_VENV)
 	$(DOCS_VENV)/bin/python -m pip install -q --upgrade pip
