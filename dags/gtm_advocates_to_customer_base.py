@@ -68,6 +68,7 @@ def gtm_advocates_to_customer_base() -> None:
     6. **check_run** runs only when a step failed and fails the run, so a run with refusals
        beyond the failure policy ends "failed" while the report still lists them.
     """
+    # [START howto_operator_oktopost_fetch]
     fetch = OktopostFetchOperator(
         task_id="fetch_people",
         pool=OKTOPOST_POOL,  # shares the Oktopost key with the other sample DAGs
@@ -75,6 +76,7 @@ def gtm_advocates_to_customer_base() -> None:
         resource="{{ params.source }}",
         limit="{{ params.max_people }}",
     )
+    # [END howto_operator_oktopost_fetch]
 
     @task.branch
     def choose_source() -> str:
@@ -103,6 +105,7 @@ def gtm_advocates_to_customer_base() -> None:
     from_event = people_from_asset_event()
     built = build_contacts()
     choose_source() >> [fetch, from_event] >> built
+    # [START howto_operator_customeros_batch]
     create_contacts = CustomerOSBatchOperator(
         task_id="create_contacts",
         operation="contacts.bulk_create",
@@ -118,6 +121,7 @@ def gtm_advocates_to_customer_base() -> None:
         on_failures="{{ params.on_failures }}",
         max_failure_ratio="{{ params.max_failure_ratio }}",
     )
+    # [END howto_operator_customeros_batch]
 
     @task
     def pick_people_to_enrich(contacts: dict[str, Any]) -> list[dict[str, Any]]:
@@ -126,6 +130,7 @@ def gtm_advocates_to_customer_base() -> None:
             return []
         return [{"email": email} for email in contacts["emails"][: int(params["max_enrichments"])]]
 
+    # [START howto_operator_customeros_lookup]
     enrich = CustomerOSLookupOperator(
         task_id="enrich_people",
         lookup="person_enrichment",
@@ -134,6 +139,7 @@ def gtm_advocates_to_customer_base() -> None:
         # Submitted on the worker, then one trigger waits for all the answers: no worker slot held.
         deferrable=True,
     )
+    # [END howto_operator_customeros_lookup]
 
     @task(trigger_rule="all_done")
     def report() -> dict[str, Any]:

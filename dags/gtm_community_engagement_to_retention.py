@@ -71,12 +71,15 @@ def gtm_community_engagement_to_retention() -> None:
     7. **check_run** runs only when a step failed and fails the run, so a run with refusals
        beyond the failure policy ends "failed" while the report still lists them.
     """
+    # [START howto_operator_octy_batch]
     ensure_event_type = OctyBatchOperator(
         task_id="ensure_event_type",
         operation="event_types.create",
         records=[{"event_type": "{{ params.event_type }}", "event_properties": ["post_id", "topic_id", "text_length"]}],
         existing_is_success=True,
     )
+    # [END howto_operator_octy_batch]
+    # [START howto_operator_octopus_fetch]
     fetch = OctopusFetchOperator(
         task_id="fetch_new_posts",
         feed="all_posts",
@@ -88,6 +91,7 @@ def gtm_community_engagement_to_retention() -> None:
         page_size="{{ params.page_size }}",
         limit="{{ params.max_posts }}",
     )
+    # [END howto_operator_octopus_fetch]
 
     @task
     def build_profiles(posts: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +101,7 @@ def gtm_community_engagement_to_retention() -> None:
         return posts_to_profiles(posts["uri"], context, extra=context["params"].get("extra_profiles") or [])
 
     profiles = build_profiles(fetch.output)
+    # [START howto_operator_octy_batch_from_file]
     create_profiles = OctyBatchOperator(
         task_id="create_profiles",
         operation="profiles.create",
@@ -105,6 +110,7 @@ def gtm_community_engagement_to_retention() -> None:
         on_failures="{{ params.on_failures }}",
         max_failure_ratio="{{ params.max_failure_ratio }}",
     )
+    # [END howto_operator_octy_batch_from_file]
 
     @task
     def build_events(posts: dict[str, Any], created: dict[str, Any]) -> list[str]:

@@ -41,6 +41,7 @@ def gtm_fetch_oktopost_advocates() -> None:
     starts `gtm_advocates_to_customer_base`, which reads the file named by the event instead of
     fetching again.
     """
+    # [START howto_operator_oktopost_fetch_asset]
     OktopostFetchOperator(
         task_id="fetch_advocates",
         pool=OKTOPOST_POOL,  # shares the Oktopost key with the other sample DAGs
@@ -49,6 +50,7 @@ def gtm_fetch_oktopost_advocates() -> None:
         limit="{{ params.max_people }}",
         outlets=[ADVOCATES],
     )
+    # [END howto_operator_oktopost_fetch_asset]
 
 
 gtm_fetch_oktopost_advocates()

@@ -68,8 +68,10 @@ def gtm_publish_campaign() -> None:
 
     # deferrable: an Oktopost key block (15 minutes after a 429) is waited out in the triggerer,
     # holding no worker slot, instead of failing through the task's retries.
+    # [START howto_operator_oktopost_create]
     create_campaign = OktopostCreateOperator(task_id="create_campaign", kind="campaigns", records=campaign_record(),
                                              pool=OKTOPOST_POOL, deferrable=True)
+    # [END howto_operator_oktopost_create]
 
     @task
     def message_record(campaign: dict[str, Any]) -> list[dict[str, Any]]:
