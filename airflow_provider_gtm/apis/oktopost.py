@@ -42,6 +42,9 @@ NOTIFICATION_FIELDS = ("EmailDaily", "EmailWeekly", "EmailCampaignComplete", "Em
 
 #: The update forms' ``status`` values (src/types/publishing.ts UpdateCampaignParams / UpdatePostParams).
 CAMPAIGN_UPDATE_STATUSES = ("active", "paused", "archived")
+POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")  # src/types/publishing.ts PostStatus
+#: The networks a message may be written for (src/types/publishing.ts Network).
+MESSAGE_NETWORKS = ("LinkedIn", "Twitter", "Facebook", "Instagram", "YouTube")
 
 
 def _list(path: str, source: str, page_sizes: tuple[int, ...] = PAGE_SIZES, incremental: str = "") -> Resource:
