@@ -45,7 +45,6 @@ EXTRA_PROFILES_EXAMPLE: list[dict[str, Any]] = [
 EXTRA_CONTACTS_EXAMPLE: list[dict[str, Any]] = [
     {"email": "ada@example.com", "linkedinUrl": "https://linkedin.com/in/ada"},
 ]
-CREDENTIAL_IDS_EXAMPLE = "003000000000001"
 
 
 def _limits(**keywords: Any) -> dict[str, Any]:
@@ -132,5 +131,5 @@ def oktopost_message_param(default: str, *, max_length: int = MESSAGE_MAX_LENGTH
 def oktopost_credential_ids_param() -> Param:
     # items type string: the form shows a text area, one id per line (blank lines are dropped by the DAG).
     return Param([], type=["array", "null"], items={"type": "string"}, title="Social profiles",
-                 description="Oktopost credential ids, one per line (e.g. "
-                             f"{CREDENTIAL_IDS_EXAMPLE}); empty: every valid profile of the network.")
+                 description="Oktopost credential ids, one per line (the ids of your account's social "
+                             "profiles: Oktopost's credential list); empty: every valid profile of the network.")
