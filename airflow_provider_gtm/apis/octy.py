@@ -72,7 +72,7 @@ OCTY = ApiSpec(
     hook_class="airflow_provider_gtm.hooks.octy.OctyHook",
     hosts={"default": HOST},
     field_labels={"login": "Public key", "password": "Secret key", "host": "Base URL"},
-    hidden_fields=("schema", "port"),
+    hidden_fields=("schema",),
     placeholders={
         "host": HOST,
         "login": "pk_...",

@@ -115,7 +115,7 @@ OKTOPOST = ApiSpec(
     hosts={"us": US_HOST, "eu": EU_HOST},
     field_labels={"login": "Account ID", "password": "API key", "host": "Base URL"},
     ui_relabeling={"host": "Base URL (optional)"},
-    hidden_fields=("schema", "port"),
+    hidden_fields=("schema",),
     placeholders={
         "host": f"{US_HOST} (us) or {EU_HOST} (eu)",
         "login": "001xxxxxxxxxxxx",
