@@ -228,9 +228,11 @@ def _press_test(driver: Any, base_url: str, conn_id: str) -> str:
     found = _until(driver, f"the row of {conn_id}", row)
     driver.execute_script("arguments[0].click()", found.find_element(
         By.CSS_SELECTOR, "button[aria-label='Test Connection']"))
-    toast = _until(driver, f"the toast of {conn_id}'s test", lambda: driver.find_element(
-        By.CSS_SELECTOR, "[data-scope='toast'][data-part='root']").text, timeout=120)
-    text = str(toast)
+    def toast() -> str | None:
+        text = driver.find_element(By.CSS_SELECTOR, "[data-scope='toast'][data-part='root']").text
+        return text if "\n" in text.strip() else None  # the title and, once rendered, the message
+
+    text = str(_until(driver, f"the toast of {conn_id}'s test", toast, timeout=120))
     for close in driver.find_elements(By.CSS_SELECTOR, "[data-scope='toast'] [data-part='close-trigger']"):
         driver.execute_script("arguments[0].click()", close)
     time.sleep(0.5)  # the toast's exit animation, so the next test reads its own toast
