@@ -28,18 +28,18 @@ _DESCRIPTIVE = {"type", "title", "description", "format", "items", "default", "e
 
 @pytest.fixture(scope="module")
 def params() -> dict[tuple[str, str], Any]:
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_provider_gtm.compat import DagBag
 
-    bag = DagBag(str(DAGS))
+    bag = DagBag(dag_folder=str(DAGS))
     assert not bag.import_errors
     return {(dag_id, name): dag.params.get_param(name) for dag_id, dag in bag.dags.items() for name in dag.params}
 
 
 @pytest.fixture(scope="module")
 def dag_params() -> dict[str, Any]:
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_provider_gtm.compat import DagBag
 
-    return {dag_id: dag.params for dag_id, dag in DagBag(str(DAGS)).dags.items()}
+    return {dag_id: dag.params for dag_id, dag in DagBag(dag_folder=str(DAGS)).dags.items()}
 
 
 # -- what the task side refuses ------------------------------------------------------------------------
