@@ -32,6 +32,7 @@ CONSTRAINTS = constraints/airflow-$(AIRFLOW_LINE).txt
 venv: $(STAMP)
 
 $(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS)
+	@echo "Installing Airflow $(AIRFLOW_VERSION) and the provider into $(VENV) (a few minutes the first time)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) "apache-airflow==$(AIRFLOW_VERSION)" -e ".[$(EXTRAS)]" $(PIN_DEPS)

@@ -230,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     with SandboxServer(port=args.port, records=args.records) as sandbox:
         env = airflow_env(sandbox.connection_env())
         print(f"Sandbox running at {sandbox.url}; Airflow home {env['AIRFLOW_HOME']}", flush=True)
+        # Quiet, and about a minute on a fresh home: say so, or the demo looks stuck.
+        print("Creating Airflow's metadata database (airflow db migrate, about a minute the first time)...",
+              flush=True)
         airflow("db", "migrate", env=env, quiet=True)
         from airflow_provider_gtm.examples.pools import pool_commands
 
