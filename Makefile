@@ -32,7 +32,7 @@ STAMP := $(VENV)/.installed-$(AIRFLOW_VERSION)$(if $(PIN_DEPS),-pinned)
 AIRFLOW_LINE = $(word 1,$(subst ., ,$(AIRFLOW_VERSION))).$(word 2,$(subst ., ,$(AIRFLOW_VERSION)))
 CONSTRAINTS = constraints/airflow-$(AIRFLOW_LINE).txt
 
-.PHONY: docs dist venv system-deps system-deps-distributed test test-fast test-min test-oldest test-newest test-matrix \
+.PHONY: docs dist venv system-deps system-deps-ui system-deps-distributed test test-fast test-min test-oldest test-newest test-matrix \
 	test-distributed lint demo airflow-ui bench bench-quick clean
 
 venv: $(STAMP)
@@ -52,6 +52,13 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q redis-server; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q redis-server; fi; }
 
+# Headless Chromium and its driver from Debian, for the browser tests of the trigger forms and the
+# Test button (`make test`; a test tool's own browser download needs the internet).
+system-deps-ui:
+	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium chromium-driver; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q chromium chromium-driver; fi; }
+
 # PostgreSQL too, for the distributed system test (its metadata database).
 system-deps-distributed: system-deps
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
@@ -62,7 +69,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check airflow_provider_gtm tests dags scripts docs $(wildcard bench)
 	$(BIN)/python -m mypy airflow_provider_gtm
 
-test: lint system-deps
+test: lint system-deps system-deps-ui
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The suite without the slow end-to-end tests (they start Airflow processes), on whatever VENV holds.

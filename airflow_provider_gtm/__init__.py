@@ -45,7 +45,7 @@ def get_provider_info() -> dict[str, Any]:
                 "ui-field-behaviour": {
                     "hidden-fields": list(spec.hidden_fields),
                     "relabeling": spec.relabeling(),
-                    "placeholders": dict(spec.placeholders),
+                    "placeholders": spec.ui_placeholders(),
                 },
             }
             for spec in apis

@@ -260,9 +260,9 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
     :param defer_waits_longer_than: seconds (default ``[gtm] defer_waits_longer_than``, 60).
     """
 
-    template_fields: Sequence[str] = (
-        "conn_id", "records", "input_uri", "failures_uri", "results_uri", "on_failures", "max_failure_ratio",
-    )
+    template_fields: Sequence[str] = ("conn_id", "records", "input_uri", "failures_uri", "results_uri",
+                                      "on_failures", "max_failure_ratio")
+    template_fields_renderers = {"records": "json"}  # the Rendered Template view shows JSON, not a Python repr
     ui_color = "#fdf1e0"
     max_batch_size: ClassVar[int] = 500
     #: How many assigned ids go into the XCom itself (all of them are in results_uri).

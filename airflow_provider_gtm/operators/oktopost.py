@@ -52,6 +52,7 @@ class OktopostFetchOperator(CatalogueWatermark, GtmFetchOperator["OktopostHook"]
     template_fields: Sequence[str] = (
         *GtmFetchOperator.template_fields, "resource", "filters", "count", "order", "after", "before",
     )
+    template_fields_renderers = {**GtmFetchOperator.template_fields_renderers, "filters": "json"}
     hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
     default_conn_id = OKTOPOST.default_conn_id
     default_api_host = OKTOPOST.default_host
