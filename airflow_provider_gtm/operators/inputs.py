@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from airflow_provider_gtm.compat import ObjectStoragePath
+import msgspec
+
+from airflow_provider_gtm.compat import AirflowFailException, ObjectStoragePath
 from airflow_provider_gtm.core import jsonio
 from airflow_provider_gtm.core.errors import GtmConfigError
+from airflow_provider_gtm.core.records import encode_record
 
 
 def load_records(value: Any) -> list[Any]:
@@ -43,3 +47,24 @@ def read_json_lines(uri: str) -> Iterator[Any]:
                 yield jsonio.loads_record(line)
             except ValueError:
                 raise GtmConfigError(f"input_uri {uri!r}: line {number} is not valid JSON") from None
+
+
+def preflight(records: Iterable[Any], validate: Callable[[Any], str | None], label: str, where: str
+              ) -> tuple[str, int]:
+    """Check every record before anything is sent: ``(digest of the input, record count)``, in one read.
+
+    The digest hashes each record's JSON line (the bytes the write ledger's binding has always
+    hashed, so a retry across releases still finds its ledger); an invalid record raises
+    :class:`AirflowFailException` naming its position, and nothing is sent.
+    """
+    digest, count = hashlib.sha256(), 0
+    for count, record in enumerate(records, start=1):  # noqa: B007 - the count is returned
+        problem = validate(record)
+        if problem:
+            raise AirflowFailException(f"{label}: {where} record {count} is invalid, nothing was sent: {problem}")
+        try:
+            line = jsonio.dumps_line(record)
+        except (TypeError, ValueError, OverflowError, RecursionError, msgspec.EncodeError):
+            line = encode_record(record).encode() + b"\n"  # NaN & co: written as the ledger always wrote them
+        digest.update(line)
+    return digest.hexdigest(), count
