@@ -333,8 +333,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
     ledger_chunk_size: ClassVar[int] = 50
 
     def chunk_size(self) -> int:
-        """Records per ledger chunk: one request (``batch_size``, else the hook's default), so the ledger
-        writes per request, not per part of one; a one-call-per-record API's chunk is a run of calls."""
+        """Records per ledger chunk: one request (``batch_size``, else the hook's), or a run of calls (one per record)."""
         default = self.ledger_chunk_size if self.one_call_per_record else self.default_batch_size()
         return int(self.batch_size or default)
 
@@ -388,7 +387,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         """Check every record before the first write; return a digest of the input (one read, counted)."""
         check_failure_policy(self.on_failures, self.max_failure_ratio, AirflowFailException)
         where = f"input_uri {self.input_uri!r}" if self.input_uri else "records"
-        with airflow_errors(f"Checking {self.describe()}"):
+        with airflow_errors(f"Checking {self.describe()}"), long_lived_objects_frozen():
             digest, self._input_count = preflight(self._input(), self.validate_record, self.describe(), where)
         return digest
 
@@ -419,6 +418,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
             self.writer_session(directory / LEDGER_LEASE, context, f"the write ledger {directory}") as guard,
             published(failures_path, guard) as failures_fh,
             published(results_path, guard) as results_fh,
+            long_lived_objects_frozen(),  # as in a fetch: each record is new dicts, Airflow's objects are old
         ):
             ledger = open_ledger(directory, input_digest, total, arguments, guard=guard.check_lease, log=self.log,
                                  legacy=directory.parent / ledger_key(context, input_digest, arguments))
