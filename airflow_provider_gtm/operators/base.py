@@ -333,7 +333,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
     ledger_chunk_size: ClassVar[int] = 50
 
     def chunk_size(self) -> int:
-        """Records per ledger chunk: one request (``batch_size``, else the hook's), or a run of calls (one per record)."""
+        """Records per ledger chunk: one request (``batch_size``, else the hook's), or a run of one-record calls."""
         default = self.ledger_chunk_size if self.one_call_per_record else self.default_batch_size()
         return int(self.batch_size or default)
 
