@@ -165,6 +165,19 @@ def encode_lines(records: Iterable[Any]) -> bytes:
     return encoded
 
 
+def encode_lines_as_alone(records: list[Any]) -> bytes | None:
+    """The records' lines in one encoder call, byte for byte what :func:`dumps_line` gives each alone;
+    ``None`` when one of them needs the slow path (a lone surrogate, NaN, a type msgspec refuses):
+    the caller then encodes them one by one, so digests of a record never depend on its neighbours."""
+    try:
+        encoded = _encoder.encode_lines(records)
+    except (UnicodeEncodeError, TypeError, ValueError, OverflowError, RecursionError, msgspec.EncodeError):
+        return None
+    if b"null" in encoded and any(has_non_finite(record) for record in records):
+        return None
+    return encoded
+
+
 def dumps_line(record: Any) -> bytes:
     """One record as a JSON line (same guarantees as :func:`encode_lines`)."""
     return encode_lines((record,))

@@ -7,8 +7,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-import msgspec
-
 from airflow_provider_gtm.compat import AirflowFailException, ObjectStoragePath
 from airflow_provider_gtm.core import jsonio
 from airflow_provider_gtm.core.errors import GtmConfigError
@@ -54,17 +52,26 @@ def preflight(records: Iterable[Any], validate: Callable[[Any], str | None], lab
     """Check every record before anything is sent: ``(digest of the input, record count)``, in one read.
 
     The digest hashes each record's JSON line (the bytes the write ledger's binding has always
-    hashed, so a retry across releases still finds its ledger); an invalid record raises
-    :class:`AirflowFailException` naming its position, and nothing is sent.
+    hashed, so a retry across releases still finds its ledger), encoded a few hundred at a time;
+    an invalid record raises :class:`AirflowFailException` naming its position, and nothing is sent.
     """
-    digest, count = hashlib.sha256(), 0
+    digest, count, batch = hashlib.sha256(), 0, []
     for count, record in enumerate(records, start=1):  # noqa: B007 - the count is returned
         problem = validate(record)
         if problem:
             raise AirflowFailException(f"{label}: {where} record {count} is invalid, nothing was sent: {problem}")
-        try:
-            line = jsonio.dumps_line(record)
-        except (TypeError, ValueError, OverflowError, RecursionError, msgspec.EncodeError):
-            line = encode_record(record).encode() + b"\n"  # NaN & co: written as the ledger always wrote them
-        digest.update(line)
+        batch.append(record)
+        if len(batch) == 500:
+            _digest_lines(digest, batch)
+            batch = []
+    _digest_lines(digest, batch)
     return digest.hexdigest(), count
+
+
+def _digest_lines(digest: Any, records: list[Any]) -> None:
+    encoded = jsonio.encode_lines_as_alone(records)
+    if encoded is not None:
+        digest.update(encoded)
+        return
+    for record in records:  # one needs the slow path: each alone, as the ledger always hashed them
+        digest.update(encode_record(record).encode() + b"\n")
