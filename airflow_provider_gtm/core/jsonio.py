@@ -116,13 +116,41 @@ def decode(content: bytes, encoding: str | None = None) -> Any:
 
 
 def has_non_finite(value: Any) -> bool:
-    """Whether ``value`` holds NaN or an infinity anywhere (JSON has no way to write them)."""
+    """Whether ``value`` holds NaN or an infinity anywhere (JSON has no way to write them).
+
+    Asked of every record of a page that holds a ``null`` (what msgspec writes for them), so the
+    common types are told apart by exact type, not by ABC ``isinstance`` per value; strings,
+    numbers and ``None`` (most values) cost one ``type()`` each.
+    """
+    kind = type(value)
+    if kind is dict:
+        return _any_non_finite(value.values())
+    if kind is list or kind is tuple:
+        return _any_non_finite(value)
+    if kind is float:
+        return value - value != 0.0  # NaN and ±inf give NaN here; every finite float 0.0
+    if kind is str or kind is int or kind is bool or value is None:
+        return False
+    # Subclasses and other types, as before.
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, dict):
         return any(has_non_finite(v) for v in value.values())
     if isinstance(value, list | tuple):
         return any(has_non_finite(v) for v in value)
+    return False
+
+
+def _any_non_finite(values: Iterable[Any]) -> bool:
+    for item in values:
+        kind = type(item)
+        if kind is str or item is None or kind is int or kind is bool:
+            continue
+        if kind is float:
+            if item - item != 0.0:
+                return True
+        elif has_non_finite(item):
+            return True
     return False
 
 
