@@ -403,5 +403,12 @@ def batch_speed(quick: bool) -> str:
     return run(quick)
 
 
+def fetch_nulls(quick: bool) -> str:
+    from bench.fetch_nulls import fetch_nulls as run
+
+    return run(quick)
+
+
 ALL = [("fetch", fetch_throughput), ("memory", memory), ("batch", batch_writes), ("rate", rate_limits),
-       ("parse", parse_cost), ("sandbox", sandbox_rps), ("batch_memory", batch_memory), ("batch_speed", batch_speed)]
+       ("parse", parse_cost), ("sandbox", sandbox_rps), ("batch_memory", batch_memory), ("batch_speed", batch_speed),
+       ("fetch_nulls", fetch_nulls)]
