@@ -361,6 +361,20 @@ class WriteLedger:
     def empty(self) -> bool:
         return not self._sent and not self._done
 
+    @property
+    def chunk_size(self) -> int | None:
+        """Records per chunk this generation was written with (``None``: nothing recorded yet).
+
+        A retry resumes with it: chunk ``n`` must hold the records it held when it was recorded, also
+        after an upgrade that changed the default (50 records a chunk, then one request of the API).
+        Every chunk but the last has this size, so it is the largest count recorded.
+        """
+        return max(self._counts.values(), default=None)
+
+    def count(self, index: int) -> int | None:
+        """How many records chunk ``index`` held when it was recorded (``None``: not recorded, or unreadable)."""
+        return self._counts.get(index)
+
     def sent_indexes(self) -> set[int]:
         return set(self._sent)
 

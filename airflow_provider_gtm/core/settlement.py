@@ -121,6 +121,12 @@ def settle_chunk(ledger: WriteLedger, index: int, chunk: list[Any], policy: Chun
     def report_unknown(records: Iterable[Any], message: str) -> None:
         unknown.extend(Failure(r, policy.identifier(r), message, None, outcome=Outcome.UNKNOWN) for r in records)
 
+    recorded = ledger.count(index)
+    if recorded is not None and recorded != len(chunk):
+        # Positions in a ledger entry index the chunk it was written for: never apply them to other records.
+        raise GtmError(f"{policy.label}: the write ledger {ledger.directory} recorded chunk {index} with {recorded} "
+                       f"records, this try's chunk {index} has {len(chunk)}; nothing of it was sent. A person must "
+                       "look (was the ledger or the input edited?)")
     content = chunk_content(chunk, policy.identifier)
     outcome = ledger.done(index)
     if outcome is None:

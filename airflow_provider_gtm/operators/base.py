@@ -410,9 +410,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         total, arguments = self._input_count, self.ledger_arguments()
         # One ledger per task instance, whatever its input (core/ledger.py), one live writer (core/lease.py):
         # it is read only once this try holds its lease, so a try taking over replays all it recorded.
-        # The files are rewritten whole on every try from the ledger (carried results first), so a
-        # retry never loses what an earlier try recorded and never duplicates it; each try writes
-        # its own copy, published only while it holds the lease.
+        # The files are rewritten whole on every try from the ledger (carried results first), so a retry never
+        # loses or duplicates what an earlier try recorded; each try's copy is published only while it holds the lease.
         with (
             airflow_errors(f"Sending {self.describe()}"),
             self.writer_session(directory / LEDGER_LEASE, context, f"the write ledger {directory}") as guard,
@@ -424,6 +423,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
                                  legacy=directory.parent / ledger_key(context, input_digest, arguments))
             if not ledger.empty:
                 self.log.info("Resuming %s from its write ledger %s", self.describe(), ledger.directory)
+                chunk_size = ledger.chunk_size or chunk_size  # the chunks it recorded (see WriteLedger.chunk_size)
             hook = self.hook
             policy = ChunkPolicy(
                 # The guard is asked before every call: a killed try (on_kill) or one that lost its
