@@ -81,6 +81,23 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
+def decode_lines(data: bytes) -> list[Any] | None:
+    """Every JSON document of newline-delimited ``data`` in one msgspec call; ``None`` when msgspec
+    refuses any of it (the caller then reads line by line with :func:`loads_record`)."""
+    if gc.isenabled():
+        gc.disable()  # as in _decode_bytes: thousands of new objects, no cycles among them
+        try:
+            return _decoder.decode_lines(data)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return None
+        finally:
+            gc.enable()
+    try:
+        return _decoder.decode_lines(data)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+
+
 def loads_record(line: bytes) -> Any:
     """One JSON Lines record, ``NaN`` and ``Infinity`` included (``ValueError`` if it is not JSON).
 
