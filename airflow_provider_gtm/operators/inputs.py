@@ -40,7 +40,9 @@ def read_json_lines(uri: str) -> Iterator[Any]:
     A block is decoded by msgspec in one call (``jsonio.decode_lines``) when that gives exactly one
     record per non-blank line; otherwise (a line that is not JSON, NaN, a lone surrogate escape, two
     values on a line) its lines are read one by one as before, so the records and the error naming a
-    line number are the same either way.
+    line number are the same either way. (One file shape reads differently: a value cut over two lines
+    whose count is exactly made up by two values on one line of the same block is read as its values
+    instead of failing on the cut line.)
     """
     path = ObjectStoragePath(uri)
     if not path.exists():
