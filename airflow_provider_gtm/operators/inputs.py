@@ -30,8 +30,8 @@ def load_records(value: Any) -> list[Any]:
     return value
 
 
-#: Bytes read and decoded at a time (whole lines; memory stays flat whatever the file's size).
-READ_BLOCK = 1 << 20
+#: Bytes read and decoded at a time (whole lines; ~2 MiB of records held at once, whatever the file's size).
+READ_BLOCK = 1 << 18
 
 
 def read_json_lines(uri: str) -> Iterator[Any]:
