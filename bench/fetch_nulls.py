@@ -47,9 +47,10 @@ def _client(client: str, url: str, records: int, out: Path, code: str | None) ->
 def run(records: int, rounds: int, before: str | None, page_size: int = 500,
         shapes: tuple[str, ...] = ("plain", "vendor"),
         ) -> str:
-    clients: list[tuple[str, str, str | None]] = [("plain_file", "plain requests + json file loop", None),
-                                                  ("hook", "OctyHook.iter_pages", None),
-                                                  ("operator", "OctyFetchOperator (to file)", None)]
+    clients: list[tuple[str, str, str | None]] = [
+        ("socket_msgspec", "socket + msgspec fetch-to-file (yardstick)", None),
+        ("plain_file", "plain requests + json file loop", None),
+        ("hook", "OctyHook.iter_pages", None), ("operator", "OctyFetchOperator (to file)", None)]
     if before:
         clients += [("hook", f"OctyHook.iter_pages, before ({Path(before).name})", before),
                     ("operator", f"OctyFetchOperator (to file), before ({Path(before).name})", before)]
@@ -71,12 +72,15 @@ def run(records: int, rounds: int, before: str | None, page_size: int = 500,
             wall = statistics.median(r["wall"] for r in runs[name])
             hook = cpu[next(n for c, n, k in clients if c == "hook" and k == code)]
             above = f"{cpu[name] - hook:.2f}" if _client_name == "operator" else ""
-            rows.append(f"| {shape} | {name} | {cpu[name]:.2f} | {above} | {wall:.3f} | {records / wall:,.0f} |")
+            yardstick = statistics.median(r["wall"] for r in runs[clients[0][1]])
+            rows.append(f"| {shape} | {name} | {cpu[name]:.2f} | {above} | {wall:.3f} | {records / wall:,.0f} | "
+                        f"{yardstick / wall:.0%} |")
     return (f"### Fetch on vendor-shaped pages (issue 25): {records:,} Octy profiles, {page_size} a page, medians of "
             f"{rounds} interleaved rounds, fresh process per run\n\n- load average (1 min) at start: {load:.2f} on "
             f"{os.cpu_count()} cores; plain: bench.fastserver's historic pages (no null); vendor: nullable fields "
             "null, nested objects, non-ASCII text\n\n"
-            "| pages | client | CPU µs/record | operator - hook µs | wall s | records/s |\n|---|---|---|---|---|---|\n"
+            "| pages | client | CPU µs/record | operator - hook µs | wall s | records/s | speed vs yardstick |\n"
+            "|---|---|---|---|---|---|---|\n"
             + "\n".join(rows) + "\n")
 
 
