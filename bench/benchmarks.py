@@ -397,5 +397,18 @@ def batch_memory(quick: bool) -> str:
     return run(quick)
 
 
+def batch_speed(quick: bool) -> str:
+    from bench.batch_speed import batch_speed as run
+
+    return run(quick)
+
+
+def fetch_nulls(quick: bool) -> str:
+    from bench.fetch_nulls import fetch_nulls as run
+
+    return run(quick)
+
+
 ALL = [("fetch", fetch_throughput), ("memory", memory), ("batch", batch_writes), ("rate", rate_limits),
-       ("parse", parse_cost), ("sandbox", sandbox_rps), ("batch_memory", batch_memory)]
+       ("parse", parse_cost), ("sandbox", sandbox_rps), ("batch_memory", batch_memory), ("batch_speed", batch_speed),
+       ("fetch_nulls", fetch_nulls)]

@@ -34,8 +34,23 @@ def record(i: int) -> dict[str, object]:
     }
 
 
-def render(records: int, page_size: int, ring: int) -> list[bytes]:
+def vendor_record(i: int) -> dict[str, object]:
+    """A record shaped like the vendors' answers: nullable fields left null, nested objects, non-ASCII text."""
+    row = record(i)
+    row["profile_data"] = {"name": ("Zoë Ångström", "東京 花子", "Renée O'Brien", f"Customer {i}")[i % 4],
+                           "age": None if i % 3 else 18 + i % 60, "plan": None if i % 5 == 0 else "pro",
+                           "address": {"city": "Zürich", "zip": None, "lines": ["Bahnhofstraße 1", None]}}
+    row.update({"phone": None, "deleted_at": None, "rfm_score": None if i % 2 else 111 + i % 445,
+                "custom": {"score": 0.5 + i % 7, "note": "café ☕", "extra": None}})
+    return row
+
+
+SHAPES = {"plain": record, "vendor": vendor_record}
+
+
+def render(records: int, page_size: int, ring: int, shape: str = "plain") -> list[bytes]:
     pages = []
+    record = SHAPES[shape]
     for number in range(min(ring, -(-records // page_size))):
         rows = [record(i) for i in range(number * page_size, (number + 1) * page_size)]
         body = {"request_meta": {"request_status": "Success", "message": "Customer profiles found.",
@@ -44,8 +59,8 @@ def render(records: int, page_size: int, ring: int) -> list[bytes]:
     return pages
 
 
-def last_page(records: int, page_size: int, start: int) -> bytes:
-    rows = [record(i) for i in range(start, records)]
+def last_page(records: int, page_size: int, start: int, shape: str = "plain") -> bytes:
+    rows = [SHAPES[shape](i) for i in range(start, records)]
     body = {"request_meta": {"request_status": "Success", "message": "Customer profiles found.",
                              "count": len(rows), "total": records}, "profiles": rows}
     return json.dumps(body, separators=(",", ":")).encode()
@@ -57,11 +72,11 @@ EXHAUSTED = json.dumps({"request_meta": {"request_status": "Failure", "message":
 
 
 class Server:
-    def __init__(self, records: int, page_size: int, ring: int) -> None:
+    def __init__(self, records: int, page_size: int, ring: int, shape: str = "plain") -> None:
         self.records, self.page_size = records, page_size
-        self.pages = render(records, page_size, ring)
+        self.pages = render(records, page_size, ring, shape)
         tail = records % page_size
-        self.tail = last_page(records, page_size, records - tail) if tail else None
+        self.tail = last_page(records, page_size, records - tail, shape) if tail else None
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -119,8 +134,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, required=True)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--ring", type=int, default=200, help="distinct pre-rendered pages (served in a ring)")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="plain",
+                        help="plain: no nulls (the historic pages); vendor: nulls, nested objects, non-ASCII text")
     args = parser.parse_args()
-    server = Server(args.records, args.page_size, args.ring)
+    server = Server(args.records, args.page_size, args.ring, args.shape)
     host, port = server.sock.getsockname()
     print(f"listening on http://{host}:{port}", flush=True)
     try:

@@ -66,6 +66,45 @@ def plain_file(url: str, out: str) -> int:
     return count
 
 
+def socket_msgspec(url: str, out: str) -> int:
+    """The yardstick of issue 25: a minimal keep-alive socket client, msgspec decode, msgspec lines to a file.
+
+    No HTTP library, no retries, no checks: the least a fetch-to-file can cost on this server.
+    """
+    import socket
+
+    import msgspec
+
+    host, port = url.removeprefix("http://").split(":")
+    decoder, encoder = msgspec.json.Decoder(), msgspec.json.Encoder()
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    reader = sock.makefile("rb", buffering=1 << 20)
+    cursor, count = 0, 0
+    with open(out, "wb") as fh:
+        while True:
+            sock.sendall(f"GET {PROFILES} HTTP/1.1\r\nHost: {host}\r\ncursor: {cursor}\r\n\r\n".encode())
+            status = int(reader.readline().split(b" ", 2)[1])
+            length, next_cursor = 0, None
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+                elif name.lower() == b"cursor":
+                    next_cursor = int(value)
+            body = decoder.decode(reader.read(length))
+            if status == 400:
+                break
+            records = body["profiles"]
+            fh.write(encoder.encode_lines(records))
+            count += len(records)
+            if next_cursor is None or next_cursor >= body["request_meta"]["total"]:
+                break
+            cursor = next_cursor
+    sock.close()
+    return count
+
+
 def hook(url: str, out: str) -> int:
     from airflow_provider_gtm.hooks.octy import OctyHook
 
@@ -129,15 +168,15 @@ def http_operator(url: str, out: str) -> int:
 #: Imported before the clock starts: a task's process has Airflow loaded before execute runs (the
 #: supervisor module included, which Airflow imports on a first connection lookup outside a task).
 _TASK_RUNTIME = ["airflow.sdk.execution_time.supervisor"]
-PRELOAD = {"plain": ["requests"], "plain_file": ["requests"],
+PRELOAD = {"plain": ["requests"], "plain_file": ["requests"], "socket_msgspec": ["msgspec", "socket"],
            "hook": ["airflow_provider_gtm.hooks.octy", *_TASK_RUNTIME],
            "operator": ["airflow_provider_gtm.operators.octy", "airflow_provider_gtm.hooks.octy", *_TASK_RUNTIME],
            "operator_object_store": ["airflow_provider_gtm.operators.octy", "airflow_provider_gtm.hooks.octy",
                                      "fsspec.implementations.memory", *_TASK_RUNTIME],
            "http_operator": ["airflow.providers.http.operators.http", *_TASK_RUNTIME]}
 
-CLIENTS = {"plain": plain, "plain_file": plain_file, "hook": hook, "operator": operator,
-           "operator_object_store": operator_object_store, "http_operator": http_operator}
+CLIENTS = {"plain": plain, "plain_file": plain_file, "socket_msgspec": socket_msgspec, "hook": hook,
+           "operator": operator, "operator_object_store": operator_object_store, "http_operator": http_operator}
 
 
 def connection_env(url: str) -> dict[str, str]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
+
+_depth = 0
+_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -15,9 +19,20 @@ def long_lived_objects_frozen() -> Iterator[None]:
     object Airflow had loaded (~0.1 s each, ~20-40% of a 100k-record fetch). ``gc.freeze`` moves
     those to the permanent generation for the fetch and ``gc.unfreeze`` puts them back after, so
     the process ends up as it was; only the fetch's own objects are collected in between.
+
+    Re-entrant: a hook's chunk (frozen on its own, for callers that use the hook directly) inside
+    an operator's loop (frozen as a whole) must not unfreeze the operator's objects when it ends,
+    so only the outermost block freezes and unfreezes.
     """
-    gc.freeze()
+    global _depth
+    with _lock:
+        _depth += 1
+        if _depth == 1:
+            gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                gc.unfreeze()

@@ -81,6 +81,23 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
+def decode_lines(data: bytes) -> list[Any] | None:
+    """Every JSON document of newline-delimited ``data`` in one msgspec call; ``None`` when msgspec
+    refuses any of it (the caller then reads line by line with :func:`loads_record`)."""
+    if gc.isenabled():
+        gc.disable()  # as in _decode_bytes: thousands of new objects, no cycles among them
+        try:
+            return _decoder.decode_lines(data)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return None
+        finally:
+            gc.enable()
+    try:
+        return _decoder.decode_lines(data)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+
+
 def loads_record(line: bytes) -> Any:
     """One JSON Lines record, ``NaN`` and ``Infinity`` included (``ValueError`` if it is not JSON).
 
@@ -116,13 +133,41 @@ def decode(content: bytes, encoding: str | None = None) -> Any:
 
 
 def has_non_finite(value: Any) -> bool:
-    """Whether ``value`` holds NaN or an infinity anywhere (JSON has no way to write them)."""
+    """Whether ``value`` holds NaN or an infinity anywhere (JSON has no way to write them).
+
+    Asked of every record of a page that holds a ``null`` (what msgspec writes for them), so the
+    common types are told apart by exact type, not by ABC ``isinstance`` per value; strings,
+    numbers and ``None`` (most values) cost one ``type()`` each.
+    """
+    kind = type(value)
+    if kind is dict:
+        return _any_non_finite(value.values())
+    if kind is list or kind is tuple:
+        return _any_non_finite(value)
+    if kind is float:
+        return value - value != 0.0  # NaN and ±inf give NaN here; every finite float 0.0
+    if kind is str or kind is int or kind is bool or value is None:
+        return False
+    # Subclasses and other types, as before.
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, dict):
         return any(has_non_finite(v) for v in value.values())
     if isinstance(value, list | tuple):
         return any(has_non_finite(v) for v in value)
+    return False
+
+
+def _any_non_finite(values: Iterable[Any]) -> bool:
+    for item in values:
+        kind = type(item)
+        if kind is str or item is None or kind is int or kind is bool:
+            continue
+        if kind is float:
+            if item - item != 0.0:
+                return True
+        elif has_non_finite(item):
+            return True
     return False
 
 
@@ -162,6 +207,19 @@ def encode_lines(records: Iterable[Any]) -> bytes:
     except UnicodeEncodeError:
         encoded = b"".join(_slow_line(record) for record in batch)
     _check_finite(batch, encoded)
+    return encoded
+
+
+def encode_lines_as_alone(records: list[Any]) -> bytes | None:
+    """The records' lines in one encoder call, byte for byte what :func:`dumps_line` gives each alone;
+    ``None`` when one of them needs the slow path (a lone surrogate, NaN, a type msgspec refuses):
+    the caller then encodes them one by one, so digests of a record never depend on its neighbours."""
+    try:
+        encoded = _encoder.encode_lines(records)
+    except (UnicodeEncodeError, TypeError, ValueError, OverflowError, RecursionError, msgspec.EncodeError):
+        return None
+    if b"null" in encoded and any(has_non_finite(record) for record in records):
+        return None
     return encoded
 
 

@@ -48,6 +48,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from airflow_provider_gtm.compat import ObjectStoragePath
+from airflow_provider_gtm.core import jsonio
 from airflow_provider_gtm.core.records import encode_record
 
 LEDGER_DIR = "_ledger"
@@ -74,8 +75,18 @@ def record_digest(record: Any) -> str:
 
 
 def chunk_content(chunk: Sequence[Any], identifier: Callable[[Any], Any]) -> list[list[Any]]:
-    """``[[identifier, digest], ...]`` per position: what a ``sent`` entry records of its records."""
-    return [[_jsonable(identifier(record)), record_digest(record)] for record in chunk]
+    """``[[identifier, digest], ...]`` per position: what a ``sent`` entry records of its records.
+
+    The digests are :func:`record_digest`'s, from one encoder call for the whole chunk when it can
+    give each record's bytes exactly (:func:`jsonio.encode_lines_as_alone`).
+    """
+    encoded = jsonio.encode_lines_as_alone(list(chunk))
+    lines = encoded.split(b"\n")[:-1] if encoded is not None else []
+    if len(lines) != len(chunk):
+        return [[_jsonable(identifier(record)), record_digest(record)] for record in chunk]
+    sha256 = hashlib.sha256
+    return [[_jsonable(identifier(record)), sha256(line).hexdigest()[:32]]
+            for record, line in zip(chunk, lines, strict=True)]
 
 
 def _jsonable(value: Any) -> Any:
@@ -349,6 +360,20 @@ class WriteLedger:
     @property
     def empty(self) -> bool:
         return not self._sent and not self._done
+
+    @property
+    def chunk_size(self) -> int | None:
+        """Records per chunk this generation was written with (``None``: nothing recorded yet).
+
+        A retry resumes with it: chunk ``n`` must hold the records it held when it was recorded, also
+        after an upgrade that changed the default (50 records a chunk, then one request of the API).
+        Every chunk but the last has this size, so it is the largest count recorded.
+        """
+        return max(self._counts.values(), default=None)
+
+    def count(self, index: int) -> int | None:
+        """How many records chunk ``index`` held when it was recorded (``None``: not recorded, or unreadable)."""
+        return self._counts.get(index)
 
     def sent_indexes(self) -> set[int]:
         return set(self._sent)

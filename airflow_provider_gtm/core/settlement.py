@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any, Protocol
 
-from airflow_provider_gtm.core import redact
+import msgspec
+
+from airflow_provider_gtm.core import jsonio, redact
 from airflow_provider_gtm.core.batching import BatchResult, Failure, Outcome
 from airflow_provider_gtm.core.errors import GtmApiError, GtmError, GtmOutcomeUnknownError
 from airflow_provider_gtm.core.ledger import ChunkOutcome, WriteLedger, chunk_content
@@ -119,6 +121,12 @@ def settle_chunk(ledger: WriteLedger, index: int, chunk: list[Any], policy: Chun
     def report_unknown(records: Iterable[Any], message: str) -> None:
         unknown.extend(Failure(r, policy.identifier(r), message, None, outcome=Outcome.UNKNOWN) for r in records)
 
+    recorded = ledger.count(index)
+    if recorded is not None and recorded != len(chunk):
+        # Positions in a ledger entry index the chunk it was written for: never apply them to other records.
+        raise GtmError(f"{policy.label}: the write ledger {ledger.directory} recorded chunk {index} with {recorded} "
+                       f"records, this try's chunk {index} has {len(chunk)}; nothing of it was sent. A person must "
+                       "look (was the ledger or the input edited?)")
     content = chunk_content(chunk, policy.identifier)
     outcome = ledger.done(index)
     if outcome is None:
@@ -280,6 +288,15 @@ def _position(chunk: Sequence[Any], record: Any, used: set[int]) -> int | None:
     return None
 
 
+def _lines(objects: list[Any]) -> bytes:
+    """Result lines for a chunk's accepted objects, in one encoder call (per object only for the rare
+    object the fast encoder refuses, e.g. one echoing a NaN: :func:`encode_record` writes it anyway)."""
+    try:
+        return jsonio.encode_lines(objects)
+    except (TypeError, ValueError, OverflowError, RecursionError, msgspec.EncodeError):
+        return "".join(encode_record(item) + "\n" for item in objects).encode()
+
+
 class BatchTally:
     """The running account of a batch task: counts, failure reasons, assigned ids, and its two files.
 
@@ -312,17 +329,15 @@ class BatchTally:
 
     def add(self, outcome: ChunkOutcome) -> None:
         """Count a settled chunk and write its result and failure lines."""
-        lines = []
         for accepted in outcome.accepted:
-            lines.append(encode_record(accepted) + "\n")
-            if isinstance(accepted, dict) and accepted.get("existing") is True:
+            if type(accepted) is dict and accepted.get("existing") is True:
                 self.existing += 1
                 new_id = accepted.get("existing_id")
             else:
                 new_id = self._assigned_id(accepted)
             if new_id is not None and len(self.ids) <= self._max_ids:
                 self.ids.append(new_id)
-        self._results.write("".join(lines).encode())
+        self._results.write(_lines(outcome.accepted))
         succeeded = len(outcome.accepted) + outcome.confirmed
         self.submitted += succeeded
         self.succeeded += succeeded

@@ -175,7 +175,7 @@ def record_problem(operation: str, record: Any) -> str | None:
     if spec.identifier is None:
         return None if isinstance(record, str) and record.strip() else (
             f"{operation} takes ids (non-empty strings); got {record!r:.60}")
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):  # exact type first: no ABC check per record
         return f"{operation} takes objects; got {type(record).__name__}"
     required = ("event_type", "profile_id") if operation == "events.create" else (spec.identifier,)
     missing = [name for name in required if record.get(name) in (None, "")]

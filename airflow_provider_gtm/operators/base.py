@@ -15,7 +15,6 @@ first use in ``execute`` (never at DAG parse) and closed when ``execute`` ends.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -24,15 +23,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_gtm.compat import AirflowException, AirflowFailException, BaseOperator, ObjectStoragePath
 from airflow_provider_gtm.core.gcfreeze import long_lived_objects_frozen
 from airflow_provider_gtm.core.lease import StopsOnKill
-from airflow_provider_gtm.core.records import encode_record
 from airflow_provider_gtm.operators._validation import check_failure_policy
 from airflow_provider_gtm.operators.deferral import LongWaitDeferral, defers_long_waits, settled_before_wait
 from airflow_provider_gtm.operators.errors import airflow_errors
 from airflow_provider_gtm.operators.hook_owner import HookOwner, HookT, LazyHookClass
-from airflow_provider_gtm.operators.inputs import load_records, read_json_lines
+from airflow_provider_gtm.operators.inputs import load_records, preflight, read_json_lines
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 from airflow_provider_gtm.operators.output import default_uri, fetch_binding, lease_path, open_fetch_writer
-from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
+from airflow_provider_gtm.operators.progress import BatchProgress, hook_windows
 from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
 
 if TYPE_CHECKING:
@@ -331,8 +329,16 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
             return read_json_lines(self.input_uri)
         return iter(load_records(self.records))
 
-    #: Records per ledger chunk when ``batch_size`` is not given (each chunk is one ledger entry).
+    #: Records per ledger chunk of a one-call-per-record API when ``batch_size`` is not given.
     ledger_chunk_size: ClassVar[int] = 50
+
+    def chunk_size(self) -> int:
+        """Records per ledger chunk: one request (``batch_size``, else the hook's), or a run of one-record calls."""
+        default = self.ledger_chunk_size if self.one_call_per_record else self.default_batch_size()
+        return int(self.batch_size or default)
+
+    def default_batch_size(self) -> int:
+        return self.max_batch_size  # the most the API takes in one request: what the hooks send by default
 
     #: Record fields that name a record in messages (the first one present is used).
     identifier_fields: ClassVar[tuple[str, ...]] = ("customer_id", "item_id", "event_type", "email", "domain",
@@ -378,19 +384,12 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         return None
 
     def _preflight(self) -> str:
-        """Check everything checkable before the first write; return a digest of the input."""
+        """Check every record before the first write; return a digest of the input (one read, counted)."""
         check_failure_policy(self.on_failures, self.max_failure_ratio, AirflowFailException)
-        digest = hashlib.sha256()
         where = f"input_uri {self.input_uri!r}" if self.input_uri else "records"
-        with airflow_errors(f"Checking {self.describe()}"):
-            for number, record in enumerate(self._input(), start=1):
-                problem = self.validate_record(record)
-                if problem:
-                    raise AirflowFailException(
-                        f"{self.describe()}: {where} record {number} is invalid, nothing was sent: {problem}"
-                    )
-                digest.update(encode_record(record).encode() + b"\n")
-        return digest.hexdigest()
+        with airflow_errors(f"Checking {self.describe()}"), long_lived_objects_frozen():
+            digest, self._input_count = preflight(self._input(), self.validate_record, self.describe(), where)
+        return digest
 
     @defers_long_waits
     def execute(self, context: Any) -> dict[str, Any]:
@@ -401,29 +400,30 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, outage_message, settle_chunk
 
         input_digest = self._preflight()
-        chunk_size = int(self.batch_size or self.ledger_chunk_size)
+        chunk_size = self.chunk_size()
         failures_uri = self.failures_uri or default_uri(context, self.output_base_uri, "failures.jsonl")
         results_uri = self.results_uri or re.sub(r"[^/]*$", "results.jsonl", failures_uri, count=1)
         failures_path, results_path = ObjectStoragePath(failures_uri), ObjectStoragePath(results_uri)
         failures_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)
         directory = failures_path.parent / LEDGER_DIR / task_ledger_key(context)
-        total, arguments = count_input(self.records, self.input_uri), self.ledger_arguments()
+        total, arguments = self._input_count, self.ledger_arguments()
         # One ledger per task instance, whatever its input (core/ledger.py), one live writer (core/lease.py):
         # it is read only once this try holds its lease, so a try taking over replays all it recorded.
-        # The files are rewritten whole on every try from the ledger (carried results first), so a
-        # retry never loses what an earlier try recorded and never duplicates it; each try writes
-        # its own copy, published only while it holds the lease.
+        # The files are rewritten whole on every try from the ledger (carried results first), so a retry never
+        # loses or duplicates what an earlier try recorded; each try's copy is published only while it holds the lease.
         with (
             airflow_errors(f"Sending {self.describe()}"),
             self.writer_session(directory / LEDGER_LEASE, context, f"the write ledger {directory}") as guard,
             published(failures_path, guard) as failures_fh,
             published(results_path, guard) as results_fh,
+            long_lived_objects_frozen(),  # as in a fetch: each record is new dicts, Airflow's objects are old
         ):
             ledger = open_ledger(directory, input_digest, total, arguments, guard=guard.check_lease, log=self.log,
                                  legacy=directory.parent / ledger_key(context, input_digest, arguments))
             if not ledger.empty:
                 self.log.info("Resuming %s from its write ledger %s", self.describe(), ledger.directory)
+                chunk_size = ledger.chunk_size or chunk_size  # the chunks it recorded (see WriteLedger.chunk_size)
             hook = self.hook
             policy = ChunkPolicy(
                 # The guard is asked before every call: a killed try (on_kill) or one that lost its

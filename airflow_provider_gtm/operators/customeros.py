@@ -240,6 +240,9 @@ class CustomerOSBatchOperator(GtmBatchOperator["CustomerOSHook"]):
         spec = CUSTOMEROS.operations.get(self.operation) or CUSTOMEROS.operations["contacts.bulk_create"]
         return spec.dataset
 
+    def default_batch_size(self) -> int:
+        return 50 if self.operation == "organizations.create" else 100  # the hook's defaults, as send() uses
+
     def send(self, hook: CustomerOSHook, records: Iterable[Any]) -> Iterator[BatchResult]:
         if self.operation == "organizations.create":
             return hook.iter_create_organizations(records, batch_size=self.batch_size or 50)

@@ -195,3 +195,38 @@ def test_types_a_hook_converts_itself_pass_the_pre_send_check():
     assert unsendable(record, (datetime,)) is None
     refused, valid = split_invalid([record], lambda r: None, key, convertible=(datetime,))
     assert valid == [record] and refused.submitted == 0
+
+
+class _Text(str):
+    pass
+
+
+class _Record(dict):  # type: ignore[type-arg]
+    pass
+
+
+_DEEP = {"a": 1}
+for _ in range(70):
+    _DEEP = {"n": _DEEP}
+
+
+@pytest.mark.parametrize("value", [
+    {"a": 1, "b": "x", "c": None, "d": True, "e": 1.5, "f": [1, "é", {"g": []}]},
+    {"a": float("nan")}, {"a": [1, float("inf")]}, {"a": "\ud83d"}, {"\ud83d": 1}, {1: "x"}, {"a": b"x"},
+    {"a": {1, 2}}, {"a": (1, 2)}, {"a": _Text("t")}, _Record(a=float("nan")), _Record(a=1), _DEEP,
+    {"a": [[[[{"b": "😀"}]]]]}, [1, 2], "text", 3, None, 1e308, float("-inf"),
+])
+def test_the_fast_check_never_passes_what_the_full_walk_refuses(value):
+    from airflow_provider_gtm.core.batching import _plainly_sendable, _walk
+
+    refused = _walk(value, ())
+    assert unsendable(value) == refused
+    if refused is not None:
+        assert not _plainly_sendable(value, 0)
+
+
+def test_plain_records_take_the_fast_check():
+    from airflow_provider_gtm.core.batching import _plainly_sendable
+
+    assert _plainly_sendable({"a": 1, "b": "é", "c": [None, 2.5, {"d": False}]}, 0)
+    assert not _plainly_sendable({"a": _Text("t")}, 0)  # a subclass: the full walk decides

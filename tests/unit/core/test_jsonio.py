@@ -75,3 +75,16 @@ def test_loads_bytes_and_text():
     assert jsonio.loads('{"a": "\\ud800"}') == {"a": "\ud800"}
     with pytest.raises(ValueError):
         jsonio.loads("NaN")
+
+
+class _Float(float):
+    pass
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (float("nan"), True), ([1, float("inf")], True), ({"a": {"b": [float("-inf")]}}, True), ((1.0, None), False),
+    ({"a": 1.0, "b": None, "c": "x", "d": True, "e": [0.0, -2.5]}, False), ({"a": _Float("nan")}, True),
+    ({"a": (1, float("nan"))}, True), (5, False), ("NaN", False), ({"a": [[{"b": 1e308}]]}, False),
+])
+def test_has_non_finite_by_exact_type_and_for_subclasses(value, expected):
+    assert jsonio.has_non_finite(value) is expected

@@ -352,3 +352,43 @@ def test_on_kill_stops_customeros_person_enrichment_submissions(tmp_path, monkey
         retry.execute(ctx())
     emails = [r.qs["email"][0] for r in requests_mock.request_history]
     assert emails == [f"p{i}@x.co" for i in range(6)]  # each submitted once across the two tries
+
+
+class Requests(Batch):
+    """One request per chunk (not one call per record): the chunk is the request, as for Octy."""
+
+    one_call_per_record = False
+    request_size = 4
+
+    def default_batch_size(self):
+        return self.request_size
+
+
+def test_a_retry_resumes_the_chunks_its_ledger_recorded_after_the_default_chunk_size_changed(tmp_path, monkeypatch):
+    # An earlier release chunked by 50 (ledger_chunk_size), this one by the API's request size: a try of
+    # one, killed, retried by the other. The retry must chunk as the ledger recorded, or chunk 1's
+    # entry (records 4-7) would be applied to other records: lost or sent twice.
+    api: list[str] = []
+    uri = f"file://{tmp_path}/f.jsonl"
+    with pytest.raises(AirflowException, match="the task was killed"):
+        Requests(task_id="t", api=api, records=RECORDS, failures_uri=uri, kill_at=6).execute(ctx())
+    assert api == [f"r{i}" for i in range(6)]
+    monkeypatch.setattr(Requests, "request_size", 6)
+    summary = Requests(task_id="t", api=api, records=RECORDS, failures_uri=uri).execute(ctx())
+    assert sorted(api) == sorted(r["id"] for r in RECORDS) and len(api) == 12  # lost 0, duplicated 0
+    assert (summary["submitted"], summary["succeeded"]) == (12, 12)
+    assert sorted(x["new_id"] for x in lines(summary["results_uri"])) == sorted(api)
+
+
+def test_a_ledger_chunk_of_another_size_is_refused_never_applied(tmp_path):
+    from airflow_provider_gtm.compat import ObjectStoragePath
+    from airflow_provider_gtm.core.errors import GtmError
+    from airflow_provider_gtm.core.ledger import WriteLedger
+    from airflow_provider_gtm.core.settlement import ChunkPolicy, settle_chunk
+
+    ledger = WriteLedger(ObjectStoragePath(f"file://{tmp_path}/l"))
+    ledger.mark_sent(0, 4, "2026-01-01T00:00:00+00:00")
+    policy = ChunkPolicy(send=lambda part: iter(()), resolve=lambda part, window: None,
+                         can_resolve=lambda part: False, identifier=lambda record: record)
+    with pytest.raises(GtmError, match="recorded chunk 0 with 4 records, this try's chunk 0 has 6"):
+        settle_chunk(ledger, 0, list("abcdef"), policy)
