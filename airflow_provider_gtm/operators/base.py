@@ -1,13 +1,13 @@
 """What every fetch and batch-write operator shares, written once for the four APIs: the two loops.
 
-- :class:`GtmFetchOperator` streams pages from a hook's paginator into a JSON Lines file at
-  ``output_uri`` (one page in memory at a time; ``operators/output.py`` writes it), checkpoints
-  after each page so that a retried task resumes after the last complete page, and returns a small
-  XCom ``{"uri", "records", "pages"}``.
-- :class:`GtmBatchOperator` reads records (a list, or JSON Lines at ``input_uri``) one chunk at a
-  time, settles each chunk exactly once against its write ledger (``core/settlement.py``), writes
-  every failure to ``failures_uri`` with the API's reason, and returns
-  ``{"submitted", "succeeded", "failed", "failures_uri"}``.
+- :class:`GtmFetchOperator` streams pages from a hook's paginator into a JSON Lines file at ``output_uri`` (one
+  page in memory at a time; ``operators/output.py`` writes it), checkpoints after each page so that a retried
+  task resumes after the last complete page, and returns a small XCom ``{"uri", "records", "pages"}``.
+- :class:`GtmBatchOperator` reads records (a list, or JSON Lines at ``input_uri``) one chunk at a time, settles
+  each chunk exactly once against its write ledger (``core/settlement.py``), writes every failure to
+  ``failures_uri`` with the API's reason, and returns ``{"submitted", "succeeded", "failed", "failures_uri"}``.
+  Change detection and dry runs (``sync=``, ``dry_run=``) are ``operators/sync.py``'s, through two seams:
+  ``select_input`` (the records before chunking) and ``after_settled`` (once every record sent is settled).
 
 Both are generic over their hook type (``GtmFetchOperator[OctyHook]``): ``self.hook`` is built on
 first use in ``execute`` (never at DAG parse) and closed when ``execute`` ends.
@@ -33,6 +33,7 @@ from airflow_provider_gtm.operators.inputs import load_records, read_json_lines
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 from airflow_provider_gtm.operators.output import default_uri, fetch_binding, lease_path, open_fetch_writer
 from airflow_provider_gtm.operators.progress import BatchProgress, count_input, hook_windows
+from airflow_provider_gtm.operators.sync import SyncMixin
 from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ class GtmFetchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         )
 
 
-class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, StopsOnKill, BaseOperator):
+class GtmBatchOperator(SyncMixin, HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, StopsOnKill, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
     :param conn_id: the Airflow connection id (templated).
@@ -260,9 +261,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
     :param defer_waits_longer_than: seconds (default ``[gtm] defer_waits_longer_than``, 60).
     """
 
-    template_fields: Sequence[str] = (
-        "conn_id", "records", "input_uri", "failures_uri", "results_uri", "on_failures", "max_failure_ratio",
-    )
+    template_fields: Sequence[str] = ("conn_id", "records", "input_uri", "failures_uri", "results_uri",
+                                      "on_failures", "max_failure_ratio", "dry_run_flag")
     ui_color = "#fdf1e0"
     max_batch_size: ClassVar[int] = 500
     #: How many assigned ids go into the XCom itself (all of them are in results_uri).
@@ -321,15 +321,11 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         """The id the API assigned to an accepted record (``None`` when it assigns none)."""
         return None
 
-    def describe(self) -> str:
-        return self.task_id
-
     # -- the loop -----------------------------------------------------------------------------
 
     def _input(self) -> Iterator[Any]:
-        if self.input_uri:
-            return read_json_lines(self.input_uri)
-        return iter(load_records(self.records))
+        records = read_json_lines(self.input_uri) if self.input_uri else iter(load_records(self.records))
+        return self.select_input(records)
 
     #: Records per ledger chunk when ``batch_size`` is not given (each chunk is one ledger entry).
     ledger_chunk_size: ClassVar[int] = 50
@@ -400,6 +396,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         from airflow_provider_gtm.core.ledger import LEDGER_DIR, ledger_key, open_ledger, task_ledger_key
         from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, outage_message, settle_chunk
 
+        if self.is_dry_run():
+            return self.plan_dry_run(context)
         input_digest = self._preflight()
         chunk_size = int(self.batch_size or self.ledger_chunk_size)
         failures_uri = self.failures_uri or default_uri(context, self.output_base_uri, "failures.jsonl")
@@ -461,6 +459,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
             finally:
                 self.release_hook()
             summary = tally.summary(str(failures_path), str(results_path))
+        self.after_settled(context, summary)
         tally.log_summary(self.log, self.describe(), summary)
         if tally.unknown:
             context["ti"].xcom_push(key="return_value", value=summary)
