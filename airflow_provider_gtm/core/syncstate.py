@@ -40,8 +40,10 @@ _FOLDED = "~folded"
 
 
 def content_digest(record: Any) -> str:
-    """The digest of a record's content (canonical JSON: key order does not matter)."""
-    return hashlib.sha256(encode_record(record).encode()).hexdigest()[:32]
+    """The digest of a record's content: sorted keys, so that a source listing the same fields in another
+    order (a fetch, a transform) does not make every record look changed."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def record_key(record: Any, field: str) -> str | None:
