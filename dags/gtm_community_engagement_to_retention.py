@@ -48,6 +48,9 @@ EVENTS_PER_CHUNK = 1000
                                 description='Octy profiles (JSON objects) to send alongside the authors, e.g. '
                                 '[{"customer_id": "c-1", "profile_data": {"nickname": "Ada"}}] '
                                 '(e.g. to try validation).'),
+        "dry_run": Param(False, type="boolean", title="Dry run",
+                         description="Check and plan every write, send nothing: each write task's XCom and "
+                                     "plan.json say what it would create, update or leave unchanged."),
     },
 )
 def gtm_community_engagement_to_retention() -> None:
@@ -76,6 +79,7 @@ def gtm_community_engagement_to_retention() -> None:
         operation="event_types.create",
         records=[{"event_type": "{{ params.event_type }}", "event_properties": ["post_id", "topic_id", "text_length"]}],
         existing_is_success=True,
+        dry_run="{{ params.dry_run }}",
     )
     fetch = OctopusFetchOperator(
         task_id="fetch_new_posts",
@@ -104,12 +108,15 @@ def gtm_community_engagement_to_retention() -> None:
         existing_is_success=True,
         on_failures="{{ params.on_failures }}",
         max_failure_ratio="{{ params.max_failure_ratio }}",
+        dry_run="{{ params.dry_run }}",
     )
 
     @task
     def build_events(posts: dict[str, Any], created: dict[str, Any]) -> list[str]:
-        from airflow_provider_gtm.examples.transforms import posts_to_event_chunks
+        from airflow_provider_gtm.examples.transforms import posts_to_event_chunks, skip_after_dry_run
         from airflow_provider_gtm.hooks.octy import OctyHook
+
+        skip_after_dry_run(created)  # events need the profile ids a dry run did not create
 
         context = get_current_context()
         return posts_to_event_chunks(
@@ -123,6 +130,7 @@ def gtm_community_engagement_to_retention() -> None:
         operation="events.create",
         on_failures="{{ params.on_failures }}",
         max_failure_ratio="{{ params.max_failure_ratio }}",
+        dry_run="{{ params.dry_run }}",
     ).expand(input_uri=event_chunks)
 
     @task(trigger_rule="all_done")

@@ -285,9 +285,10 @@ class GtmBatchOperator(SyncMixin, HookOwner[HookT], LongWaitDeferral, GtmLineage
         existing_is_success: bool = False,
         deferrable: bool | None = None,
         defer_waits_longer_than: float | None = None,
+        sync: str = "all", dry_run: bool | str = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(sync=sync, dry_run=dry_run, **kwargs)  # SyncMixin's (operators/sync.py)
         self._init_long_wait(deferrable, defer_waits_longer_than)
         if (records is None) == (input_uri is None):
             raise ValueError(
