@@ -17,14 +17,12 @@ DAG_ID = "gtm_land_community_posts"
 
 
 @pytest.fixture
-def warehouse(airflow_db, sandbox_connections, tmp_path, monkeypatch):
+def warehouse(airflow_db, sandbox_connections, tmp_path):
     from airflow.models.variable import Variable
 
     Variable.delete(default_variable_key(DAG_ID, "fetch_posts"))  # another test of this session may have run it
-    path = tmp_path / "warehouse.db"
-    # The JSON form: the sqlite provider reads the file's path from the host.
-    monkeypatch.setenv("AIRFLOW_CONN_GTM_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(path)}))
-    return sandbox_connections, tmp_path, path
+    # tests/dags/conftest.py points the gtm_warehouse connection at this SQLite file.
+    return sandbox_connections, tmp_path, tmp_path / "warehouse.db"
 
 
 def rows(path: Path) -> dict[str, tuple[str, dict]]:
