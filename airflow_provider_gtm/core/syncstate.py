@@ -13,6 +13,11 @@ next time, whatever its content). Reading the state replays the deltas in name o
 per key winning. Past :data:`COMPACT_AFTER` deltas a reader folds them into one object named after the
 newest one it folded (so a delta written meanwhile still sorts after it) and deletes the folded ones.
 
+Beside the state, ``history/`` keeps one JSON Lines object per settled task instance (append-only:
+objects are only added): per record sent, its key, digest, outcome (``succeeded``, ``failed``,
+``unknown``), the API's message when it refused, the id it assigned, and the task instance and time;
+:func:`sync_history` reads it back.
+
 A delta is written only once the task instance has settled every record it sent (from the ledger,
 across tries), so a killed try leaves the state as it was and its retry selects the same records
 and resumes the same ledger. Deleting the directory makes the next run a full sync.
@@ -37,6 +42,8 @@ STATE_DIR = "_sync"
 #: Deltas a reader tolerates before folding them into one object.
 COMPACT_AFTER = 64
 _FOLDED = "~folded"
+#: The sync history: one JSON Lines object per settled task instance, never rewritten.
+HISTORY_DIR = "history"
 
 
 def content_digest(record: Any) -> str:
@@ -148,5 +155,37 @@ class SyncState:
                 self.digests[key] = digest
         return path
 
+    def record_history(self, entries: list[dict[str, Any]], task_key: str) -> ObjectStoragePath | None:
+        """Append one object to the sync history: per record sent, its key, digest, outcome and the API's id."""
+        if not entries:
+            return None
+        history = self.directory / HISTORY_DIR
+        history.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        path = history / f"{stamp}-{_safe(task_key)}.jsonl"
+        _write_whole(path, "".join(encode_record(entry) + "\n" for entry in entries))
+        return path
 
-__all__ = ["COMPACT_AFTER", "STATE_DIR", "SyncState", "content_digest", "record_key", "state_directory"]
+
+def sync_history(directory: ObjectStoragePath, key: Any = None) -> list[dict[str, Any]]:
+    """Every send of a state directory's records, oldest first (only those of ``key``, a field value, if given):
+    "when did this record last go to the API, and what did it say?"."""
+    wanted = None if key is None else encode_record(key)
+    found: list[dict[str, Any]] = []
+    history = directory / HISTORY_DIR
+    try:
+        paths = sorted((p for p in history.iterdir() if p.name.endswith(".jsonl")), key=lambda p: p.name) \
+            if history.exists() else []
+    except (FileNotFoundError, NotADirectoryError):
+        paths = []
+    for path in paths:
+        for line in path.read_text().splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                if wanted is None or entry.get("key") == wanted:
+                    found.append(entry)
+    return found
+
+
+__all__ = ["COMPACT_AFTER", "HISTORY_DIR", "STATE_DIR", "SyncState", "content_digest", "record_key",
+           "state_directory", "sync_history"]

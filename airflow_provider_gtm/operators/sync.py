@@ -9,7 +9,8 @@ business:
   content is the one the API last confirmed for its key is left out and counted ``unchanged``;
 - :meth:`SyncMixin.after_settled` is called with the summary once every record sent is settled
   (accepted, or in the failures file): the keys sent and confirmed get their new digest in the
-  state (``core/syncstate.py``), the keys that failed or ended unknown are marked to be sent again.
+  state (``core/syncstate.py``), the keys that failed or ended unknown are marked to be sent again,
+  and each record sent gets a line in the sync history (key, digest, outcome, the API's id or words).
 
 The state is read once per try, before the preflight, and written only after everything is
 settled, so every try of a task instance selects the same records: a killed try's retry resumes
@@ -207,25 +208,57 @@ class SyncMixin:
         return self._selection.select(records)
 
     def after_settled(self, context: Any, summary: dict[str, Any]) -> None:
-        """Record what the API confirmed (every record sent and not in the failures file) in the state."""
+        """Record what the API confirmed (every record sent and not in the failures file) in the state, and
+        what happened to each record sent in the sync history."""
         selection, self._selection = self._selection, None
         if selection is None:
             return
+        from datetime import datetime, timezone
+
         from airflow_provider_gtm.core.ledger import task_ledger_key
         from airflow_provider_gtm.core.syncstate import record_key
+        from airflow_provider_gtm.operators.inputs import read_json_lines
 
         changes: dict[str, str | None] = dict(selection.sent)
-        failures = ObjectStoragePath(summary["failures_uri"])
-        if summary.get("failed") and failures.exists():
-            with failures.open("r") as lines:
-                for line in lines:
-                    key = record_key(json.loads(line).get("record"), selection.field) if line.strip() else None
-                    if key in changes:
-                        changes[key] = None
-        where = selection.state.record(changes, task_ledger_key(context))
+        failed: dict[str, dict[str, Any]] = {}
+        if summary.get("failed") and ObjectStoragePath(summary["failures_uri"]).exists():
+            for line in read_json_lines(summary["failures_uri"]):
+                key = record_key(line.get("record"), selection.field) if isinstance(line, Mapping) else None
+                if key in changes:
+                    changes[key] = None
+                    failed[key] = line
+        ids = self._assigned_ids(summary, selection.field, set(changes))
+        ti, at = context["ti"], datetime.now(timezone.utc).isoformat(timespec="seconds")
+        history = [{"key": key, "digest": digest, "at": at, "dag_id": ti.dag_id, "run_id": ti.run_id,
+                    "task_id": ti.task_id, "map_index": getattr(ti, "map_index", -1),
+                    **({"outcome": failed[key].get("outcome") or "refused",
+                        "error_message": failed[key].get("error_message"), "status": failed[key].get("status")}
+                       if key in failed else {"outcome": "succeeded", "api_id": ids.get(key)})}
+                   for key, digest in selection.sent.items()]
+        task_key = task_ledger_key(context)
+        where = selection.state.record(changes, task_key)
+        selection.state.record_history(history, task_key)
         summary["unchanged"] = selection.unchanged
         self.log.info("%s: unchanged %d (not sent: the API confirmed the same content before); sync state %s",
                       self._label(), selection.unchanged, where or selection.state.directory)
+
+    def _assigned_ids(self, summary: Mapping[str, Any], field: str, keys: set[str]) -> dict[str, Any]:
+        """key → the id the API assigned, from the results file where its objects carry the key field."""
+        from airflow_provider_gtm.core.syncstate import record_key
+        from airflow_provider_gtm.operators.inputs import read_json_lines
+
+        assigned = getattr(self, "assigned_id", lambda accepted: None)
+        # Oktopost answers in PascalCase (``Id`` for the ``id`` sent).
+        fields = (field, field[:1].upper() + field[1:])
+        ids: dict[str, Any] = {}
+        uri = summary.get("results_uri")
+        if not summary.get("succeeded") or not uri or not ObjectStoragePath(uri).exists():
+            return ids
+        for line in read_json_lines(uri):
+            key = next((k for k in (record_key(line, f) for f in fields) if k is not None), None)
+            if key in keys:
+                ids[key] = assigned(line)
+        return ids
 
     def describe(self) -> str:
         """A short description of what is written, for logs and messages (the API's operator says more)."""

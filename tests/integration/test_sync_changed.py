@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_gtm.compat import AirflowFailException
+from airflow_provider_gtm.core.syncstate import state_directory, sync_history
 from airflow_provider_gtm.operators.octy import OctyBatchOperator
 from airflow_provider_gtm.operators.sync import plan_of
 from tests.integration.support import Ti, lines
@@ -87,6 +88,24 @@ def test_a_refused_record_is_sent_again_on_the_next_sync(sandbox, tmp_path):
     # Unchanged, but its last send failed: it is sent again (and refused again, with Octy's words).
     assert (again["submitted"], again["failed"], again["unchanged"]) == (1, 1, 5)
     assert "item_price must be an integer" in lines(again["failures_uri"])[0]["error_message"]
+
+
+def test_sync_history_says_when_each_record_went_and_what_the_api_said(sandbox, tmp_path):
+    base = f"file://{tmp_path}/out"
+    refused = {**item(1), "item_price": "cheap"}
+    run(upsert([item(0), refused], base, on_failures="warn"), "r1")
+    run(upsert([item(0, price=5), refused, item(2)], base, on_failures="warn"), "r2")
+    run(upsert([item(0, price=5), refused, item(2)], base, on_failures="warn"), "r3")
+    directory = state_directory(base, "octy_default", "items.upsert")
+    sent = sync_history(directory, "sku0")
+    assert [(e["run_id"], e["outcome"], e["api_id"]) for e in sent] == [("r1", "succeeded", "sku0"),
+                                                                         ("r2", "succeeded", "sku0")]
+    assert sent[0]["digest"] != sent[1]["digest"] and sent[1]["task_id"] == "sync_items"
+    refusals = sync_history(directory, "sku1")
+    assert [(e["run_id"], e["outcome"]) for e in refusals] == [("r1", "refused"), ("r2", "refused"), ("r3", "refused")]
+    assert "item_price must be an integer" in refusals[-1]["error_message"]
+    # Append-only: one object per task instance that sent something, none rewritten.
+    assert len(list((tmp_path / "out" / "_sync" / "octy_default" / "items.upsert" / "history").iterdir())) == 3
 
 
 def test_deleting_the_state_makes_the_next_sync_a_full_one(sandbox, tmp_path):
