@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
+#: The docs site (`make docs` builds it from docs/); provider info's description links it, so
+#: `airflow providers list` and the UI's providers page show it.
+DOCS_URL = "https://airflow-provider-gtm.github.io/airflow-provider-gtm/"
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -18,11 +21,18 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-gtm",
         "name": f"Go-to-market APIs ({', '.join(names)})",
+        # Official providers link their docs in RST; the CLI strips the markup, leaving the URL.
         "description": "Hooks, operators and sample DAGs to pull data from and push batches to "
-        f"{', '.join(names[:-1])} and {names[-1]}.",
+        f"{', '.join(names[:-1])} and {names[-1]}. `Documentation <{DOCS_URL}>`__",
         "versions": [__version__],
         "integrations": [
-            {"integration-name": spec.display_name, "external-doc-url": spec.external_doc_url, "tags": ["service"]}
+            {
+                "integration-name": spec.display_name,
+                "external-doc-url": spec.external_doc_url,
+                # The pages of docs/ (paths as official providers write them: /docs/<package>/...).
+                "how-to-guide": [f"/docs/airflow-provider-gtm/{page}" for page in how_to_guides(spec)],
+                "tags": ["service"],
+            }
             for spec in apis
         ],
         "hooks": [{"integration-name": spec.display_name, "python-modules": [spec.hook_module]} for spec in apis],
@@ -35,7 +45,7 @@ def get_provider_info() -> dict[str, Any]:
                 "ui-field-behaviour": {
                     "hidden-fields": list(spec.hidden_fields),
                     "relabeling": spec.relabeling(),
-                    "placeholders": dict(spec.placeholders),
+                    "placeholders": spec.ui_placeholders(),
                 },
             }
             for spec in apis
@@ -49,3 +59,8 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": ["airflow_provider_gtm.operators.links.OktopostAppLink"],
         "config": provider_config(),
     }
+
+
+def how_to_guides(spec: Any) -> list[str]:
+    """The docs pages of one API (under docs/): its operators' page and its connection type's page."""
+    return [f"operators/{spec.operators_module.rsplit('.', 1)[1]}.rst", f"connections/{spec.conn_type}.rst"]

@@ -9,6 +9,7 @@ import pendulum
 from airflow.providers.common.compat.sdk import Param, dag, get_current_context, task
 
 from airflow_provider_gtm.compat import triggering_asset_events
+from airflow_provider_gtm.examples import forms
 from airflow_provider_gtm.examples.pools import OKTOPOST_POOL
 from airflow_provider_gtm.operators.customeros import CustomerOSBatchOperator, CustomerOSLookupOperator
 from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
@@ -30,20 +31,16 @@ ADVOCATES = OktopostFetchOperator.output_asset("advocates")
     params={
         "source": Param("leads", type="string", enum=["leads", "advocates"], title="Oktopost source",
                         description="Oktopost leads, or the advocates of your boards."),
-        "max_people": Param(None, type=["null", "integer"], minimum=1, title="At most this many people",
-                            description="Empty: everyone."),
+        "max_people": forms.integer_param(None, title="At most this many people", low=1, optional=True,
+                                          description="Empty: everyone."),
         "enrich_people": Param(False, type="boolean", title="Enrich people",
                                description="Run CustomerOS person enrichment (the triggerer waits for the answers)."),
-        "max_enrichments": Param(5, type="integer", minimum=0, maximum=500, title="People to enrich at most",
-                                 description="Enrichment is slow and billed per person: the first N people only."),
-        "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"], title="When CustomerOS refuses",
-                             description="fail the task, only warn, or fail above max_failure_ratio."),
-        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio",
-                                   description="With on_failures=ratio: refused / sent above this fails the task."),
-        "extra_contacts": Param([], type="array", items={"type": "object"}, title="Extra contacts",
-                                description='CustomerOS contacts (JSON objects) to send alongside, e.g. '
-                                '[{"email": "ada@example.com", "linkedinUrl": "https://linkedin.com/in/ada"}] '
-                                '(e.g. to try validation).'),
+        "max_enrichments": forms.integer_param(5, title="People to enrich at most", low=0, high=500,
+                                               description="Enrichment is slow and billed per person: the first N "
+                                                           "people only."),
+        "on_failures": forms.failure_policy_param("CustomerOS"),
+        "max_failure_ratio": forms.ratio_param(),
+        "extra_contacts": forms.customeros_contacts_param(),
         "dry_run": Param(False, type="boolean", title="Dry run",
                          description="Check and plan every write, send nothing: each write task's XCom and "
                                      "plan.json say what it would create, update or leave unchanged."),
@@ -71,6 +68,7 @@ def gtm_advocates_to_customer_base() -> None:
     6. **check_run** runs only when a step failed and fails the run, so a run with refusals
        beyond the failure policy ends "failed" while the report still lists them.
     """
+    # [START howto_operator_oktopost_fetch]
     fetch = OktopostFetchOperator(
         task_id="fetch_people",
         pool=OKTOPOST_POOL,  # shares the Oktopost key with the other sample DAGs
@@ -78,6 +76,7 @@ def gtm_advocates_to_customer_base() -> None:
         resource="{{ params.source }}",
         limit="{{ params.max_people }}",
     )
+    # [END howto_operator_oktopost_fetch]
 
     @task.branch
     def choose_source() -> str:
@@ -106,6 +105,7 @@ def gtm_advocates_to_customer_base() -> None:
     from_event = people_from_asset_event()
     built = build_contacts()
     choose_source() >> [fetch, from_event] >> built
+    # [START howto_operator_customeros_batch]
     create_contacts = CustomerOSBatchOperator(
         task_id="create_contacts",
         operation="contacts.bulk_create",
@@ -123,6 +123,7 @@ def gtm_advocates_to_customer_base() -> None:
         max_failure_ratio="{{ params.max_failure_ratio }}",
         dry_run="{{ params.dry_run }}",
     )
+    # [END howto_operator_customeros_batch]
 
     @task
     def pick_people_to_enrich(contacts: dict[str, Any]) -> list[dict[str, Any]]:
@@ -131,6 +132,7 @@ def gtm_advocates_to_customer_base() -> None:
             return []  # a dry run spends no enrichment credits either
         return [{"email": email} for email in contacts["emails"][: int(params["max_enrichments"])]]
 
+    # [START howto_operator_customeros_lookup]
     enrich = CustomerOSLookupOperator(
         task_id="enrich_people",
         lookup="person_enrichment",
@@ -139,6 +141,7 @@ def gtm_advocates_to_customer_base() -> None:
         # Submitted on the worker, then one trigger waits for all the answers: no worker slot held.
         deferrable=True,
     )
+    # [END howto_operator_customeros_lookup]
 
     @task(trigger_rule="all_done")
     def report() -> dict[str, Any]:

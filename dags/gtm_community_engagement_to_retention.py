@@ -8,6 +8,7 @@ from typing import Any
 import pendulum
 from airflow.providers.common.compat.sdk import Param, dag, get_current_context, task
 
+from airflow_provider_gtm.examples import forms
 from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
 from airflow_provider_gtm.operators.octy import OctyBatchOperator
 
@@ -33,21 +34,13 @@ EVENTS_PER_CHUNK = 1000
             description="Leave empty to continue after the newest post of the last successful fetch "
                         "(the first run takes every post). A time here replays from it.",
         ),
-        "page_size": Param(20, type="integer", minimum=1, maximum=20, title="Octopus page size",
-                           description="Posts per Octopus call (1-20)."),
-        "max_posts": Param(None, type=["null", "integer"], minimum=1, title="At most this many posts",
-                           description="Empty: every post."),
-        "event_type": Param("community_post", type="string", pattern="^[A-Za-z0-9_-]{1,60}$",
-                            title="Octy event type", description="Custom event type; created first if missing."),
-        "on_failures": Param("ratio", type="string", enum=["fail", "warn", "ratio"],
-                             title="When Octy refuses records",
-                             description="fail the task, only warn, or fail above max_failure_ratio."),
-        "max_failure_ratio": Param(0.1, type="number", minimum=0, maximum=1, title="Largest acceptable failure ratio",
-                                   description="With on_failures=ratio: refused / sent above this fails the task."),
-        "extra_profiles": Param([], type="array", items={"type": "object"}, title="Extra Octy profiles",
-                                description='Octy profiles (JSON objects) to send alongside the authors, e.g. '
-                                '[{"customer_id": "c-1", "profile_data": {"nickname": "Ada"}}] '
-                                '(e.g. to try validation).'),
+        "page_size": forms.octopus_page_size_param(),
+        "max_posts": forms.integer_param(None, title="At most this many posts", low=1, optional=True,
+                                         description="Empty: every post."),
+        "event_type": forms.octy_event_type_param("community_post"),
+        "on_failures": forms.failure_policy_param("Octy"),
+        "max_failure_ratio": forms.ratio_param(),
+        "extra_profiles": forms.octy_profiles_param(),
         "dry_run": Param(False, type="boolean", title="Dry run",
                          description="Check and plan every write, send nothing: each write task's XCom and "
                                      "plan.json say what it would create, update or leave unchanged."),
@@ -74,6 +67,7 @@ def gtm_community_engagement_to_retention() -> None:
     7. **check_run** runs only when a step failed and fails the run, so a run with refusals
        beyond the failure policy ends "failed" while the report still lists them.
     """
+    # [START howto_operator_octy_batch]
     ensure_event_type = OctyBatchOperator(
         task_id="ensure_event_type",
         operation="event_types.create",
@@ -81,6 +75,8 @@ def gtm_community_engagement_to_retention() -> None:
         existing_is_success=True,
         dry_run="{{ params.dry_run }}",
     )
+    # [END howto_operator_octy_batch]
+    # [START howto_operator_octopus_fetch]
     fetch = OctopusFetchOperator(
         task_id="fetch_new_posts",
         feed="all_posts",
@@ -92,6 +88,7 @@ def gtm_community_engagement_to_retention() -> None:
         page_size="{{ params.page_size }}",
         limit="{{ params.max_posts }}",
     )
+    # [END howto_operator_octopus_fetch]
 
     @task
     def build_profiles(posts: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +98,7 @@ def gtm_community_engagement_to_retention() -> None:
         return posts_to_profiles(posts["uri"], context, extra=context["params"].get("extra_profiles") or [])
 
     profiles = build_profiles(fetch.output)
+    # [START howto_operator_octy_batch_from_file]
     create_profiles = OctyBatchOperator(
         task_id="create_profiles",
         operation="profiles.create",
@@ -110,6 +108,7 @@ def gtm_community_engagement_to_retention() -> None:
         max_failure_ratio="{{ params.max_failure_ratio }}",
         dry_run="{{ params.dry_run }}",
     )
+    # [END howto_operator_octy_batch_from_file]
 
     @task
     def build_events(posts: dict[str, Any], created: dict[str, Any]) -> list[str]:

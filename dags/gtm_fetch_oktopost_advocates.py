@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.common.compat.sdk import Param, dag
+from airflow.providers.common.compat.sdk import dag
 
+from airflow_provider_gtm.examples import forms
 from airflow_provider_gtm.examples.pools import OKTOPOST_POOL
 from airflow_provider_gtm.operators.oktopost import OktopostFetchOperator
 
@@ -25,8 +26,8 @@ ADVOCATES = OktopostFetchOperator.output_asset("advocates")
     default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "execution_timeout": timedelta(hours=1)},
     render_template_as_native_obj=True,
     params={
-        "max_people": Param(None, type=["null", "integer"], minimum=1, title="At most this many advocates",
-                            description="Empty: every advocate."),
+        "max_people": forms.integer_param(None, title="At most this many advocates", low=1, optional=True,
+                                          description="Empty: every advocate."),
     },
 )
 def gtm_fetch_oktopost_advocates() -> None:
@@ -41,6 +42,7 @@ def gtm_fetch_oktopost_advocates() -> None:
     starts `gtm_advocates_to_customer_base`, which reads the file named by the event instead of
     fetching again.
     """
+    # [START howto_operator_oktopost_fetch_asset]
     OktopostFetchOperator(
         task_id="fetch_advocates",
         pool=OKTOPOST_POOL,  # shares the Oktopost key with the other sample DAGs
@@ -49,6 +51,7 @@ def gtm_fetch_oktopost_advocates() -> None:
         limit="{{ params.max_people }}",
         outlets=[ADVOCATES],
     )
+    # [END howto_operator_oktopost_fetch_asset]
 
 
 gtm_fetch_oktopost_advocates()

@@ -8,6 +8,7 @@ from typing import Any
 import pendulum
 from airflow.providers.common.compat.sdk import Param, dag, get_current_context, task
 
+from airflow_provider_gtm.examples import forms
 from airflow_provider_gtm.examples.pools import OKTOPOST_POOL
 from airflow_provider_gtm.operators.oktopost import OktopostCreateOperator
 
@@ -23,20 +24,17 @@ POSTS_PER_TASK = 20
     # execution_timeout: no task runs forever, even against a list that never ends (issue #10).
     default_args={"retries": 1, "retry_delay": timedelta(minutes=1), "execution_timeout": timedelta(hours=1)},
     params={
-        "campaign_name": Param("Product launch", type="string", minLength=1, maxLength=200, title="Campaign name",
-                               description="The name of the Oktopost campaign created for this run."),
+        "campaign_name": Param("Product launch", type="string", title="Campaign name",
+                               description="The name of the Oktopost campaign created for this run, 1 to 200 "
+                                           "characters.", allOf=[{"minLength": 1, "maxLength": 200}]),
         "campaign_url": Param(None, type=["null", "string"], title="Campaign link",
                               description="The URL the campaign promotes (optional)."),
-        "network": Param("LinkedIn", type="string", enum=["LinkedIn", "Twitter", "Facebook", "Instagram", "YouTube"],
-                         title="Network", description="The social network the message and its posts are for."),
-        "message": Param("We just launched something new.", type="string", minLength=1, maxLength=3000,
-                         title="Message text", description="The text of the message posted to each profile."),
-        "credential_ids": Param([], type="array", items={"type": "string"}, title="Social profiles",
-                                description="Oktopost credential ids; empty: every valid profile of the network."),
+        "network": forms.oktopost_network_param(),
+        "message": forms.oktopost_message_param("We just launched something new."),
+        "credential_ids": forms.oktopost_credential_ids_param(),
         "start_time": Param(None, type=["null", "string"], format="date-time", title="Publish at",
                             description="When the posts go out (UTC); empty: one hour from now."),
-        "post_status": Param("pending", type="string", enum=["pending", "draft", "inqueue", "inqueue-draft"],
-                             title="Post status", description="pending = scheduled; draft = saved, not scheduled."),
+        "post_status": forms.oktopost_post_status_param(),
         "dry_run": Param(False, type="boolean", title="Dry run",
                          description="Check and plan every write, send nothing: each write task's XCom and "
                                      "plan.json say what it would create, update or leave unchanged."),
@@ -74,8 +72,10 @@ def gtm_publish_campaign() -> None:
 
     # deferrable: an Oktopost key block (15 minutes after a 429) is waited out in the triggerer,
     # holding no worker slot, instead of failing through the task's retries.
+    # [START howto_operator_oktopost_create]
     create_campaign = OktopostCreateOperator(task_id="create_campaign", kind="campaigns", records=campaign_record(),
                                              pool=OKTOPOST_POOL, deferrable=True, dry_run="{{ params.dry_run }}")
+    # [END howto_operator_oktopost_create]
 
     @task
     def message_record(campaign: dict[str, Any]) -> list[dict[str, Any]]:
@@ -99,7 +99,7 @@ def gtm_publish_campaign() -> None:
         return plan_campaign_posts(
             message_id=message["ids"][0],
             network=params["network"],
-            credential_ids=params.get("credential_ids") or [],
+            credential_ids=[i.strip() for i in params.get("credential_ids") or [] if i.strip()],
             start_time=params.get("start_time"),
             status=params["post_status"],
             hook=OktopostHook(),

@@ -248,8 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     with SandboxServer(port=args.port, records=args.records) as sandbox:
         env = airflow_env(sandbox.connection_env())
         print(f"Sandbox running at {sandbox.url}; Airflow home {env['AIRFLOW_HOME']}", flush=True)
+        # Silent otherwise for a minute or more on a fresh machine: say what is happening.
+        print("Creating Airflow's metadata database (airflow db migrate; about a minute the first time)...",
+              flush=True)
         airflow("db", "migrate", env=env, quiet=True)
         from airflow_provider_gtm.examples.pools import pool_commands
+
+        print("Creating the sample DAGs' pools...", flush=True)
 
         for command in pool_commands():  # the sample DAGs' pools: a task in a missing pool never runs
             airflow(*command, env=env, quiet=True)

@@ -138,7 +138,7 @@ def moto_s3_server() -> Iterator[str]:
     """moto's server (S3 and the rest of AWS, in memory); yields its endpoint URL."""
     server = Path(sys.executable).with_name("moto_server")
     if not server.exists():
-        missing("moto's server", "`pip install -e .[distributed]` (make test-distributed)")
+        missing("moto's server", "`pip install --group distributed` (make test-distributed)")
     port = free_port()
     with _listening([str(server), "-H", "127.0.0.1", "-p", str(port)], port, "moto_server"):
         yield f"http://127.0.0.1:{port}"

@@ -202,7 +202,7 @@ CUSTOMEROS = ApiSpec(
     hook_class="airflow_provider_gtm.hooks.customeros.CustomerOSHook",
     hosts={"default": HOST},
     field_labels={"password": "API key", "host": "Base URL"},
-    hidden_fields=("schema", "port", "login"),
+    hidden_fields=("schema", "login"),
     placeholders={
         "host": HOST,
         "password": "sent as the X-CUSTOMER-OS-API-KEY header",

@@ -130,6 +130,15 @@ class Operation:
         return False
 
 
+#: The port field, shown for every type for Airflow 3.3's Test button: the connection list's button sends
+#: ``port: Number(<stored port>)``, so 0 for a connection saved without one, and the api-server refuses a
+#: port that differs from the stored one unless the request carries the password again ("The host or
+#: port to test differs from the stored connection"). A stored 0 passes that check; the hooks ignore
+#: it (core/hook.py adds only a non-zero port to the Base URL).
+PORT_FIELD_LABEL = "Port (0; Test button)"
+PORT_FIELD_PLACEHOLDER = "0"
+
+
 @dataclass(frozen=True)
 class ApiSpec:
     """Everything the provider knows about one API that is not code.
@@ -192,7 +201,11 @@ class ApiSpec:
 
     def relabeling(self) -> dict[str, str]:
         """The UI's ``relabeling`` (the hook's labels, with the UI's own wording where it differs)."""
-        return {**self.field_labels, **self.ui_relabeling}
+        return {**self.field_labels, "port": PORT_FIELD_LABEL, **self.ui_relabeling}
+
+    def ui_placeholders(self) -> dict[str, str]:
+        """The UI's ``placeholders``: the spec's, and 0 in the port field (see ``PORT_FIELD_LABEL``)."""
+        return {**self.placeholders, "port": PORT_FIELD_PLACEHOLDER}
 
     def upserts(self) -> dict[str, tuple[str, str]]:
         """``<resource>.upsert`` → its create and update, where both name a record by the same key."""

@@ -23,6 +23,12 @@ MESSAGE_GEN_LIMIT = 100  # messages per content/generate call
 MAX_MESSAGE_DATA = 25  # data objects per message
 _SERVICES = "octy-services-wasm@f514fe2 "
 RATE_WINDOWS = ((120, 60),)
+#: Octy's rule for names such as ``event_type`` and ``customer_id``, as the sandbox reproduces it (sandbox/octy.py
+#: ``_identifier_error``): 1 to 60 characters, none of these; an event type may not contain a space either.
+IDENTIFIER_MAX_LENGTH = 60
+IDENTIFIER_ILLEGAL_CHARACTERS = (",", '"', "'", ".")
+#: What profiles/create refuses a profile without (CreateProfiles in request_models/profiles.py at f514fe2).
+PROFILE_REQUIRED_KEYS = ("customer_id", "profile_data", "platform_info", "has_charged")
 
 
 #: The router each batch write is declared in (octy-services-wasm at f514fe2), by resource.
@@ -68,7 +74,7 @@ OCTY = ApiSpec(
     hook_class="airflow_provider_gtm.hooks.octy.OctyHook",
     hosts={"default": HOST},
     field_labels={"login": "Public key", "password": "Secret key", "host": "Base URL"},
-    hidden_fields=("schema", "port"),
+    hidden_fields=("schema",),
     placeholders={
         "host": HOST,
         "login": "pk_...",

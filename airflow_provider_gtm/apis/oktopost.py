@@ -42,6 +42,9 @@ NOTIFICATION_FIELDS = ("EmailDaily", "EmailWeekly", "EmailCampaignComplete", "Em
 
 #: The update forms' ``status`` values (src/types/publishing.ts UpdateCampaignParams / UpdatePostParams).
 CAMPAIGN_UPDATE_STATUSES = ("active", "paused", "archived")
+POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")  # src/types/publishing.ts PostStatus
+#: The networks a message may be written for (src/types/publishing.ts Network).
+MESSAGE_NETWORKS = ("LinkedIn", "Twitter", "Facebook", "Instagram", "YouTube")
 
 
 def _list(path: str, source: str, page_sizes: tuple[int, ...] = PAGE_SIZES, incremental: str = "") -> Resource:
@@ -112,7 +115,7 @@ OKTOPOST = ApiSpec(
     hosts={"us": US_HOST, "eu": EU_HOST},
     field_labels={"login": "Account ID", "password": "API key", "host": "Base URL"},
     ui_relabeling={"host": "Base URL (optional)"},
-    hidden_fields=("schema", "port"),
+    hidden_fields=("schema",),
     placeholders={
         "host": f"{US_HOST} (us) or {EU_HOST} (eu)",
         "login": "001xxxxxxxxxxxx",

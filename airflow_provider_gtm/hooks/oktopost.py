@@ -26,6 +26,7 @@ from airflow_provider_gtm.apis.oktopost import (
     NOTIFICATION_FIELDS,
     OKTOPOST,
     PAGE_SIZES,
+    POST_STATUSES,
     US_HOST,
     USER_ROLES,
 )
@@ -43,7 +44,6 @@ API_PREFIX = OKTOPOST.path_prefix
 
 #: List resources and their paths (under ``/v2``), from the spec (apis/oktopost.py).
 RESOURCE_PATHS: dict[str, str] = {name: spec.path for name, spec in OKTOPOST.resources.items()}
-POST_STATUSES = ("pending", "inqueue", "draft", "inqueue-draft")
 _BOARD_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _BOARD_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 

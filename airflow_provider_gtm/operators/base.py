@@ -6,8 +6,7 @@
 - :class:`GtmBatchOperator` reads records (a list, or JSON Lines at ``input_uri``) one chunk at a time, settles
   each chunk exactly once against its write ledger (``core/settlement.py``), writes every failure to
   ``failures_uri`` with the API's reason, and returns ``{"submitted", "succeeded", "failed", "failures_uri"}``.
-  Change detection and dry runs (``sync=``, ``dry_run=``) are ``operators/sync.py``'s, through two seams:
-  ``select_input`` (the records before chunking) and ``after_settled`` (once every record sent is settled).
+  ``sync=`` and ``dry_run=`` are ``operators/sync.py``'s, through the seams ``select_input`` and ``after_settled``.
 
 Both are generic over their hook type (``GtmFetchOperator[OctyHook]``): ``self.hook`` is built on
 first use in ``execute`` (never at DAG parse) and closed when ``execute`` ends.
@@ -263,6 +262,7 @@ class GtmBatchOperator(SyncMixin, HookOwner[HookT], LongWaitDeferral, GtmLineage
 
     template_fields: Sequence[str] = ("conn_id", "records", "input_uri", "failures_uri", "results_uri",
                                       "on_failures", "max_failure_ratio", "dry_run_flag")
+    template_fields_renderers = {"records": "json"}  # the Rendered Template view shows JSON, not a Python repr
     ui_color = "#fdf1e0"
     max_batch_size: ClassVar[int] = 500
     #: How many assigned ids go into the XCom itself (all of them are in results_uri).

@@ -42,6 +42,7 @@ class GtmLookupOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Sto
     """
 
     template_fields: Sequence[str] = ("conn_id", "output_uri", "output_base_uri", "limit", "inputs")
+    template_fields_renderers = {"inputs": "json"}  # the Rendered Template view shows JSON, not a Python repr
     ui_color = "#e8f0f4"
 
     def __init__(

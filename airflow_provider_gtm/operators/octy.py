@@ -39,6 +39,7 @@ class OctyFetchOperator(CatalogueWatermark, GtmFetchOperator["OctyHook"]):
     """
 
     template_fields: Sequence[str] = (*GtmFetchOperator.template_fields, "resource", "filters")
+    template_fields_renderers = {**GtmFetchOperator.template_fields_renderers, "filters": "json"}
     hook_class = LazyHookClass["OctyHook"]("airflow_provider_gtm.hooks.octy.OctyHook")
     default_conn_id = OCTY.default_conn_id
     default_api_host = OCTY.default_host

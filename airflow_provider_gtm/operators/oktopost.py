@@ -52,6 +52,7 @@ class OktopostFetchOperator(CatalogueWatermark, GtmFetchOperator["OktopostHook"]
     template_fields: Sequence[str] = (
         *GtmFetchOperator.template_fields, "resource", "filters", "count", "order", "after", "before",
     )
+    template_fields_renderers = {**GtmFetchOperator.template_fields_renderers, "filters": "json"}
     hook_class = LazyHookClass["OktopostHook"]("airflow_provider_gtm.hooks.oktopost.OktopostHook")
     default_conn_id = OKTOPOST.default_conn_id
     default_api_host = OKTOPOST.default_host
@@ -322,7 +323,7 @@ class OktopostBatchOperator(_OktopostWriteOperator):
     One call per record under the rate limit, with the write ledger, the preflight, the
     confirmation rule and the failures file of every batch operator. Operations (apis/oktopost.py;
     docs/endpoints.md lists them all): every create, update and delete of the SDK's resources
-    (Oktopost/oktopost-typescript-sdk src/resources/**) that is one call per record, records in the
+    (Oktopost/oktopost-typescript-sdk ``src/resources/**``) that is one call per record, records in the
     SDK's field names, e.g. ``campaigns.create`` (records as for :class:`OktopostCreateOperator`),
     ``users.create``, ``tags.update``, ``webhooks.delete``, ``workflow_items.update`` (approve with
     ``isApprove=1``, reject with 0), ``lead_activities.delete`` (``id``, ``leadId``):

@@ -91,7 +91,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_gtm.apis.octy import MAX_MESSAGE_DATA, MESSAGE_GEN_LIMIT, OCTY
+from airflow_provider_gtm.apis.octy import (
+    IDENTIFIER_ILLEGAL_CHARACTERS,
+    IDENTIFIER_MAX_LENGTH,
+    MAX_MESSAGE_DATA,
+    MESSAGE_GEN_LIMIT,
+    OCTY,
+)
 from airflow_provider_gtm.sandbox.framework import (
     HttpError,
     RateLimitSpec,
@@ -123,7 +129,7 @@ STATUS_MESSAGES = {
     422: "Unprocessable Entity", 429: "Too many requests", 500: "Unknown server error", 501: "Not Implemented",
     502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
 }
-ILLEGAL_ID_CHARS = [",", '"', "'", "."]
+ILLEGAL_ID_CHARS = list(IDENTIFIER_ILLEGAL_CHARACTERS)
 
 
 def _ts(epoch: float) -> str:
@@ -149,7 +155,7 @@ def _mix(seed: int, kind: int, index: int) -> int:
 def _identifier_error(value: Any, label: str, *, no_space: bool = False) -> str | None:
     if not isinstance(value, str):
         return f"{label} must be a string."
-    if len(value) > 60 or len(value) < 1:
+    if len(value) > IDENTIFIER_MAX_LENGTH or len(value) < 1:
         return f"{label[0].upper()}{label[1:]}s must be at least 1 character long and less than 60 characters long."
     illegal = ILLEGAL_ID_CHARS + ([" "] if no_space else [])
     found = [c for c in illegal if c in value]

@@ -149,7 +149,7 @@ def test_provider_info_connection_types_are_the_specs():
         behaviour = conf["ui-field-behaviour"]
         assert behaviour["hidden-fields"] == list(spec.hidden_fields)
         assert behaviour["relabeling"] == spec.relabeling()
-        assert behaviour["placeholders"] == dict(spec.placeholders)
+        assert behaviour["placeholders"] == spec.ui_placeholders()
     assert [i["external-doc-url"] for i in info["integrations"]] == [s.external_doc_url for s in specs()]
     assert [h["python-modules"] for h in info["hooks"]] == [[s.hook_module] for s in specs()]
     assert [o["python-modules"] for o in info["operators"]] == [[s.operators_module] for s in specs()]

@@ -84,10 +84,12 @@ def test_readme_install_commands_show_what_the_readme_says(tmp_path):
         done = subprocess.run(["bash", "-o", "pipefail", "-c", command.split("#")[0]], capture_output=True,
                               text=True, env=env, check=True)
         outputs.append(done.stdout)
-    from airflow_provider_gtm import __version__
+    from airflow_provider_gtm import DOCS_URL, __version__
 
-    (provider_line,) = outputs[0].splitlines()
+    # The description ends with the docs URL, which the table wraps onto a second line.
+    provider_line, *wrapped = outputs[0].splitlines()
     assert provider_line.split("|")[0].strip() == "airflow-provider-gtm" and __version__ in provider_line
+    assert DOCS_URL.rstrip("/") in outputs[0] and all(not line.split("|")[0].strip() for line in wrapped)
     hook_rows = {line.split("|")[0].strip(): line for line in outputs[1].splitlines()}
     assert set(hook_rows) == CONN_TYPES
     assert "airflow_provider_gtm.hooks.octy.OctyHook" in hook_rows["octy"]
