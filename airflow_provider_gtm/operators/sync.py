@@ -103,8 +103,11 @@ class SyncMixin:
         ``dry_run_flag``): ``dry_run="{{ params.dry_run }}"`` works.
     """
 
-    #: The spec operation names this operator writes through (set by the API's operator).
+    #: The API (spec name) this operator writes to (set by the API's operator).
     sync_api: ClassVar[str] = ""
+    #: Templated attributes whose ``__init__`` argument has another name (``dry_run=`` is kept as
+    #: ``dry_run_flag``: ``BaseOperator.dry_run()`` is Airflow's own).
+    template_field_arguments: ClassVar[dict[str, str]] = {"dry_run_flag": "dry_run"}
 
     # What GtmBatchOperator provides (declared for the type checker).
     conn_id: str
