@@ -8,6 +8,7 @@ from typing import Any
 import pendulum
 from airflow.providers.common.compat.sdk import Param, dag, get_current_context, task
 
+from airflow_provider_gtm.examples import forms
 from airflow_provider_gtm.operators.octopus import OctopusFetchOperator
 
 #: The SQL connection the posts land in: any common.sql database (``make demo``: SQLite; the
@@ -30,10 +31,11 @@ WAREHOUSE_CONN_ID = "gtm_warehouse"
         "since": Param(None, type=["null", "string"], format="date-time", title="Posts created after",
                        description="Leave empty to continue after the newest post the last run landed "
                                    "(the first run takes every post). A time here replays from it."),
-        "max_posts": Param(None, type=["null", "integer"], minimum=1, title="At most this many posts",
-                           description="Empty: every post."),
-        "table": Param("community_posts", type="string", pattern="^[A-Za-z_][A-Za-z0-9_]{0,62}$",
-                       title="Table", description="Created when missing; one row per post, keyed by its id."),
+        "max_posts": forms.integer_param(None, title="At most this many posts", low=1, optional=True,
+                                         description="Empty: every post."),
+        "table": Param("community_posts", type="string", pattern="^[A-Za-z_][A-Za-z0-9_]{0,62}$", title="Table",
+                       description="Created when missing; one row per post, keyed by its id. 1 to 63 characters: "
+                                   "letters, digits and _, not starting with a digit."),
     },
 )
 def gtm_land_community_posts() -> None:

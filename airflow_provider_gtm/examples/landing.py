@@ -43,9 +43,11 @@ def table_key(api: str, resource: str) -> str:
 
 def _checked(kind: str, name: str) -> str:
     # Names go into SQL text (they cannot be bound parameters): only plain identifiers.
-    if not _NAME.fullmatch(name) or name.lower() in COLUMNS:
-        raise AirflowFailException(f"{kind} {name!r} is not a plain SQL identifier (letters, digits, _)"
-                                   + (" or is one of the landing columns" if name.lower() in COLUMNS else ""))
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise AirflowFailException(f"{kind} {name!r} is not a plain SQL identifier: 1 to 63 characters, letters, "
+                                   "digits and _, not starting with a digit")
+    if kind == "key" and name.lower() in COLUMNS:
+        raise AirflowFailException(f"key {name!r} is one of the landing columns {COLUMNS}")
     return name
 
 
