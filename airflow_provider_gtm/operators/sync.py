@@ -60,24 +60,27 @@ class _Selection:
         self.unchanged = 0
         #: key → digest of every record this pass lets through.
         self.sent: dict[str, str] = {}
+        #: Every key met in this pass (sent or unchanged): a second record with one is refused.
+        self.seen: set[str] = set()
 
-    def classify(self, number: int, record: Any) -> tuple[str | None, str | None, str]:
+    def classify(self, record: Any) -> tuple[str | None, str | None, str]:
         """``(key, digest, verdict)``; verdict ``unchanged``, ``new``, ``changed`` or a problem."""
         from airflow_provider_gtm.core.syncstate import content_digest, record_key
 
         key = record_key(record, self.field)
         if key is None:
             return None, None, f"field {self.field!r} is missing; sync='changed' names every record by it"
-        if key in self.sent:
+        if key in self.seen:
             return key, None, f"{self.field} {key} appears twice in the input; a sync takes one record per key"
+        self.seen.add(key)
         digest = content_digest(record)
         known = self.state.digest(key)
         return key, digest, ("unchanged" if known == digest else "changed" if known else "new")
 
     def select(self, records: Iterable[Any]) -> Iterator[Any]:
-        self.unchanged, self.sent = 0, {}
+        self.unchanged, self.sent, self.seen = 0, {}, set()
         for number, record in enumerate(records, start=1):
-            key, digest, verdict = self.classify(number, record)
+            key, digest, verdict = self.classify(record)
             if key is None or digest is None:
                 raise AirflowFailException(f"{self.label}: record {number} cannot be synced, nothing was sent: "
                                            f"{verdict}")
@@ -295,7 +298,7 @@ class SyncMixin:
             problem = validate(record)
             verdict = "new"
             if selection is not None:
-                key, digest, verdict = selection.classify(number, record)
+                key, digest, verdict = selection.classify(record)
                 if digest is None:
                     problem = problem or verdict
                 elif not problem and verdict != "unchanged":

@@ -194,3 +194,12 @@ def test_dry_run_lists_invalid_records_with_their_reasons(sandbox, tmp_path):
     with pytest.raises(AirflowFailException, match="nothing was sent"):
         run(upsert(records, base), "r2")
     assert octy_calls(sandbox) == before
+
+
+def test_a_key_twice_is_refused_even_when_its_first_record_is_unchanged(sandbox, tmp_path):
+    base = f"file://{tmp_path}/out"
+    run(upsert([item(0)], base), "r1")
+    before = octy_calls(sandbox)
+    with pytest.raises(AirflowFailException, match="record 2 cannot be synced, nothing was sent: .*appears twice"):
+        run(upsert([item(0), item(0, price=7)], base), "r2")
+    assert octy_calls(sandbox) == before
