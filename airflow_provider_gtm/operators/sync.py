@@ -244,9 +244,12 @@ class SyncMixin:
         task_key = task_ledger_key(context)
         where = selection.state.record(changes, task_key)
         selection.state.record_history(history, task_key)
-        summary["unchanged"] = selection.unchanged
+        # A retry after an earlier try of this task instance settled (and recorded) some records sees them as
+        # unchanged, while its ledger carries them into ``submitted``: counted once, as submitted.
+        carried = max(0, int(summary["submitted"]) - len(selection.sent))
+        summary["unchanged"] = max(0, selection.unchanged - carried)
         self.log.info("%s: unchanged %d (not sent: the API confirmed the same content before); sync state %s",
-                      self._label(), selection.unchanged, where or selection.state.directory)
+                      self._label(), summary["unchanged"], where or selection.state.directory)
 
     def _assigned_ids(self, summary: Mapping[str, Any], field: str, keys: set[str]) -> dict[str, Any]:
         """key → the id the API assigned, from the results file where its objects carry the key field."""

@@ -203,3 +203,20 @@ def test_a_key_twice_is_refused_even_when_its_first_record_is_unchanged(sandbox,
     with pytest.raises(AirflowFailException, match="record 2 cannot be synced, nothing was sent: .*appears twice"):
         run(upsert([item(0), item(0, price=7)], base), "r2")
     assert octy_calls(sandbox) == before
+
+
+def test_a_retry_after_the_policy_failed_the_task_counts_every_record_once(sandbox, tmp_path):
+    base = f"file://{tmp_path}/out"
+    records = [item(i) for i in range(5)] + [{**item(5), "item_price": "cheap"}]
+    ctx = {"ti": Ti(dag_id="sync", run_id="r1", task_id="sync_items", map_index=-1, pushed={})}
+    with pytest.raises(AirflowFailException, match="1 of 6 records failed"):
+        upsert(records, base).execute(ctx)
+    first = ctx["ti"].pushed["return_value"]
+    assert (first["submitted"], first["failed"], first["unchanged"]) == (6, 1, 0)
+    # Airflow's retry of the same task instance: the state now holds the five it confirmed.
+    before = octy_calls(sandbox)
+    with pytest.raises(AirflowFailException, match="1 of 6 records failed"):
+        upsert(records, base).execute(ctx)
+    again = ctx["ti"].pushed["return_value"]
+    assert octy_calls(sandbox) == before, "what the first try settled is not sent again"
+    assert (again["submitted"], again["succeeded"], again["failed"], again["unchanged"]) == (6, 5, 1, 0)
