@@ -220,3 +220,25 @@ def test_a_retry_after_the_policy_failed_the_task_counts_every_record_once(sandb
     again = ctx["ti"].pushed["return_value"]
     assert octy_calls(sandbox) == before, "what the first try settled is not sent again"
     assert (again["submitted"], again["succeeded"], again["failed"], again["unchanged"]) == (6, 5, 1, 0)
+
+
+def test_oktopost_updates_one_call_per_record_only_the_changed_ones_go(sandbox, tmp_path):
+    from airflow_provider_gtm.operators.oktopost import OktopostBatchOperator, OktopostCreateOperator
+
+    base = f"file://{tmp_path}/out"
+    created = run(OktopostCreateOperator(task_id="campaigns", kind="campaigns", output_base_uri=base,
+                                         records=[{"name": f"C{i}"} for i in range(20)]), "r0")
+    campaigns = [{"id": i, "name": f"Campaign {n}"} for n, i in enumerate(created["ids"])]
+
+    def rename(records: list[dict[str, Any]], run_id: str) -> tuple[int, dict[str, Any]]:
+        before = int(sandbox.state()["calls"].get("oktopost", 0))
+        summary = run(OktopostBatchOperator(task_id="rename", operation="campaigns.update", sync="changed",
+                                            records=records, output_base_uri=base), run_id)
+        return int(sandbox.state()["calls"].get("oktopost", 0)) - before, summary
+
+    assert rename(campaigns, "r1")[0] == 20
+    changed = [dict(c, name=c["name"] + "!") if n in (2, 9, 17) else c for n, c in enumerate(campaigns)]
+    calls, summary = rename(changed, "r2")
+    assert calls == 3 and (summary["submitted"], summary["unchanged"]) == (3, 17)
+    names = {c["Id"]: c["Name"] for c in sandbox.state()["apis"]["oktopost"]["campaigns"].values()}
+    assert [names[changed[n]["id"]] for n in (2, 9, 17)] == ["Campaign 2!", "Campaign 9!", "Campaign 17!"]
