@@ -40,6 +40,12 @@ def _failure_reasons(uri: str, reasons: Counter[str], examples: dict[str, list[A
                 sample.append(failure.get("identifier"))
 
 
+#: The counts a step's XCom may carry: a fetch's, a batch write's (``unchanged``: left out by
+#: ``sync="changed"``) and a dry run's plan.
+COUNTS = ("records", "pages", "submitted", "succeeded", "failed", "existing", "unchanged", "would_create",
+          "would_update", "would_delete", "invalid")
+
+
 def build_report(title: str, steps: Mapping[str, Any], output_uri: str | None = None) -> dict[str, Any]:
     """Summarise each step's XCom (fetch ``records``/``pages``, batch ``submitted``/``succeeded``/``failed``).
 
@@ -53,10 +59,12 @@ def build_report(title: str, steps: Mapping[str, Any], output_uri: str | None = 
             report["steps"][name] = {"ran": False}
             continue
         step: dict[str, Any] = {"ran": True}
-        for key in ("records", "pages", "submitted", "succeeded", "failed", "existing"):
+        if any(s.get("dry_run") for s in summaries):
+            step["dry_run"] = True  # nothing was sent: the counts are the plan's
+        for key in COUNTS:
             if any(key in s for s in summaries):
                 step[key] = sum(int(s.get(key, 0) or 0) for s in summaries)
-        uris = [s[k] for s in summaries for k in ("uri", "failures_uri") if s.get(k)]
+        uris = [s[k] for s in summaries for k in ("uri", "failures_uri", "plan_uri") if s.get(k)]
         step["files"] = uris
         reasons: Counter[str] = Counter()
         examples: dict[str, list[Any]] = {}
@@ -84,10 +92,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         if not step.get("ran"):
             lines.append(f"  {name}: did not run")
             continue
-        counts = ", ".join(
-            f"{k} {step[k]}" for k in ("records", "pages", "submitted", "succeeded", "failed", "existing") if k in step
-        )
-        lines.append(f"  {name}: {counts}")
+        counts = ", ".join(f"{k} {step[k]}" for k in COUNTS if k in step)
+        lines.append(f"  {name}: {'DRY RUN, nothing sent: ' if step.get('dry_run') else ''}{counts}")
         for reason in step.get("failure_reasons", []):
             ids = ", ".join(map(str, reason["examples"]))
             lines.append(f"      {reason['count']} x {reason['error_message']!r} (e.g. {ids})")

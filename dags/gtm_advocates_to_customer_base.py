@@ -41,6 +41,9 @@ ADVOCATES = OktopostFetchOperator.output_asset("advocates")
         "on_failures": forms.failure_policy_param("CustomerOS"),
         "max_failure_ratio": forms.ratio_param(),
         "extra_contacts": forms.customeros_contacts_param(),
+        "dry_run": Param(False, type="boolean", title="Dry run",
+                         description="Check and plan every write, send nothing: each write task's XCom and "
+                                     "plan.json say what it would create, update or leave unchanged."),
     },
 )
 def gtm_advocates_to_customer_base() -> None:
@@ -109,6 +112,7 @@ def gtm_advocates_to_customer_base() -> None:
         input_uri="{{ ti.xcom_pull(task_ids='build_contacts')['contacts_uri'] }}",
         on_failures="{{ params.on_failures }}",
         max_failure_ratio="{{ params.max_failure_ratio }}",
+        dry_run="{{ params.dry_run }}",
     )
     create_organizations = CustomerOSBatchOperator(
         task_id="create_organizations",
@@ -117,14 +121,15 @@ def gtm_advocates_to_customer_base() -> None:
         existing_is_success=True,
         on_failures="{{ params.on_failures }}",
         max_failure_ratio="{{ params.max_failure_ratio }}",
+        dry_run="{{ params.dry_run }}",
     )
     # [END howto_operator_customeros_batch]
 
     @task
     def pick_people_to_enrich(contacts: dict[str, Any]) -> list[dict[str, Any]]:
         params = get_current_context()["params"]
-        if not params["enrich_people"]:
-            return []
+        if not params["enrich_people"] or params.get("dry_run"):
+            return []  # a dry run spends no enrichment credits either
         return [{"email": email} for email in contacts["emails"][: int(params["max_enrichments"])]]
 
     # [START howto_operator_customeros_lookup]

@@ -41,6 +41,9 @@ EVENTS_PER_CHUNK = 1000
         "on_failures": forms.failure_policy_param("Octy"),
         "max_failure_ratio": forms.ratio_param(),
         "extra_profiles": forms.octy_profiles_param(),
+        "dry_run": Param(False, type="boolean", title="Dry run",
+                         description="Check and plan every write, send nothing: each write task's XCom and "
+                                     "plan.json say what it would create, update or leave unchanged."),
     },
 )
 def gtm_community_engagement_to_retention() -> None:
@@ -70,6 +73,7 @@ def gtm_community_engagement_to_retention() -> None:
         operation="event_types.create",
         records=[{"event_type": "{{ params.event_type }}", "event_properties": ["post_id", "topic_id", "text_length"]}],
         existing_is_success=True,
+        dry_run="{{ params.dry_run }}",
     )
     # [END howto_operator_octy_batch]
     # [START howto_operator_octopus_fetch]
@@ -102,13 +106,16 @@ def gtm_community_engagement_to_retention() -> None:
         existing_is_success=True,
         on_failures="{{ params.on_failures }}",
         max_failure_ratio="{{ params.max_failure_ratio }}",
+        dry_run="{{ params.dry_run }}",
     )
     # [END howto_operator_octy_batch_from_file]
 
     @task
     def build_events(posts: dict[str, Any], created: dict[str, Any]) -> list[str]:
-        from airflow_provider_gtm.examples.transforms import posts_to_event_chunks
+        from airflow_provider_gtm.examples.transforms import posts_to_event_chunks, skip_after_dry_run
         from airflow_provider_gtm.hooks.octy import OctyHook
+
+        skip_after_dry_run(created)  # events need the profile ids a dry run did not create
 
         context = get_current_context()
         return posts_to_event_chunks(
@@ -122,6 +129,7 @@ def gtm_community_engagement_to_retention() -> None:
         operation="events.create",
         on_failures="{{ params.on_failures }}",
         max_failure_ratio="{{ params.max_failure_ratio }}",
+        dry_run="{{ params.dry_run }}",
     ).expand(input_uri=event_chunks)
 
     @task(trigger_rule="all_done")

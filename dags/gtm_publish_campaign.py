@@ -35,6 +35,9 @@ POSTS_PER_TASK = 20
         "start_time": Param(None, type=["null", "string"], format="date-time", title="Publish at",
                             description="When the posts go out (UTC); empty: one hour from now."),
         "post_status": forms.oktopost_post_status_param(),
+        "dry_run": Param(False, type="boolean", title="Dry run",
+                         description="Check and plan every write, send nothing: each write task's XCom and "
+                                     "plan.json say what it would create, update or leave unchanged."),
     },
 )
 def gtm_publish_campaign() -> None:
@@ -54,6 +57,9 @@ def gtm_publish_campaign() -> None:
     5. **report** lists what was created and every refusal with Oktopost's reason.
     6. **check_run** runs only when a step failed and fails the run, so a run with refusals
        beyond the failure policy ends "failed" while the report still lists them.
+
+    **Dry run** (the form's toggle): create_campaign checks its record and writes its plan, nothing
+    is sent; the steps that need the campaign's id are skipped.
     """
 
     @task
@@ -68,17 +74,20 @@ def gtm_publish_campaign() -> None:
     # holding no worker slot, instead of failing through the task's retries.
     # [START howto_operator_oktopost_create]
     create_campaign = OktopostCreateOperator(task_id="create_campaign", kind="campaigns", records=campaign_record(),
-                                             pool=OKTOPOST_POOL, deferrable=True)
+                                             pool=OKTOPOST_POOL, deferrable=True, dry_run="{{ params.dry_run }}")
     # [END howto_operator_oktopost_create]
 
     @task
     def message_record(campaign: dict[str, Any]) -> list[dict[str, Any]]:
+        from airflow_provider_gtm.examples.transforms import skip_after_dry_run
+
+        skip_after_dry_run(campaign)  # a dry run created no campaign to attach a message to
         params = get_current_context()["params"]
         return [{"campaignId": campaign["ids"][0], "network": params["network"], "message": params["message"]}]
 
     create_message = OktopostCreateOperator(
         task_id="create_message", kind="messages", records=message_record(create_campaign.output), pool=OKTOPOST_POOL,
-        deferrable=True,
+        deferrable=True, dry_run="{{ params.dry_run }}",
     )
 
     @task(pool=OKTOPOST_POOL)
@@ -98,7 +107,7 @@ def gtm_publish_campaign() -> None:
         )
 
     create_posts = OktopostCreateOperator.partial(
-        task_id="create_posts", kind="posts", pool=OKTOPOST_POOL, deferrable=True
+        task_id="create_posts", kind="posts", pool=OKTOPOST_POOL, deferrable=True, dry_run="{{ params.dry_run }}"
     ).expand(
         records=plan_posts(create_message.output)
     )

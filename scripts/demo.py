@@ -43,7 +43,11 @@ RUNS = {
         "extra_contacts": [{"email": "not-an-email"}],
     },
     "gtm_publish_campaign": {"campaign_name": "Demo launch", "message": "Hello from the airflow-provider-gtm demo"},
+    # Community posts into the SQLite table community_posts (.demo/warehouse.db), keyed by id.
+    "gtm_land_community_posts": {"since": "2000-01-01T00:00:00+00:00"},
 }
+#: Where gtm_land_community_posts lands (the gtm_warehouse connection).
+LANDED_TABLE = "community_posts"
 
 
 def airflow_env(sandbox_env: dict[str, str]) -> dict[str, str]:
@@ -60,6 +64,8 @@ def airflow_env(sandbox_env: dict[str, str]) -> dict[str, str]:
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW__GTM__OUTPUT_BASE_URI": f"file://{DEMO / 'data'}",
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            # The sqlite provider reads the database file from the host.
+            "AIRFLOW_CONN_GTM_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(DEMO / "warehouse.db")}),
         }
     )
     env.update(sandbox_env)
@@ -206,6 +212,18 @@ def print_failure(log_path: Path) -> None:
     print(f"  whole log of this run: {log_path}")
 
 
+def landed_rows(database: Path, table: str = LANDED_TABLE) -> int | None:
+    """How many rows the landing DAG's table holds (``None``: no table yet)."""
+    import sqlite3
+
+    if not database.exists():
+        return None
+    with sqlite3.connect(database) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone():
+            return None
+        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
 def latest_report(dag_id: str) -> dict | None:
     reports = sorted((DEMO / "data" / dag_id).glob("*/report/report.json"), key=lambda p: p.stat().st_mtime)
     return json.loads(reports[-1].read_text()) if reports else None
@@ -264,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 print_failure(log_path)
                 failed.append(dag_id)
         print("\nCalls the sandbox answered, per API:", sandbox_calls(sandbox.state()))
+        print(f"Rows in the SQLite table {LANDED_TABLE} ({DEMO / 'warehouse.db'}):", landed_rows(DEMO / "warehouse.db"))
     if failed:
         print(f"\nFailed runs: {', '.join(failed)} (each run's whole log: {LOGS}/<dag_id>.log)")
         return 1

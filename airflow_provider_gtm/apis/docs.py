@@ -52,7 +52,8 @@ def _incremental(row: Resource) -> str:
 
 
 def _write_semantics(op: Operation) -> str:
-    """Batch maximum, how each record is confirmed, how a lost answer is settled, whether a resend is safe."""
+    """Batch maximum, how each record is confirmed, how a lost answer is settled, whether a resend is safe,
+    and the key ``sync="changed"`` names records by (none: the operator refuses it)."""
     confirm = ("`Result: true`" if op.result_only
                else f"`{op.response_key}` in the answer" if op.response_key
                else f"listed in `{op.accepted_key}` (refusals in `{op.rejected_key}`)" if op.accepted_key
@@ -60,7 +61,8 @@ def _write_semantics(op: Operation) -> str:
     lost = {"resend": f"resend (duplicate of {', '.join(op.unique_fields)} refused)",
             "lookup": "looked up", None: "a person decides"}[op.resolution]
     parts = [op.write, f"≤ {op.batch_max} per chunk" if op.batch_max else "", f"confirmed by {confirm}",
-             f"lost answer: {lost}", "client resends after 5xx" if op.safe_to_retry else ""]
+             f"lost answer: {lost}", "client resends after 5xx" if op.safe_to_retry else "",
+             f"sync key `{op.key}`" if op.key else "no sync key"]
     if op.required:
         parts.append("requires " + ", ".join(op.required))
     return "; ".join(p for p in parts if p)

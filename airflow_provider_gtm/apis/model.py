@@ -87,6 +87,9 @@ class Operation:
     :param hook_method: the hook method that sends one record or chunk (docs).
     :param query: the record fields sent in the query string rather than the form (Oktopost's
         lead-activity delete and workflow-item note, whose SDK calls put them in the URL).
+    :param key: the record field that names one vendor record across runs (change detection's
+        state key, a landed table's primary key); empty where nothing does (Octy events: each is a
+        new occurrence). ``source`` cites where the vendor makes it unique.
     """
 
     method: str
@@ -108,6 +111,7 @@ class Operation:
     write: Write = "create"
     hook_method: str = ""
     query: tuple[str, ...] = ()
+    key: str = ""
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -202,6 +206,16 @@ class ApiSpec:
     def ui_placeholders(self) -> dict[str, str]:
         """The UI's ``placeholders``: the spec's, and 0 in the port field (see ``PORT_FIELD_LABEL``)."""
         return {**self.placeholders, "port": PORT_FIELD_PLACEHOLDER}
+
+    def upserts(self) -> dict[str, tuple[str, str]]:
+        """``<resource>.upsert`` → its create and update, where both name a record by the same key."""
+        found = {}
+        for name, op in self.operations.items():
+            resource, _, write = name.partition(".")
+            update = self.operations.get(f"{resource}.update")
+            if write == "create" and op.key and update is not None and update.key == op.key:
+                found[f"{resource}.upsert"] = (name, f"{resource}.update")
+        return found
 
     def unique_keys(self) -> dict[str, str]:
         """Operation → the one field whose duplicate the vendor refuses (single-field ``resend`` rules)."""

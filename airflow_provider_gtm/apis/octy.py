@@ -47,6 +47,8 @@ def _op(name: str, path: str, body_key: str, accepted: str, rejected: str, ident
     """``{name: the batch write}``; ``name`` is ``<resource>.<write>``, the hook method ``<write>_<resource>``."""
     resource, _, write = name.partition(".")
     kw.setdefault("source", _SERVICES + _ROUTERS[resource])
+    # The field the routers look a record up by (a delete's records are the ids themselves).
+    kw.setdefault("key", identifier or "")
     return {name: Operation("POST", f"{_R}{path}", body_key=body_key, accepted_key=accepted, rejected_key=rejected,
                             identifier=identifier, batch_max=BATCH_MAX, write=_WRITES[write],
                             hook_method=f"{write}_{resource}", **kw)}
@@ -116,6 +118,7 @@ OCTY = ApiSpec(
         **_op("templates.delete", "/messaging/templates/delete", "template_ids", "deleted_templates",
               "failed_to_delete", None),
         **_op("events.create", "/events/create/batch", "events", "created_events", "failed_to_create", "profile_id",
+              key="",  # an event is a new occurrence each time: no event field names it before Octy does
               source="octy-services-wasm@f514fe2 events/services/events.py"),
     },
     calls={

@@ -75,7 +75,7 @@ def _update_delete(resource: str, path: str, key: str | None, fields: tuple[str,
     resolution: Resolution | None = "lookup" if lookup else None
     return {
         f"{resource}.update": Operation(
-            "POST", f"{path}/{{id}}", identifier="id", required=("id",), optional=fields, response_key=key,
+            "POST", f"{path}/{{id}}", identifier="id", key="id", required=("id",), optional=fields, response_key=key,
             result_only=key is None, batch_max=BATCH_MAX, resolution=resolution, dataset_path=path, write="update",
             source=source, hook_method=f"update_{singular}"),
         **_delete(resource, path, source, lookup, singular),
@@ -85,8 +85,8 @@ def _update_delete(resource: str, path: str, key: str | None, fields: tuple[str,
 def _delete(resource: str, path: str, source: str, lookup: bool = True, singular: str = "") -> dict[str, Operation]:
     """``<resource>.delete``: the SDK's ``delete(id)``, a bodiless DELETE answering ``BaseApiResponse``."""
     return {f"{resource}.delete": Operation(
-        "DELETE", f"{path}/{{id}}", identifier="id", required=("id",), result_only=True, batch_max=BATCH_MAX,
-        resolution="lookup" if lookup else None, dataset_path=path, write="delete", source=source,
+        "DELETE", f"{path}/{{id}}", identifier="id", key="id", required=("id",), result_only=True,
+        batch_max=BATCH_MAX, resolution="lookup" if lookup else None, dataset_path=path, write="delete", source=source,
         hook_method=f"delete_{singular or resource[:-1]}")}
 
 
@@ -241,15 +241,15 @@ OKTOPOST = ApiSpec(
                          _POSTS),
         # Social profiles: the SDK's update is a PUT (the only one), its delete a bodiless DELETE.
         "credentials.update": Operation(
-            "PUT", "/credential/{id}", identifier="id", required=("id",),
+            "PUT", "/credential/{id}", identifier="id", key="id", required=("id",),
             optional=("displayName", "nativePostsEnabled"), response_key="Credential", batch_max=BATCH_MAX,
             resolution="lookup", dataset_path="/credential", write="update", hook_method="update_credential",
             source=_SDK_DIR + "account/social-profiles.ts (update: PUT); src/types/account.ts "
             "UpdateSocialProfileParams"),
         "credentials.delete": Operation(
-            "DELETE", "/credential/{id}", identifier="id", required=("id",), result_only=True, batch_max=BATCH_MAX,
-            resolution="lookup", dataset_path="/credential", write="delete", hook_method="delete_credential",
-            source=_SDK_DIR + "account/social-profiles.ts"),
+            "DELETE", "/credential/{id}", identifier="id", key="id", required=("id",), result_only=True,
+            batch_max=BATCH_MAX, resolution="lookup", dataset_path="/credential", write="delete",
+            hook_method="delete_credential", source=_SDK_DIR + "account/social-profiles.ts"),
         # Board messages: ``remove`` DELETEs /board-message with boardId and messageId as the form body.
         "board_messages.delete": Operation(
             "DELETE", "/board-message", identifier="messageId", required=("boardId", "messageId"),
@@ -257,11 +257,11 @@ OKTOPOST = ApiSpec(
             source=_SDK_DIR + "advocacy/board-messages.ts (remove); src/types/advocacy.ts RemoveBoardMessageParams"),
         # Advocates: ``delete(id, boardId)`` DELETEs /advocate/{id} with boardId as the form body.
         "advocates.delete": Operation(
-            "DELETE", "/advocate/{id}", identifier="id", required=("id", "boardId"), result_only=True,
+            "DELETE", "/advocate/{id}", identifier="id", key="id", required=("id", "boardId"), result_only=True,
             batch_max=BATCH_MAX, dataset_path="/advocate", write="delete", hook_method="delete_advocate",
             source=_SDK_DIR + "advocacy/advocates.ts (delete(id, boardId))"),
         "leads.delete": Operation(
-            "DELETE", "/lead/{id}", identifier="id", required=("id",), result_only=True, batch_max=BATCH_MAX,
+            "DELETE", "/lead/{id}", identifier="id", key="id", required=("id",), result_only=True, batch_max=BATCH_MAX,
             resolution="lookup", dataset_path="/lead", write="delete", hook_method="delete_lead",
             source=_SDK_DIR + "leads/leads.ts (delete; the SDK has no lead update)"),
         # Issue 22: the SDK's other writes (src/resources/**, params from src/types/*.ts), one call per
@@ -308,13 +308,13 @@ OKTOPOST = ApiSpec(
                                   optional=("keyword", "position"), identifier="streamTabId"),
         # updatePosition(id, {position}) is the SDK's only stream update.
         "streams.update": Operation(
-            "POST", "/stream/{id}", identifier="id", required=("id", "position"), response_key="Stream",
+            "POST", "/stream/{id}", identifier="id", key="id", required=("id", "position"), response_key="Stream",
             batch_max=BATCH_MAX, dataset_path="/stream", write="update", hook_method="update_stream_position",
             source=_SDK_DIR + "streams/streams.ts (updatePosition)"),
         **_delete("streams", "/stream", _SDK_DIR + "streams/streams.ts", lookup=False),
         # links.update answers a page (Items) and the SDK returns its first item.
         "links.update": Operation(
-            "POST", "/link/{id}", identifier="id", required=("id", "longUrl"), response_key="Items",
+            "POST", "/link/{id}", identifier="id", key="id", required=("id", "longUrl"), response_key="Items",
             batch_max=BATCH_MAX, dataset_path="/link", write="update", hook_method="update_link",
             source=_SDK_DIR + "publishing/links.ts (update: Items[0]); src/types/publishing.ts UpdateLinkParams"),
         "lead_links.update": Operation(
@@ -324,16 +324,16 @@ OKTOPOST = ApiSpec(
             source=_SDK_DIR + "leads/lead-links.ts (replace); src/types/leads.ts ReplaceLeadLinkParams"),
         # delete(id, leadId): leadId goes in the query string, not a form.
         "lead_activities.delete": Operation(
-            "DELETE", "/lead-activity/{id}", identifier="id", required=("id", "leadId"), query=("leadId",),
+            "DELETE", "/lead-activity/{id}", identifier="id", key="id", required=("id", "leadId"), query=("leadId",),
             result_only=True, batch_max=BATCH_MAX, dataset_path="/lead-activity", write="delete",
             hook_method="delete_lead_activity", source=_SDK_DIR + "leads/lead-activities.ts (delete(id, leadId))"),
         # add(entityId, {teamIds}) / remove(entityId, {teamIds}): the entity id is the record's ``id``.
         "team_entities.create": Operation(
-            "POST", "/team-entity/{id}", identifier="id", required=("id", "teamIds"), result_only=True,
+            "POST", "/team-entity/{id}", identifier="id", key="id", required=("id", "teamIds"), result_only=True,
             batch_max=BATCH_MAX, dataset_path="/team-entity", hook_method="add_team_entities",
             source=_SDK_DIR + "account/team-entities.ts (add); src/types/account.ts AddTeamEntitiesParams"),
         "team_entities.delete": Operation(
-            "DELETE", "/team-entity/{id}", identifier="id", required=("id", "teamIds"), result_only=True,
+            "DELETE", "/team-entity/{id}", identifier="id", key="id", required=("id", "teamIds"), result_only=True,
             batch_max=BATCH_MAX, dataset_path="/team-entity", write="delete", hook_method="remove_team_entities",
             source=_SDK_DIR + "account/team-entities.ts (remove: the form on a DELETE)"),
         "workflow_items.create": Operation(
@@ -342,7 +342,7 @@ OKTOPOST = ApiSpec(
             source=_SDK_DIR + "approvals/workflow-items.ts (create: Data); src/types/approvals.ts"),
         # approve(id, {note, stepId}) and reject(...) are one POST with isApprove 1 or 0.
         "workflow_items.update": Operation(
-            "POST", "/workflow-item/{id}", identifier="id", required=("id", "isApprove"),
+            "POST", "/workflow-item/{id}", identifier="id", key="id", required=("id", "isApprove"),
             optional=("note", "stepId"), response_key="Data", batch_max=BATCH_MAX, dataset_path="/workflow-item",
             write="update", hook_method="approve_workflow_item",
             source=_SDK_DIR + "approvals/workflow-items.ts (approve: isApprove=1, reject: isApprove=0 "

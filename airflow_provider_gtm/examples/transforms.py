@@ -189,6 +189,18 @@ def people_to_contacts_and_orgs(people_uri: str, context: Mapping[str, Any], *, 
 
 # -- report -----------------------------------------------------------------------------------
 
+def skip_after_dry_run(*steps: Mapping[str, Any] | None) -> None:
+    """Skip a task that needs what an upstream write created, when that write was a dry run.
+
+    A dry run creates nothing, so there are no ids to build the next write from: the chain's first
+    write is planned, the writes that depend on it are skipped (and say so).
+    """
+    from airflow_provider_gtm.compat import AirflowSkipException
+
+    if any(isinstance(step, Mapping) and step.get("dry_run") for step in steps):
+        raise AirflowSkipException("Dry run: the upstream write sent nothing, so there is nothing to build on")
+
+
 def run_report(title: str, task_ids: Iterable[str]) -> dict[str, Any]:
     """Build the run report from the XComs of ``task_ids`` and write it next to the run's outputs."""
     from airflow_provider_gtm.compat import get_current_context

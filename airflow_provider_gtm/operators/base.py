@@ -1,13 +1,12 @@
 """What every fetch and batch-write operator shares, written once for the four APIs: the two loops.
 
-- :class:`GtmFetchOperator` streams pages from a hook's paginator into a JSON Lines file at
-  ``output_uri`` (one page in memory at a time; ``operators/output.py`` writes it), checkpoints
-  after each page so that a retried task resumes after the last complete page, and returns a small
-  XCom ``{"uri", "records", "pages"}``.
-- :class:`GtmBatchOperator` reads records (a list, or JSON Lines at ``input_uri``) one chunk at a
-  time, settles each chunk exactly once against its write ledger (``core/settlement.py``), writes
-  every failure to ``failures_uri`` with the API's reason, and returns
-  ``{"submitted", "succeeded", "failed", "failures_uri"}``.
+- :class:`GtmFetchOperator` streams pages from a hook's paginator into a JSON Lines file at ``output_uri`` (one
+  page in memory at a time; ``operators/output.py`` writes it), checkpoints after each page so that a retried
+  task resumes after the last complete page, and returns a small XCom ``{"uri", "records", "pages"}``.
+- :class:`GtmBatchOperator` reads records (a list, or JSON Lines at ``input_uri``) one chunk at a time, settles
+  each chunk exactly once against its write ledger (``core/settlement.py``), writes every failure to
+  ``failures_uri`` with the API's reason, and returns ``{"submitted", "succeeded", "failed", "failures_uri"}``.
+  ``sync=`` and ``dry_run=`` are ``operators/sync.py``'s, through the seams ``select_input`` and ``after_settled``.
 
 Both are generic over their hook type (``GtmFetchOperator[OctyHook]``): ``self.hook`` is built on
 first use in ``execute`` (never at DAG parse) and closed when ``execute`` ends.
@@ -31,6 +30,7 @@ from airflow_provider_gtm.operators.inputs import load_records, preflight, read_
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 from airflow_provider_gtm.operators.output import default_uri, fetch_binding, lease_path, open_fetch_writer
 from airflow_provider_gtm.operators.progress import BatchProgress, hook_windows
+from airflow_provider_gtm.operators.sync import SyncMixin
 from airflow_provider_gtm.operators.watermark import IncrementalFetch, Watermark, default_variable_key
 
 if TYPE_CHECKING:
@@ -234,7 +234,7 @@ class GtmFetchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         )
 
 
-class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, StopsOnKill, BaseOperator):
+class GtmBatchOperator(SyncMixin, HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, StopsOnKill, BaseOperator):
     """Base of the batch-write operators: send records in chunks and account for every one.
 
     :param conn_id: the Airflow connection id (templated).
@@ -259,7 +259,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
     """
 
     template_fields: Sequence[str] = ("conn_id", "records", "input_uri", "failures_uri", "results_uri",
-                                      "on_failures", "max_failure_ratio")
+                                      "on_failures", "max_failure_ratio", "dry_run_flag")
     template_fields_renderers = {"records": "json"}  # the Rendered Template view shows JSON, not a Python repr
     ui_color = "#fdf1e0"
     max_batch_size: ClassVar[int] = 500
@@ -283,9 +283,10 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         existing_is_success: bool = False,
         deferrable: bool | None = None,
         defer_waits_longer_than: float | None = None,
+        sync: str = "all", dry_run: bool | str = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(sync=sync, dry_run=dry_run, **kwargs)  # SyncMixin's (operators/sync.py)
         self._init_long_wait(deferrable, defer_waits_longer_than)
         if (records is None) == (input_uri is None):
             raise ValueError(
@@ -319,15 +320,11 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         """The id the API assigned to an accepted record (``None`` when it assigns none)."""
         return None
 
-    def describe(self) -> str:
-        return self.task_id
-
     # -- the loop -----------------------------------------------------------------------------
 
     def _input(self) -> Iterator[Any]:
-        if self.input_uri:
-            return read_json_lines(self.input_uri)
-        return iter(load_records(self.records))
+        records = read_json_lines(self.input_uri) if self.input_uri else iter(load_records(self.records))
+        return self.select_input(records)
 
     #: Records per ledger chunk of a one-call-per-record API when ``batch_size`` is not given.
     ledger_chunk_size: ClassVar[int] = 50
@@ -399,6 +396,8 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
         from airflow_provider_gtm.core.ledger import LEDGER_DIR, ledger_key, open_ledger, task_ledger_key
         from airflow_provider_gtm.core.settlement import BatchTally, ChunkPolicy, outage_message, settle_chunk
 
+        if self.is_dry_run():
+            return self.plan_dry_run(context)
         input_digest = self._preflight()
         chunk_size = self.chunk_size()
         failures_uri = self.failures_uri or default_uri(context, self.output_base_uri, "failures.jsonl")
@@ -461,6 +460,7 @@ class GtmBatchOperator(HookOwner[HookT], LongWaitDeferral, GtmLineageMixin, Stop
             finally:
                 self.release_hook()
             summary = tally.summary(str(failures_path), str(results_path))
+        self.after_settled(context, summary)
         tally.log_summary(self.log, self.describe(), summary)
         if tally.unknown:
             context["ti"].xcom_push(key="return_value", value=summary)

@@ -223,11 +223,13 @@ class CustomerOSBatchOperator(GtmBatchOperator["CustomerOSHook"]):
     default_conn_id = CUSTOMEROS.default_conn_id
     default_api_host = CUSTOMEROS.default_host
     max_batch_size = CUSTOMEROS.batch_max
+    sync_api = CUSTOMEROS.name
 
     def __init__(self, *, operation: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         check_choice(type(self).__name__, "operation", operation, CUSTOMEROS_OPERATIONS)
         self.operation = operation
+        self.check_sync()
         # organizations.create is one call per organization (for the progress log's time left).
         self.one_call_per_record = operation == "organizations.create"
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from airflow_provider_gtm.hooks.octy import OctyHook
 
 OCTY_RESOURCES = tuple(OCTY.resources)
-OCTY_OPERATIONS = tuple(OCTY.operations)
+OCTY_OPERATIONS = (*OCTY.operations, *OCTY.upserts())
 _ID_KEYS = ("profile_id", "event_id", "event_type_id", "item_id", "template_id", "segment_id")
 
 
@@ -76,7 +76,8 @@ class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
 
     :param operation: ``<resource>.<action>``: ``profiles.create|update|delete``,
         ``items.create|update|delete``, ``event_types.create|delete``, ``templates.create|update|delete``
-        or ``events.create``. Deletes take ids (strings) as records.
+        or ``events.create``. Deletes take ids (strings) as records. ``items.upsert`` (with
+        ``sync="changed"``) creates the items the sync state has never seen and updates the changed ones.
 
     Example::
 
@@ -89,11 +90,13 @@ class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
     default_conn_id = OCTY.default_conn_id
     default_api_host = OCTY.default_host
     max_batch_size = OCTY.batch_max
+    sync_api = OCTY.name
 
     def __init__(self, *, operation: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         check_choice(type(self).__name__, "operation", operation, OCTY_OPERATIONS)
         self.operation = operation
+        self.check_sync()
 
     def describe(self) -> str:
         return f"Octy {self.operation}"
@@ -101,17 +104,25 @@ class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
     lineage_api = OCTY.name
 
     def lineage_endpoint(self) -> str:
-        spec = OCTY.operations.get(self.operation)
+        spec = OCTY.operations.get(self._written())
         return spec.path if spec else self.operation
 
     def send(self, hook: OctyHook, records: Iterable[Any]) -> Iterator[BatchResult]:
+        if self.operation in OCTY.upserts():
+            return self.send_routed(records, lambda operation, run: hook.iter_batches(
+                operation, run, batch_size=self.batch_size))
         return hook.iter_batches(self.operation, records, batch_size=self.batch_size)
+
+    def _written(self) -> str:
+        """The spec row whose rules settle a lost answer (an upsert's: its create, which Octy refuses twice;
+        its update is safe to send again)."""
+        return OCTY.upserts().get(self.operation, (self.operation, ""))[0]
 
     #: Creates whose identifier Octy refuses to take twice ("already exists"), per operation (the spec's).
     unique_keys: ClassVar[dict[str, str]] = OCTY.unique_keys()
 
     def can_resolve_unknown(self, records: list[Any]) -> bool:
-        spec = OCTY.operations.get(self.operation)
+        spec = OCTY.operations.get(self._written())
         return spec is not None and spec.can_resolve(records)
 
     def resolve_unknown(
@@ -134,7 +145,7 @@ class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
         task's only when every field sent reads back equal. One missing or different: someone
         else's, reported "already exists" (a success only with ``existing_is_success``).
         """
-        key = self.unique_keys.get(self.operation)
+        key = self.unique_keys.get(self._written())
         if key is None:
             return None
         resource = self.operation.partition(".")[0]
@@ -147,7 +158,7 @@ class OctyBatchOperator(GtmBatchOperator["OctyHook"]):
         """What makes a record unsendable (the hook's own check, run on every record before any write)."""
         from airflow_provider_gtm.hooks.octy import record_problem
 
-        return record_problem(self.operation, record)
+        return record_problem(self.routed_operation(record), record)
 
     def assigned_id(self, accepted: Any) -> Any:
         if isinstance(accepted, dict):

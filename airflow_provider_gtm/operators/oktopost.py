@@ -132,10 +132,14 @@ class _OktopostWriteOperator(GtmBatchOperator["OktopostHook"]):
     operator_extra_links = (OktopostAppLink(),)
     max_batch_size = OKTOPOST.batch_max
     lineage_api = OKTOPOST.name
+    sync_api = OKTOPOST.name
 
     def operation_name(self) -> str:
         """The catalogue row this task writes through (``campaigns.create``, ``posts.delete``...)."""
         raise NotImplementedError
+
+    def sync_operation(self) -> str:
+        return self.operation_name()
 
     def _spec(self) -> Operation | None:
         return OKTOPOST.operations.get(self.operation_name())
@@ -305,6 +309,7 @@ class OktopostCreateOperator(_OktopostWriteOperator):
         super().__init__(**kwargs)
         check_choice(type(self).__name__, "kind", kind, OKTOPOST_CREATE_KINDS)
         self.kind = kind
+        self.check_sync()
 
     def operation_name(self) -> str:
         return f"{self.kind}.create"
@@ -343,6 +348,7 @@ class OktopostBatchOperator(_OktopostWriteOperator):
         super().__init__(**kwargs)
         check_choice(type(self).__name__, "operation", operation, OKTOPOST_OPERATIONS)
         self.operation = operation
+        self.check_sync()
 
     def operation_name(self) -> str:
         return self.operation

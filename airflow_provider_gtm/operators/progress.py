@@ -18,25 +18,6 @@ if TYPE_CHECKING:
     from airflow_provider_gtm.core.ratelimit import Window
 
 
-def count_input(records: Any, input_uri: str | None) -> int | None:
-    """How many records a batch task will send, when that is cheap to know (``None`` otherwise).
-
-    A list is counted; a local JSON Lines file is counted by its non-empty lines (one pass,
-    flat memory); other stores are not read twice.
-    """
-    if input_uri:
-        raw = str(input_uri)
-        if raw.startswith("file://") or "://" not in raw:
-            path = raw.removeprefix("file://")
-            try:
-                with open(path, "rb") as fh:
-                    return sum(1 for line in fh if line.strip())
-            except OSError:
-                return None
-        return None
-    return len(records) if isinstance(records, list) else None
-
-
 def hook_windows(hook: Any) -> tuple[Window, ...]:
     """The hook's client-side rate limits (none when it has no connection-backed limits)."""
     windows = getattr(hook, "_windows", None)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,6 +35,8 @@ from airflow_provider_gtm.compat import fromisoformat
 if TYPE_CHECKING:
     from airflow_provider_gtm.apis.model import Resource
     from airflow_provider_gtm.core.pagination import Page
+
+log = logging.getLogger(__name__)
 
 
 def _comparable(value: Any) -> Any:
@@ -113,6 +116,13 @@ class WatermarkTracker:
 
     def to_json(self) -> dict[str, Any] | None:
         return self.current.to_json() if self.current is not None else None
+
+
+def dry_run_of(context: Any) -> bool:
+    """Whether the DAG run was triggered with the sample DAGs' ``dry_run`` Param on."""
+    params = context.get("params") if isinstance(context, Mapping) else None
+    value = params.get("dry_run") if isinstance(params, Mapping) else None
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def default_variable_key(dag_id: str, task_id: str) -> str:
@@ -247,7 +257,13 @@ class CatalogueWatermark:
         row = self.catalogue_row()
         if self.id_field_from_catalogue and row is not None and row.id_key:
             self.id_field = row.id_key
-        return super().start_incremental(context, checkpoint)  # type: ignore[misc]
+        incremental: IncrementalFetch | None = super().start_incremental(context, checkpoint)  # type: ignore[misc]
+        if incremental is not None and incremental.variable_key and dry_run_of(context):
+            # A dry run's fetch starts where the last real run left off and leaves the mark there: the real
+            # run after it must fetch (and write) the same records.
+            log.info("Dry run (params.dry_run): the watermark %s is read, not recorded", incremental.variable_key)
+            incremental.variable_key = None
+        return incremental
 
     def since(self) -> Watermark | None:
         """Where this incremental run starts (``None``: not incremental, or the first run)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,4 +27,7 @@ def sandbox_connections(gtm_sandbox, monkeypatch, tmp_path):
     for name, value in gtm_sandbox.connection_env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AIRFLOW__GTM__OUTPUT_BASE_URI", f"file://{tmp_path}")
+    # The SQL table gtm_land_community_posts lands in (the sqlite provider reads the file from the host).
+    warehouse = {"conn_type": "sqlite", "host": str(tmp_path / "warehouse.db")}
+    monkeypatch.setenv("AIRFLOW_CONN_GTM_WAREHOUSE", json.dumps(warehouse))
     return gtm_sandbox

@@ -18,7 +18,7 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DAGS = {"gtm_community_engagement_to_retention", "gtm_advocates_to_customer_base", "gtm_publish_campaign",
-               "gtm_fetch_oktopost_advocates"}
+               "gtm_fetch_oktopost_advocates", "gtm_land_community_posts"}
 
 pytestmark = pytest.mark.slow
 

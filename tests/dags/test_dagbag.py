@@ -10,7 +10,7 @@ from airflow_provider_gtm.compat import DagBag
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 EXPECTED = {"gtm_community_engagement_to_retention", "gtm_advocates_to_customer_base", "gtm_publish_campaign",
-            "gtm_fetch_oktopost_advocates"}
+            "gtm_fetch_oktopost_advocates", "gtm_land_community_posts"}
 
 
 @pytest.fixture(scope="module")

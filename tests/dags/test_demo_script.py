@@ -67,3 +67,19 @@ def test_failed_tasks_names_a_mapped_task_and_skips_successful_ones(demo):
     (failure,) = demo.failed_tasks(output)
     assert failure["task"] == "b[2]"
     assert failure["reason"] == "airflow.sdk.exceptions.AirflowException: Sending x: HTTP 503"
+
+
+@pytest.mark.airflow_db
+def test_demo_lands_the_fetched_posts_in_sqlite(demo, airflow_db, sandbox_connections, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(demo, "LOGS", tmp_path / "demo-logs")
+    # The demo's own connection, its own form values, and the query it prints; the file is tests/dags/conftest.py's.
+    warehouse = json.loads(demo.airflow_env({})["AIRFLOW_CONN_GTM_WAREHOUSE"])
+    assert warehouse == {"conn_type": "sqlite", "host": str(demo.DEMO / "warehouse.db")}
+    assert demo.landed_rows(tmp_path / "warehouse.db") is None
+    code, log_path = demo.run_dag("gtm_land_community_posts", demo.RUNS["gtm_land_community_posts"], dict(os.environ))
+    assert code == 0, log_path.read_text()[-3000:]
+    (fetched,) = tmp_path.glob("gtm_land_community_posts/*/fetch_posts/records.jsonl")
+    posts = [json.loads(line)["id"] for line in fetched.read_text().splitlines() if line.strip()]
+    assert posts and demo.landed_rows(tmp_path / "warehouse.db") == len(set(posts))

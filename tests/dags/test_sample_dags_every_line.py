@@ -29,6 +29,7 @@ CONF: dict[str, dict[str, Any]] = {
     "gtm_community_engagement_to_retention": {"since": "2000-01-01T00:00:00+00:00", "max_posts": 10},
     "gtm_publish_campaign": {"campaign_name": "Every line", "network": "LinkedIn", "message": "Hello",
                              "start_time": "2030-01-01T09:00:00Z"},
+    "gtm_land_community_posts": {"since": "2000-01-01T00:00:00+00:00", "max_posts": 10},
 }
 
 

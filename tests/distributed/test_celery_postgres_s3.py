@@ -52,12 +52,33 @@ KEY_LIMIT = {"windows": [[4, 600]], "block_seconds": 900, "retry_after": True}
 WINDOWS = [[4, 600 / SCALE * 1.1]]
 PUBLISH, ADVOCATES, COMMUNITY = "gtm_publish_campaign", "gtm_advocates_to_customer_base", \
     "gtm_community_engagement_to_retention"
+LAND = "gtm_land_community_posts"
 WORKERS = ("worker-a", "worker-b")
 
 
 def task_instances(airflow: AirflowProcesses, dag_id: str) -> list[dict[str, Any]]:
     return [ti for run in airflow.get(f"/dags/{dag_id}/dagRuns")["dag_runs"]
             for ti in airflow.task_instances(dag_id, run["dag_run_id"]).values()]
+
+
+def warehouse_connection(database: str) -> dict[str, Any]:
+    """The Airflow connection (postgres) of the test's PostgreSQL database, from its SQLAlchemy URL."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(database)
+    return {"conn_type": "postgres", "host": url.hostname, "port": url.port, "login": url.username,
+            "schema": url.path.lstrip("/")}
+
+
+def landed_ids(database: str, table: str) -> set[str]:
+    import psycopg2
+
+    with psycopg2.connect(database.replace("postgresql+psycopg2://", "postgresql://")) as connection, \
+            connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, record FROM {table}")
+        rows = cursor.fetchall()
+    assert all(json.loads(record)["id"] == key for key, record in rows)
+    return {key for key, _ in rows}
 
 
 def s3_objects(endpoint: str) -> list[str]:
@@ -114,6 +135,8 @@ def test_sample_dags_on_celery_workers_with_postgres_redis_and_s3(gtm_sandbox, t
             # A lost worker is noticed after 30 s without heartbeats (default 300 s).
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+            # gtm_land_community_posts lands in this PostgreSQL (the postgres provider's common.sql hook).
+            "AIRFLOW_CONN_GTM_WAREHOUSE": json.dumps(warehouse_connection(database)),
         }
         with AirflowProcesses(tmp_path, env) as airflow:
             airflow.migrate()
@@ -124,8 +147,8 @@ def test_sample_dags_on_celery_workers_with_postgres_redis_and_s3(gtm_sandbox, t
                               env={"GTM_TEST_HOSTNAME": name,
                                    "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(8793 + 10 + index),
                                    "AIRFLOW__GTM__RATE_LIMIT_STATE_DIR": str(tmp_path / f"{name}-ratelimit")})
-            airflow.wait_until_parsed(PUBLISH, ADVOCATES, COMMUNITY)
-            for dag_id in (PUBLISH, ADVOCATES, COMMUNITY):
+            airflow.wait_until_parsed(PUBLISH, ADVOCATES, COMMUNITY, LAND)
+            for dag_id in (PUBLISH, ADVOCATES, COMMUNITY, LAND):
                 airflow.unpause(dag_id)
             runs = {
                 PUBLISH: airflow.trigger(PUBLISH, {"campaign_name": "Distributed launch", "post_status": "draft"}),
@@ -133,6 +156,8 @@ def test_sample_dags_on_celery_workers_with_postgres_redis_and_s3(gtm_sandbox, t
                 # Daily, without catchup: unpausing starts its latest interval, which takes every post.
                 COMMUNITY: wait_for(lambda: [r["dag_run_id"] for r in airflow.get(f"/dags/{COMMUNITY}/dagRuns")[
                     "dag_runs"]], 120, "the scheduled run of the community DAG")[0],
+                LAND: wait_for(lambda: [r["dag_run_id"] for r in airflow.get(f"/dags/{LAND}/dagRuns")["dag_runs"]],
+                               120, "the scheduled run of the landing DAG")[0],
             }
 
             # -- kill the worker that is creating the posts, in the middle of the batch ---------------
@@ -202,6 +227,13 @@ def test_sample_dags_on_celery_workers_with_postgres_redis_and_s3(gtm_sandbox, t
                     if isinstance(value, dict) and "submitted" in value:
                         assert value["submitted"] == value["succeeded"] + value["failed"], (task["task_id"], value)
                         assert value["failures_uri"].startswith("s3://"), value
+
+            # -- the fetched posts landed in PostgreSQL, one row each -------------------------------------
+            landed = airflow.xcom(LAND, runs[LAND], "land_posts")
+            fetched_posts = airflow.xcom(LAND, runs[LAND], "fetch_posts")
+            ids = {p["id"] for p in read_s3_lines(s3_endpoint, fetched_posts["uri"])}
+            assert landed["rows"] == fetched_posts["records"] == len(ids) > 0, (landed, fetched_posts)
+            assert landed_ids(database, landed["table"]) == ids
 
             # -- one Oktopost budget for both workers ------------------------------------------------
             print(f"Oktopost calls {state['calls'].get('oktopost', 0)}, "

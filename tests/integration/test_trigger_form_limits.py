@@ -102,6 +102,12 @@ def _oktopost_message(value: Any) -> None:
     build_create_form("messages", {"campaignId": "004000000000001", "network": "LinkedIn", "message": value})
 
 
+def _sql_table(value: Any) -> None:
+    from airflow_provider_gtm.examples.landing import create_table_sql
+
+    create_table_sql(value, "id")
+
+
 #: (dag, param) -> (bad values, the boundary value both take, what the task does with it). ``None``: a
 #: limit of the sample DAG itself (no API rule behind it), checked on the form only.
 ROWS: dict[tuple[str, str], tuple[list[Any], Any, Callable[[Any], None] | None]] = {
@@ -121,6 +127,8 @@ ROWS: dict[tuple[str, str], tuple[list[Any], Any, Callable[[Any], None] | None]]
     ("gtm_publish_campaign", "network"): (["MySpace"], "YouTube", _oktopost_network),
     ("gtm_publish_campaign", "message"): ([""], "x" * forms.MESSAGE_MAX_LENGTH, _oktopost_message),
     ("gtm_publish_campaign", "post_status"): (["scheduled"], "inqueue-draft", _oktopost_post_status),
+    ("gtm_land_community_posts", "max_posts"): ([0, -3], 1, _fetch_limit),
+    ("gtm_land_community_posts", "table"): (["1posts", "posts-x", "a b", "", "x" * 64], "x" * 63, _sql_table),
 }
 
 

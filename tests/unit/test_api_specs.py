@@ -251,7 +251,9 @@ def test_operator_defaults_are_the_spec(name):
 def test_operator_choices_are_the_specs():
     from airflow_provider_gtm.operators import customeros, octopus, octy, oktopost
 
-    assert octy.OCTY_RESOURCES == tuple(OCTY.resources) and octy.OCTY_OPERATIONS == tuple(OCTY.operations)
+    assert octy.OCTY_RESOURCES == tuple(OCTY.resources)
+    # Upserts are the spec's too: a create and an update sharing the record's key.
+    assert octy.OCTY_OPERATIONS == (*OCTY.operations, *OCTY.upserts()) == (*OCTY.operations, "items.upsert")
     assert customeros.CUSTOMEROS_LOOKUPS == tuple(CUSTOMEROS.resources)
     assert customeros.CUSTOMEROS_OPERATIONS == tuple(CUSTOMEROS.operations)
     assert octopus.OCTOPUS_FEEDS == tuple(OCTOPUS.resources)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from airflow_provider_gtm.core.ratelimit import Window
 from airflow_provider_gtm.core.timing import FakeTimer
-from airflow_provider_gtm.operators.progress import BatchProgress, count_input
+from airflow_provider_gtm.operators.progress import BatchProgress
 
 
 class Lines:
@@ -50,14 +50,6 @@ def test_time_left_from_observed_pace_without_limits_and_none_without_total():
     unknown = BatchProgress(Lines(), "x", clock=timer.monotonic)
     unknown.chunk(100, 100, 0)
     assert unknown.seconds_left() is None and "left" not in unknown.line()
-
-
-def test_count_input(tmp_path):
-    path = tmp_path / "in.jsonl"
-    path.write_text('{"a": 1}\n\n{"a": 2}\n{"a": 3}\n')
-    assert count_input(None, f"file://{path}") == 3
-    assert count_input([1, 2], None) == 2
-    assert count_input(None, "s3://bucket/x.jsonl") is None
 
 
 def test_batch_operator_logs_progress(tmp_path, capsys):

@@ -55,7 +55,8 @@ def test_the_provider_operators_are_all_found() -> None:
 def test_every_structured_template_field_renders_as_json(operator: type[BaseOperator]) -> None:
     structured = []
     for field in operator.template_fields:
-        annotation = _annotation(operator, field)
+        # A field kept under another name than its argument (``dry_run=`` -> ``dry_run_flag``) says which.
+        annotation = _annotation(operator, getattr(operator, "template_field_arguments", {}).get(field, field))
         assert annotation is not None, f"{operator.__name__}.{field} is templated but has no annotated argument"
         if any(word in annotation for word in _STRUCTURED):
             structured.append(field)
