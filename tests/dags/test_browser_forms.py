@@ -37,7 +37,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--window-size=1400,1000")
 SAMPLE_DAGS = ("gtm_community_engagement_to_retention", "gtm_advocates_to_customer_base",
-               "gtm_fetch_oktopost_advocates", "gtm_publish_campaign")
+               "gtm_fetch_oktopost_advocates", "gtm_publish_campaign", "gtm_land_community_posts")
 
 #: One bad value per constrained field. ``client``: the form disables Trigger; ``server``: the
 #: api-server refuses it on Trigger. Kinds: number/text (typed), clear (an enum emptied), json (a
@@ -69,6 +69,10 @@ BAD_VALUES: dict[str, list[tuple[str, str, str, str]]] = {
         ("network", "clear", "", "client"),
         ("message", "textarea", "", "client"),
         ("post_status", "clear", "", "client"),
+    ],
+    "gtm_land_community_posts": [
+        ("max_posts", "number", "0", "server"),
+        ("table", "text", "posts; drop", "server"),
     ],
 }
 
