@@ -13,72 +13,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from bench.octy_batch_server import serve
+
 REPO = Path(__file__).resolve().parent.parent
-CREATE = b"/octy/v1/retention/profiles/create"
 
 
-def _answer(body: bytes) -> bytes:
-    profiles = json.loads(body).get("profiles") or []
-    created = [{"profile_id": f"p_{p.get('customer_id')}", **p} for p in profiles]
-    payload = json.dumps({"request_meta": {"request_status": "Success", "message": "Customer profiles created.",
-                                           "count": len(created)}, "profiles": created,
-                          "failed_to_create": []}, separators=(",", ":")).encode()
-    return (b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: "
-            + str(len(payload)).encode() + b"\r\n\r\n" + payload)
-
-
-def _handle(conn: socket.socket) -> None:
-    buffer = b""
-    try:
-        while True:
-            while b"\r\n\r\n" not in buffer:
-                chunk = conn.recv(1 << 20)
-                if not chunk:
-                    return
-                buffer += chunk
-            head, _, buffer = buffer.partition(b"\r\n\r\n")
-            length = 0
-            for header in head.split(b"\r\n")[1:]:
-                name, _, value = header.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            while len(buffer) < length:
-                chunk = conn.recv(1 << 20)
-                if not chunk:
-                    return
-                buffer += chunk
-            body, buffer = buffer[:length], buffer[length:]
-            target = head.split(b" ")[1] if head.count(b" ") >= 2 else b""
-            if target.split(b"?")[0].endswith(CREATE):
-                conn.sendall(_answer(body))
-            else:
-                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-    except OSError:
-        return
-    finally:
-        conn.close()
-
-
-def serve() -> None:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    host, port = sock.getsockname()
-    print(f"listening on http://{host}:{port}", flush=True)
-    while True:
-        conn, _ = sock.accept()
-        threading.Thread(target=_handle, args=(conn,), daemon=True).start()
+def accept_all(profiles: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return [{"profile_id": f"p_{p.get('customer_id')}", **p} for p in profiles], []
 
 
 def client(url: str, input_path: str, out_dir: str) -> None:
@@ -150,7 +99,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="20000,200000,1000000")
     args = parser.parse_args()
     if args.serve:
-        serve()
+        serve(accept_all)
     elif args.client:
         client(*args.client)
     else:

@@ -25,12 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,8 +41,7 @@ REFUSE_EVERY = 20
 REFUSAL = "Profile could not be created: invalid profile_data"
 
 
-def _answer(body: bytes) -> bytes:
-    profiles = json.loads(body).get("profiles") or []
+def refuse_every_twentieth(profiles: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     created, failed = [], []
     for profile in profiles:
         customer = str(profile.get("customer_id"))
@@ -52,55 +49,7 @@ def _answer(body: bytes) -> bytes:
             failed.append({"customer_id": customer, "error_message": REFUSAL})
         else:
             created.append({"profile_id": f"p_{customer}", **profile})
-    payload = json.dumps({"request_meta": {"request_status": "Success", "message": "Customer profiles created.",
-                                           "count": len(created)}, "profiles": created,
-                          "failed_to_create": failed}, separators=(",", ":")).encode()
-    return (b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: "
-            + str(len(payload)).encode() + b"\r\n\r\n" + payload)
-
-
-def _handle(conn: socket.socket) -> None:
-    buffer = b""
-    try:
-        while True:
-            while b"\r\n\r\n" not in buffer:
-                chunk = conn.recv(1 << 20)
-                if not chunk:
-                    return
-                buffer += chunk
-            head, _, buffer = buffer.partition(b"\r\n\r\n")
-            length = 0
-            for header in head.split(b"\r\n")[1:]:
-                name, _, value = header.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            while len(buffer) < length:
-                chunk = conn.recv(1 << 20)
-                if not chunk:
-                    return
-                buffer += chunk
-            body, buffer = buffer[:length], buffer[length:]
-            target = head.split(b" ")[1] if head.count(b" ") >= 2 else b""
-            if target.split(b"?")[0].endswith(CREATE):
-                conn.sendall(_answer(body))
-            else:
-                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-    except OSError:
-        return
-    finally:
-        conn.close()
-
-
-def serve() -> None:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    host, port = sock.getsockname()
-    print(f"listening on http://{host}:{port}", flush=True)
-    while True:
-        conn, _ = sock.accept()
-        threading.Thread(target=_handle, args=(conn,), daemon=True).start()
+    return created, failed
 
 
 # -- clients (each in a fresh process) ----------------------------------------------------------------
@@ -249,7 +198,8 @@ def run(sizes: list[int], rounds: int, before: str | None = None) -> str:
     kinds: list[tuple[str, str, str | None]] = [(k, NAMES[k], None) for k in CLIENTS]
     if before:
         kinds += [(k, f"{NAMES[k]}, before ({Path(before).name})", before) for k in ("hook", "operator")]
-    server = subprocess.Popen([sys.executable, str(Path(__file__)), "--serve"], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen([sys.executable, "-m", "bench.batch_speed", "--serve"], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[1])
     load = os.getloadavg()
     rows: list[str] = []
     try:
@@ -301,7 +251,10 @@ def main() -> None:
     parser.add_argument("--before", default=None, help="another checkout whose hook and operator run too")
     args = parser.parse_args()
     if args.serve:
-        serve()
+        # Only the server imports from the bench package: a --client run is started by file path.
+        from bench.octy_batch_server import serve
+
+        serve(refuse_every_twentieth)
     elif args.client:
         client(*args.client)
     else:
