@@ -41,9 +41,7 @@ ADVOCATES = OktopostFetchOperator.output_asset("advocates")
         "on_failures": forms.failure_policy_param("CustomerOS"),
         "max_failure_ratio": forms.ratio_param(),
         "extra_contacts": forms.customeros_contacts_param(),
-        "dry_run": Param(False, type="boolean", title="Dry run",
-                         description="Check and plan every write, send nothing: each write task's XCom and "
-                                     "plan.json say what it would create, update or leave unchanged."),
+        "dry_run": forms.dry_run_param(),
     },
 )
 def gtm_advocates_to_customer_base() -> None:

@@ -41,9 +41,7 @@ EVENTS_PER_CHUNK = 1000
         "on_failures": forms.failure_policy_param("Octy"),
         "max_failure_ratio": forms.ratio_param(),
         "extra_profiles": forms.octy_profiles_param(),
-        "dry_run": Param(False, type="boolean", title="Dry run",
-                         description="Check and plan every write, send nothing: each write task's XCom and "
-                                     "plan.json say what it would create, update or leave unchanged."),
+        "dry_run": forms.dry_run_param(),
     },
 )
 def gtm_community_engagement_to_retention() -> None:

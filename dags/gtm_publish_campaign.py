@@ -35,9 +35,7 @@ POSTS_PER_TASK = 20
         "start_time": Param(None, type=["null", "string"], format="date-time", title="Publish at",
                             description="When the posts go out (UTC); empty: one hour from now."),
         "post_status": forms.oktopost_post_status_param(),
-        "dry_run": Param(False, type="boolean", title="Dry run",
-                         description="Check and plan every write, send nothing: each write task's XCom and "
-                                     "plan.json say what it would create, update or leave unchanged."),
+        "dry_run": forms.dry_run_param(),
     },
 )
 def gtm_publish_campaign() -> None:

@@ -77,6 +77,13 @@ def failure_policy_param(refuser: str) -> Param:
                  description="fail the task, only warn, or fail above max_failure_ratio.")
 
 
+def dry_run_param() -> Param:
+    """The trigger form's dry-run toggle, passed to every batch write of a sample DAG."""
+    return Param(False, type="boolean", title="Dry run",
+                 description="Check and plan every write, send nothing: each write task's XCom and plan.json say "
+                             "what it would create, update or leave unchanged.")
+
+
 def octy_event_type_param(default: str) -> Param:
     return Param(default, type="string", pattern=OCTY_EVENT_TYPE_PATTERN, title="Octy event type",
                  description=f"Custom event type; created first if missing. 1 to {IDENTIFIER_MAX_LENGTH} "
