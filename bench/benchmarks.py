@@ -409,6 +409,12 @@ def fetch_nulls(quick: bool) -> str:
     return run(quick)
 
 
+def rate_tasks(quick: bool) -> str:
+    from bench.rate_tasks import rate_tasks as run
+
+    return run(quick)
+
+
 ALL = [("fetch", fetch_throughput), ("memory", memory), ("batch", batch_writes), ("rate", rate_limits),
        ("parse", parse_cost), ("sandbox", sandbox_rps), ("batch_memory", batch_memory), ("batch_speed", batch_speed),
-       ("fetch_nulls", fetch_nulls)]
+       ("fetch_nulls", fetch_nulls), ("rate_tasks", rate_tasks)]
