@@ -12,21 +12,6 @@ from airflow_provider_gtm.sandbox import SANDBOX_CREDENTIALS
 KEY = SANDBOX_CREDENTIALS["customeros"]["password"]
 
 
-@pytest.fixture
-def cos(gtm_sandbox):
-    session = requests.Session()
-    session.headers["X-CUSTOMER-OS-API-KEY"] = KEY
-    base = gtm_sandbox.base_url("customeros")
-
-    def call(method, path, **kwargs):
-        return session.request(method, base + path, timeout=10, **kwargs)
-
-    call.sandbox = gtm_sandbox
-    call.base = base
-    yield call
-    session.close()
-
-
 def _found_email(cos, start=0):
     """An address the sandbox enriches (not in the deterministic not-found subset)."""
     for i in range(start, start + 100):

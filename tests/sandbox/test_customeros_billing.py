@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-import requests
-
-from airflow_provider_gtm.sandbox import SANDBOX_CREDENTIALS
-
-KEY = SANDBOX_CREDENTIALS["customeros"]["password"]
 ORG = "00000000-0000-4000-8000-000000000007"
-
-
-@pytest.fixture
-def cos(gtm_sandbox):
-    base = gtm_sandbox.base_url("customeros")
-
-    def call(method, path, **kwargs):
-        return requests.request(method, base + path, headers={"X-CUSTOMER-OS-API-KEY": KEY}, timeout=10, **kwargs)
-
-    return call
 
 
 def test_organization_invoices_answer_the_invoices_response(cos):

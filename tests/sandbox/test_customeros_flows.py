@@ -11,23 +11,7 @@ at aa4e0bd52ed6 (index id 66456577487, registerFlowRoutes) and ``handlers/flows/
 
 from __future__ import annotations
 
-import pytest
-import requests
-
-from airflow_provider_gtm.sandbox import SANDBOX_CREDENTIALS
-
-KEY = SANDBOX_CREDENTIALS["customeros"]["password"]
 F = "/flows/v1"
-
-
-@pytest.fixture
-def cos(gtm_sandbox):
-    base = gtm_sandbox.base_url("customeros")
-
-    def call(method, path, **kwargs):
-        return requests.request(method, base + path, headers={"X-CUSTOMER-OS-API-KEY": KEY}, timeout=10, **kwargs)
-
-    return call
 
 
 def _error(resp, status, message):

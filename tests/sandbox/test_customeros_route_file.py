@@ -12,21 +12,6 @@ api-evangelist/customeros ``openapi/_original/customeros-swagger.json``.
 from __future__ import annotations
 
 import pytest
-import requests
-
-from airflow_provider_gtm.sandbox import SANDBOX_CREDENTIALS
-
-KEY = SANDBOX_CREDENTIALS["customeros"]["password"]
-
-
-@pytest.fixture
-def cos(gtm_sandbox):
-    base = gtm_sandbox.base_url("customeros")
-
-    def call(method, path, **kwargs):
-        return requests.request(method, base + path, headers={"X-CUSTOMER-OS-API-KEY": KEY}, timeout=10, **kwargs)
-
-    return call
 
 
 def _error(resp, status, message):
