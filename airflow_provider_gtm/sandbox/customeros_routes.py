@@ -38,10 +38,6 @@ TRACKING_HOST = "https://track.sandbox.customeros.invalid"
 ROUTE_FILE, SWAGGER = 1, 2
 
 
-class _Refusal(HttpError):
-    """A handler's ``SendError``: the ErrorResponse body with a request id."""
-
-
 class CustomerOSRouteFileApis:
     """Handlers and state of the e-mail tracking, mailstack, reveal and ``/me`` routes."""
 
