@@ -26,7 +26,7 @@ from airflow_provider_gtm.operators._validation import check_failure_policy
 from airflow_provider_gtm.operators.deferral import LongWaitDeferral, defers_long_waits, settled_before_wait
 from airflow_provider_gtm.operators.errors import airflow_errors
 from airflow_provider_gtm.operators.hook_owner import HookOwner, HookT, LazyHookClass
-from airflow_provider_gtm.operators.inputs import load_records, preflight, read_json_lines
+from airflow_provider_gtm.operators.inputs import batch_input, preflight
 from airflow_provider_gtm.operators.lineage import GtmLineageMixin
 from airflow_provider_gtm.operators.output import default_uri, fetch_binding, lease_path, open_fetch_writer
 from airflow_provider_gtm.operators.progress import BatchProgress, hook_windows
@@ -323,8 +323,7 @@ class GtmBatchOperator(SyncMixin, HookOwner[HookT], LongWaitDeferral, GtmLineage
     # -- the loop -----------------------------------------------------------------------------
 
     def _input(self) -> Iterator[Any]:
-        records = read_json_lines(self.input_uri) if self.input_uri else iter(load_records(self.records))
-        return self.select_input(records)
+        return self.select_input(batch_input(self.input_uri, self.records))
 
     #: Records per ledger chunk of a one-call-per-record API when ``batch_size`` is not given.
     ledger_chunk_size: ClassVar[int] = 50

@@ -34,6 +34,11 @@ def load_records(value: Any) -> list[Any]:
 READ_BLOCK = 1 << 18
 
 
+def batch_input(input_uri: str | None, records: Any) -> Iterator[Any]:
+    """A batch operator's input records: the JSON Lines at ``input_uri`` (streamed), else ``records=``."""
+    return read_json_lines(input_uri) if input_uri else iter(load_records(records))
+
+
 def read_json_lines(uri: str) -> Iterator[Any]:
     """Stream records from a JSON Lines file, a block of whole lines at a time (blank lines skipped).
 

@@ -284,7 +284,7 @@ class SyncMixin:
     def plan_dry_run(self, context: Any) -> dict[str, Any]:
         """Check everything a real run checks before its first write, send nothing, write the plan."""
         from airflow_provider_gtm.core.records import encode_record
-        from airflow_provider_gtm.operators.inputs import load_records, read_json_lines
+        from airflow_provider_gtm.operators.inputs import batch_input
         from airflow_provider_gtm.operators.output import default_uri
 
         check_failure_policy(self.on_failures, self.max_failure_ratio, AirflowFailException)
@@ -295,8 +295,7 @@ class SyncMixin:
         selection = _Selection(self._open_state(), self._key_field(), self._label()) \
             if self.sync == "changed" else None
         self._selection = selection
-        records = read_json_lines(self.input_uri) if self.input_uri else iter(load_records(self.records))
-        for number, record in enumerate(records, start=1):
+        for number, record in enumerate(batch_input(self.input_uri, self.records), start=1):
             identifier = identify(record)
             problem = validate(record)
             verdict = "new"
